@@ -1,0 +1,80 @@
+//! HTTP handlers for tokens and `me`.
+
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::tokens::{self, IssuedToken, NewToken, TokenInfo};
+use super::Caller;
+use crate::error::Error;
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::{created, AppState};
+use crate::organizations::{service as organizations, Organization};
+use crate::pagination::Page;
+use crate::values::{OrganizationId, TokenId};
+
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens",
+    request_body = NewToken,
+    responses((status = 201, description = "The token, shown this once", body = IssuedToken)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    JsonBody(input): JsonBody<NewToken>,
+) -> Result<HttpResponse, Error> {
+    let now = state.clock.now_naive();
+    let issued = state.db.write(move |c| tokens::issue(c, &caller, input, now)).await?;
+    Ok(created(format!("/api/v1/tokens/{}", issued.id), &issued))
+}
+
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+    params(
+        ("organization_id" = Option<OrganizationId>, Query, description = "Only this organization's tokens"),
+        ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
+    ),
+    responses((status = 200, description = "Tokens (never their secrets)", body = Page<TokenInfo>)))]
+pub async fn list(state: web::Data<AppState>, caller: Caller, q: QueryParams) -> Result<HttpResponse, Error> {
+    let page = q.page()?;
+    let org = q.get::<OrganizationId>("organization_id")?;
+    let result = state.db.read(move |c| tokens::list(c, &caller, org, &page)).await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
+    params(("id" = TokenId, Path)),
+    responses((status = 204, description = "Revoked (also when it already was)")))]
+pub async fn revoke(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<TokenId>,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    state.db.write(move |c| tokens::revoke(c, &caller, id, now)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Who the caller is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub organization: Organization,
+    pub token_id: TokenId,
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "tokens",
+    responses((status = 200, description = "The caller's organization and token", body = Me)))]
+pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Error> {
+    let organization = state
+        .db
+        .read(move |c| organizations::get(c, &caller, caller.organization_id))
+        .await?;
+    Ok(HttpResponse::Ok().json(Me {
+        organization,
+        token_id: caller.token_id,
+    }))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(crate::http::resource("/tokens").post(create).get(list))
+        .service(crate::http::resource("/tokens/{id}").delete(revoke))
+        .service(crate::http::resource("/me").get(me));
+}

@@ -1,0 +1,141 @@
+//! Authentication and roles. A caller presents a bearer token; the token belongs to one
+//! organization whose kind is the caller's role. Rules about *what* a role may see live with
+//! each domain module; this module only says *who* is calling.
+
+pub mod http;
+pub mod tokens;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use diesel::prelude::*;
+use futures_util::future::LocalBoxFuture;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::db::DbConnection;
+use crate::error::Error;
+use crate::http::AppState;
+use crate::schema::{api_tokens, organizations};
+use crate::values::{OrgKind, OrganizationId, TokenId};
+
+/// Who is calling: their organization, its kind (the role) and the token used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub organization_id: OrganizationId,
+    pub kind: OrgKind,
+    pub token_id: TokenId,
+}
+
+impl Caller {
+    pub fn is(&self, kind: OrgKind) -> bool {
+        self.kind == kind
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.kind == OrgKind::Admin
+    }
+
+    /// Refuses the action for every kind not listed (403: the caller may know the action
+    /// exists, it is just not theirs to take).
+    pub fn require(&self, kinds: &[OrgKind], action: &str) -> Result<(), Error> {
+        if kinds.contains(&self.kind) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!(
+                "{} organizations may not {action} (allowed: {})",
+                self.kind,
+                kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            )))
+        }
+    }
+}
+
+/// The prefix makes leaked tokens easy to spot in logs and by secret scanners.
+const TOKEN_PREFIX: &str = "kz_";
+
+/// A fresh token: 256 random bits from the operating system's generator.
+pub fn generate_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Tokens carry 256 bits of entropy, so a fast hash is enough (a slow password hash defends
+/// guessable secrets, which these are not). Only this hash is stored.
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Looks a presented token up by its hash. Revoked tokens and unknown tokens are the same
+/// answer to the caller.
+pub fn authenticate(conn: &mut DbConnection, token: &str) -> Result<Caller, Error> {
+    let invalid = || Error::Unauthorized("the bearer token is invalid or has been revoked".into());
+    if !token.starts_with(TOKEN_PREFIX) || token.len() > 100 {
+        return Err(invalid());
+    }
+    let row: Option<(String, String, String)> = api_tokens::table
+        .inner_join(organizations::table)
+        .filter(api_tokens::token_hash.eq(hash_token(token)))
+        .filter(api_tokens::revoked_at.is_null())
+        .select((api_tokens::id, organizations::id, organizations::kind))
+        .first(conn)
+        .optional()?;
+    let (token_id, org_id, kind) = row.ok_or_else(invalid)?;
+    Ok(Caller {
+        organization_id: OrganizationId::from_db(&org_id)?,
+        kind: OrgKind::from_db(&kind)?,
+        token_id: TokenId::from_db(&token_id)?,
+    })
+}
+
+impl FromRequest for Caller {
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| Error::internal("application state missing"))?;
+            let token = token?;
+            state.db.read(move |conn| authenticate(conn, &token)).await
+        })
+    }
+}
+
+fn bearer_token(req: &HttpRequest) -> Result<String, Error> {
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
+        Error::Unauthorized("send an API token as 'Authorization: Bearer <token>'".into())
+    })?;
+    let value = value
+        .to_str()
+        .map_err(|_| Error::Unauthorized("the Authorization header is not readable text".into()))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(token.trim().to_string())
+        }
+        _ => Err(Error::Unauthorized(
+            "the Authorization header must be 'Bearer <token>'".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_random_and_hashed() {
+        let a = generate_token();
+        let b = generate_token();
+        assert_ne!(a, b);
+        assert!(a.starts_with("kz_") && a.len() == 3 + 43);
+        assert_eq!(hash_token(&a).len(), 64);
+        assert_ne!(hash_token(&a), hash_token(&b));
+        assert_eq!(hash_token(&a), hash_token(&a));
+    }
+}

@@ -1,0 +1,94 @@
+//! The command line: `serve` (default), `admin-token`, `demo`.
+
+use std::io::Write;
+use std::net::TcpListener;
+
+use clap::{Parser, Subcommand};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{write_tx, Db};
+use crate::values::{CountryCode, Email, EmailList, Language, Name, OrgKind};
+
+#[derive(Debug, Parser)]
+#[command(name = "ketenzorg", version, about = "Supply-chain due diligence for public ICT procurement")]
+#[command(after_help = "Configuration comes from environment variables: DATABASE_URL, BIND, LOG_LEVEL, KETENZORG_* (see README).")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database, then serve the API on BIND (the default command).
+    Serve,
+    /// Create the admin organization if there is none, issue an admin token and print it.
+    AdminToken,
+    /// Load a realistic sample and print one token per role.
+    Demo,
+}
+
+pub fn run(cli: Cli, config: Config) -> Result<(), String> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::AdminToken => admin_token(config),
+        Command::Demo => {
+            let db = Db::connect(&config.database, 2)?;
+            let tokens = crate::demo::load(&db, &Clock::System).map_err(|e| e.to_string())?;
+            let mut out = std::io::stdout().lock();
+            for (role, name, token) in tokens {
+                writeln!(out, "{role:<12} {token}  # {name}").map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    let listener = TcpListener::bind(config.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    tracing::info!(
+        bind = %config.bind,
+        database = %config.database.redacted(),
+        "starting ketenzorg"
+    );
+    actix_web::rt::System::new().block_on(async move {
+        let server = crate::server::build(config, Clock::System, listener)
+            .map_err(|e| e.to_string())?;
+        server.server.await.map_err(|e| e.to_string())
+    })
+}
+
+fn admin_token(config: Config) -> Result<(), String> {
+    let db = Db::connect(&config.database, 1)?;
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let now = Clock::System.now_naive();
+    let issued = write_tx(&mut conn, |conn| {
+        let admin = match crate::organizations::service::find_admin(conn)? {
+            Some(id) => id,
+            None => {
+                let org = crate::organizations::service::insert(conn, operator(), now)?;
+                tracing::info!(id = %org.id, "created the admin organization");
+                org.id
+            }
+        };
+        crate::auth::tokens::issue_unchecked(conn, admin, "admin-token command", now)
+    })
+    .map_err(|e| e.to_string())?;
+    writeln!(std::io::stdout(), "{}", issued.token).map_err(|e| e.to_string())
+}
+
+/// The organization that operates the instance; rename it with PATCH.
+fn operator() -> crate::organizations::NewOrganization {
+    crate::organizations::NewOrganization {
+        name: Name::try_from("ketenzorg operator".to_string()).expect("valid name"),
+        kind: OrgKind::Admin,
+        country: CountryCode::try_from("BE".to_string()).expect("valid country"),
+        notification_emails: EmailList::try_from(vec![
+            Email::try_from("operator@ketenzorg.example.org".to_string()).expect("valid email"),
+        ])
+        .expect("valid list"),
+        language: Some(Language::En),
+        escalation_emails: None,
+    }
+}

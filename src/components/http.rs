@@ -1,0 +1,113 @@
+//! HTTP handlers for components and their sourcing links.
+
+use actix_web::{web, HttpResponse};
+
+use super::{service, Component, ComponentPatch, NewComponent, NewSourcingLink, SourcingLink};
+use crate::auth::Caller;
+use crate::error::Error;
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::{created, AppState};
+use crate::pagination::Page;
+use crate::values::ComponentId;
+
+#[utoipa::path(post, path = "/api/v1/components", tag = "components",
+    request_body = NewComponent,
+    responses((status = 201, description = "Registered", body = Component)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    JsonBody(input): JsonBody<NewComponent>,
+) -> Result<HttpResponse, Error> {
+    let now = state.clock.now_naive();
+    let component = state.db.write(move |c| service::create(c, &caller, input, now)).await?;
+    Ok(created(format!("/api/v1/components/{}", component.id), &component))
+}
+
+#[utoipa::path(get, path = "/api/v1/components", tag = "components",
+    params(
+        ("parent_id" = Option<ComponentId>, Query, description = "Only direct parts of this component"),
+        ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
+    ),
+    responses((status = 200, description = "Components visible to the caller", body = Page<Component>)))]
+pub async fn list(state: web::Data<AppState>, caller: Caller, q: QueryParams) -> Result<HttpResponse, Error> {
+    let page = q.page()?;
+    let parent = q.get::<ComponentId>("parent_id")?;
+    let result = state.db.read(move |c| service::list(c, &caller, parent, &page)).await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+#[utoipa::path(get, path = "/api/v1/components/{id}", tag = "components",
+    params(("id" = ComponentId, Path)),
+    responses((status = 200, description = "The component", body = Component)))]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ComponentId>,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let component = state.db.read(move |c| service::get(c, &caller, id)).await?;
+    Ok(HttpResponse::Ok().json(component))
+}
+
+#[utoipa::path(patch, path = "/api/v1/components/{id}", tag = "components",
+    params(("id" = ComponentId, Path)),
+    request_body = ComponentPatch,
+    responses((status = 200, description = "The changed component", body = Component)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ComponentId>,
+    JsonBody(patch): JsonBody<ComponentPatch>,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let component = state.db.write(move |c| service::update(c, &caller, id, patch, now)).await?;
+    Ok(HttpResponse::Ok().json(component))
+}
+
+#[utoipa::path(post, path = "/api/v1/components/{id}/sources", tag = "components",
+    params(("id" = ComponentId, Path)),
+    request_body = NewSourcingLink,
+    responses(
+        (status = 201, description = "Disclosed", body = SourcingLink),
+        (status = 200, description = "The same disclosure already exists", body = SourcingLink),
+    ))]
+pub async fn add_source(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ComponentId>,
+    JsonBody(input): JsonBody<NewSourcingLink>,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let (link, is_new) = state
+        .db
+        .write(move |c| service::add_source(c, &caller, id, input, now))
+        .await?;
+    Ok(if is_new {
+        created(format!("/api/v1/components/{id}/sources"), &link)
+    } else {
+        HttpResponse::Ok().json(link)
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/components/{id}/sources", tag = "components",
+    params(("id" = ComponentId, Path), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "Where the component is made", body = Page<SourcingLink>)))]
+pub async fn list_sources(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ComponentId>,
+    q: QueryParams,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let page = q.page()?;
+    let result = state.db.read(move |c| service::list_sources(c, &caller, id, &page)).await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(crate::http::resource("/components").post(create).get(list))
+        .service(crate::http::resource("/components/{id}").get(get).patch(update))
+        .service(crate::http::resource("/components/{id}/sources").post(add_source).get(list_sources));
+}

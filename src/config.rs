@@ -1,0 +1,125 @@
+//! Configuration from environment variables, parsed once at start. Every problem is reported
+//! together, and the service refuses to start rather than run on a guess.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use crate::db::url::{DatabaseTarget, DEFAULT_DATABASE_URL};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: DatabaseTarget,
+    pub bind: SocketAddr,
+    pub log_filter: String,
+    pub pool_size: u32,
+    pub workers: usize,
+    pub max_body_bytes: usize,
+}
+
+/// (name, default, description) for every variable; the README table mirrors this list.
+pub const VARIABLES: &[(&str, &str, &str)] = &[
+    ("DATABASE_URL", DEFAULT_DATABASE_URL, "sqlite://PATH or postgres://USER@HOST:PORT/DB"),
+    ("BIND", "127.0.0.1:8080", "address and port to serve on"),
+    ("LOG_LEVEL", "info", "error, warn, info, debug, trace, or a tracing filter such as ketenzorg=debug,info"),
+    ("KETENZORG_POOL_SIZE", "10", "database connections in the pool (1-200)"),
+    ("KETENZORG_WORKERS", "number of CPUs", "HTTP worker threads (1-64)"),
+    ("KETENZORG_MAX_BODY_BYTES", "262144", "largest accepted request body (1024-16777216)"),
+];
+
+impl Config {
+    pub fn from_env() -> Result<Config, Vec<String>> {
+        Config::from_vars(std::env::vars())
+    }
+
+    /// Parses from any set of variables (tests pass their own).
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Config, Vec<String>> {
+        let vars: BTreeMap<String, String> = vars.into_iter().collect();
+        let mut errors = Vec::new();
+        for name in vars.keys().filter(|k| k.starts_with("KETENZORG_")) {
+            if !VARIABLES.iter().any(|(known, _, _)| known == name) {
+                errors.push(format!("{name}: unknown setting (known: {})", known_names()));
+            }
+        }
+        let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+
+        let database = DatabaseTarget::parse(get("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL))
+            .map_err(|e| errors.push(e))
+            .ok();
+        let bind = get("BIND")
+            .unwrap_or("127.0.0.1:8080")
+            .parse::<SocketAddr>()
+            .map_err(|_| {
+                errors.push(format!(
+                    "BIND: {:?} is not an address and port such as 127.0.0.1:8080",
+                    get("BIND").unwrap_or_default()
+                ))
+            })
+            .ok();
+        let log_filter = get("LOG_LEVEL").unwrap_or("info").to_string();
+        if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&log_filter) {
+            errors.push(format!("LOG_LEVEL: {log_filter:?} is not a level or filter: {e}"));
+        }
+        let mut number = |name: &str, default: usize, min: usize, max: usize| match get(name) {
+            None => default,
+            Some(raw) => match raw.parse::<usize>() {
+                Ok(n) if (min..=max).contains(&n) => n,
+                _ => {
+                    errors.push(format!("{name}: {raw:?} is not a whole number from {min} to {max}"));
+                    default
+                }
+            },
+        };
+        let pool_size = number("KETENZORG_POOL_SIZE", 10, 1, 200) as u32;
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let workers = number("KETENZORG_WORKERS", cpus, 1, 64);
+        let max_body_bytes = number("KETENZORG_MAX_BODY_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024);
+
+        match (database, bind, errors.is_empty()) {
+            (Some(database), Some(bind), true) => Ok(Config {
+                database,
+                bind,
+                log_filter,
+                pool_size,
+                workers,
+                max_body_bytes,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+fn known_names() -> String {
+    VARIABLES.iter().map(|(n, _, _)| *n).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_are_sqlite_on_localhost() {
+        let c = Config::from_vars(vars(&[])).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database.url, "data/ketenzorg.db");
+        assert_eq!(c.max_body_bytes, 262144);
+    }
+
+    #[test]
+    fn malformed_and_unknown_values_are_all_reported() {
+        let errors = Config::from_vars(vars(&[
+            ("BIND", "localhost"),
+            ("DATABASE_URL", "mysql://x"),
+            ("LOG_LEVEL", "very=loud=please"),
+            ("KETENZORG_POOL_SIZE", "0"),
+            ("KETENZORG_POOLSIZE", "3"),
+        ]))
+        .unwrap_err();
+        assert_eq!(errors.len(), 5, "{errors:?}");
+        assert!(errors.iter().any(|e| e.starts_with("BIND")));
+        assert!(errors.iter().any(|e| e.starts_with("KETENZORG_POOLSIZE: unknown")));
+    }
+}

@@ -1,0 +1,87 @@
+//! HTTP handlers for contracts and their items.
+
+use actix_web::{web, HttpResponse};
+
+use super::service::{self, ContractFilter};
+use super::{Contract, ContractItem, NewContract, NewContractItem};
+use crate::auth::Caller;
+use crate::error::Error;
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::{created, AppState};
+use crate::pagination::Page;
+use crate::values::{ContractId, OrganizationId};
+
+#[utoipa::path(post, path = "/api/v1/contracts", tag = "contracts",
+    request_body = NewContract,
+    responses(
+        (status = 201, description = "Registered", body = Contract),
+        (status = 409, description = "The buyer already has a contract with this reference", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    JsonBody(input): JsonBody<NewContract>,
+) -> Result<HttpResponse, Error> {
+    let now = state.clock.now_naive();
+    let contract = state.db.write(move |c| service::create(c, &caller, input, now)).await?;
+    Ok(created(format!("/api/v1/contracts/{}", contract.id), &contract))
+}
+
+#[utoipa::path(get, path = "/api/v1/contracts", tag = "contracts",
+    params(
+        ("buyer_id" = Option<OrganizationId>, Query),
+        ("contractor_id" = Option<OrganizationId>, Query),
+        ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
+    ),
+    responses((status = 200, description = "The caller's contracts", body = Page<Contract>)))]
+pub async fn list(state: web::Data<AppState>, caller: Caller, q: QueryParams) -> Result<HttpResponse, Error> {
+    let page = q.page()?;
+    let filter = ContractFilter {
+        buyer_id: q.get("buyer_id")?,
+        contractor_id: q.get("contractor_id")?,
+    };
+    let result = state.db.read(move |c| service::list(c, &caller, filter, &page)).await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+#[utoipa::path(get, path = "/api/v1/contracts/{id}", tag = "contracts",
+    params(("id" = ContractId, Path)),
+    responses((status = 200, description = "The contract with its items", body = Contract)))]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ContractId>,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let contract = state.db.read(move |c| service::get(c, &caller, id)).await?;
+    Ok(HttpResponse::Ok().json(contract))
+}
+
+#[utoipa::path(post, path = "/api/v1/contracts/{id}/items", tag = "contracts",
+    params(("id" = ContractId, Path)),
+    request_body = NewContractItem,
+    responses(
+        (status = 201, description = "Added", body = ContractItem),
+        (status = 200, description = "Already an item of this contract", body = ContractItem),
+    ))]
+pub async fn add_item(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ContractId>,
+    JsonBody(input): JsonBody<NewContractItem>,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let (item, is_new) = state.db.write(move |c| service::add_item(c, &caller, id, input, now)).await?;
+    Ok(if is_new {
+        created(format!("/api/v1/contracts/{id}"), &item)
+    } else {
+        HttpResponse::Ok().json(item)
+    })
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(crate::http::resource("/contracts").post(create).get(list))
+        .service(crate::http::resource("/contracts/{id}").get(get))
+        .service(crate::http::resource("/contracts/{id}/items").post(add_item));
+}

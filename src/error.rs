@@ -1,0 +1,228 @@
+//! The one place for errors. Services return `Error`; this module turns each variant into an
+//! RFC 9457 `application/problem+json` answer.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use diesel::result::DatabaseErrorKind;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One failing input field. `field` is a JSON path into the request (`notification_emails[1]`)
+/// or the name of a query or path parameter.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    /// The object does not exist or is outside the caller's reach; the two are not told apart.
+    #[error("no {0} with this id is visible to you")]
+    NotFound(&'static str),
+    #[error("{detail}")]
+    BadRequest {
+        detail: String,
+        field: Option<String>,
+    },
+    #[error("invalid input: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+    Validation(Vec<FieldError>),
+    #[error("{detail}")]
+    Conflict {
+        detail: String,
+        extra: Option<serde_json::Value>,
+    },
+    #[error("{0}")]
+    PreconditionFailed(String),
+    #[error("this endpoint does not take {0}")]
+    MethodNotAllowed(String),
+    #[error("the request body is larger than the limit of {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn bad_param(field: impl Into<String>, detail: impl Into<String>) -> Error {
+        Error::BadRequest {
+            detail: detail.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Error {
+        Error::Conflict {
+            detail: detail.into(),
+            extra: None,
+        }
+    }
+
+    pub fn internal(detail: impl Into<String>) -> Error {
+        Error::Internal(detail.into())
+    }
+
+    fn slug_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            Error::Unauthorized(_) => ("unauthorized", "Authentication required"),
+            Error::Forbidden(_) => ("forbidden", "Not allowed for your role"),
+            Error::NotFound(_) => ("not-found", "Not found"),
+            Error::BadRequest { .. } => ("bad-request", "Malformed request"),
+            Error::Validation(_) => ("validation", "Invalid input"),
+            Error::Conflict { .. } => ("conflict", "Conflict with the current state"),
+            Error::PreconditionFailed(_) => ("precondition-failed", "The object has changed"),
+            Error::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
+            Error::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
+            Error::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            Error::Unavailable(_) => ("unavailable", "Service temporarily unavailable"),
+            Error::Internal(_) => ("internal", "Internal error"),
+        }
+    }
+
+    /// The problem document, also used by the OpenAPI examples and tests.
+    pub fn problem(&self) -> Problem {
+        let (slug, title) = self.slug_and_title();
+        let detail = match self {
+            // Internal details go to the log, not to the caller.
+            Error::Internal(_) => "an unexpected error occurred; it has been logged".to_string(),
+            other => other.to_string(),
+        };
+        let errors = match self {
+            Error::Validation(errors) => Some(errors.clone()),
+            Error::BadRequest {
+                field: Some(field), ..
+            } => Some(vec![FieldError::new(field.clone(), detail.clone())]),
+            _ => None,
+        };
+        let extra = match self {
+            Error::Conflict { extra, .. } => extra.clone(),
+            _ => None,
+        };
+        Problem {
+            kind: format!("/problems/{slug}"),
+            title: title.to_string(),
+            status: self.status_code().as_u16(),
+            detail,
+            errors,
+            extra,
+        }
+    }
+}
+
+/// RFC 9457 problem details.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem (see docs/api.md).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// What went wrong, in words a person can act on.
+    pub detail: String,
+    /// The failing fields, for invalid input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+    /// Extension members specific to the problem (for example the allowed actions).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object)]
+    pub extra: Option<serde_json::Value>,
+}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Conflict { .. } => StatusCode::CONFLICT,
+            Error::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Error::Internal(detail) => tracing::error!(error = %detail, "internal error"),
+            Error::Unavailable(detail) => tracing::warn!(error = %detail, "service unavailable"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        match self {
+            Error::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"ketenzorg\""));
+            }
+            Error::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            _ => {}
+        }
+        response.body(serde_json::to_string(&self.problem()).unwrap_or_default())
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Error {
+        use diesel::result::Error as D;
+        match e {
+            D::NotFound => Error::NotFound("object"),
+            D::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Error::Conflict {
+                detail: format!("this would duplicate an existing record ({})", info.message()),
+                extra: None,
+            },
+            D::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                Error::Unavailable(format!("database connection lost: {}", info.message()))
+            }
+            D::DatabaseError(_, ref info)
+                if info.message().contains("database is locked")
+                    || info.message().contains("database is busy") =>
+            {
+                Error::Unavailable("the database is busy; retry shortly".into())
+            }
+            D::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
+                Error::Unavailable(format!("database unreachable: {}", info.message()))
+            }
+            other => Error::Internal(format!("database error: {other}")),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for Error {
+    fn from(e: diesel::r2d2::PoolError) -> Error {
+        Error::Unavailable(format!("no database connection available: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Error {
+        Error::Internal(format!("JSON: {e}"))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,116 @@
+//! The HTTP layer: application state, routes, the request log, health checks and the error
+//! handlers that keep every answer to bad input a problem+json 4xx.
+
+pub mod extract;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::Error;
+
+/// Shared by every request.
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+}
+
+/// 201 with a `Location` header.
+pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(body)
+}
+
+/// Everything the service answers, mounted on an actix `App`.
+pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(state)
+            .app_data(web::PathConfig::default().error_handler(|err, _req| {
+                Error::bad_param("id", format!("the path does not name a valid id: {err}")).into()
+            }))
+            .service(resource("/healthz").get(healthz))
+            .service(resource("/readyz").get(readyz))
+            .service(
+                web::scope("/api/v1")
+                    .configure(crate::organizations::http::routes)
+                    .configure(crate::auth::http::routes)
+                    .configure(crate::factories::http::routes)
+                    .configure(crate::components::http::routes)
+                    .configure(crate::contracts::http::routes)
+                    .service(resource("/openapi.json").get(crate::openapi::serve)),
+            )
+            .configure(crate::openapi::docs_ui);
+    }
+}
+
+/// One log line per request: method, path, status and duration.
+pub fn log_request<S, B>(
+    req: actix_web::dev::ServiceRequest,
+    srv: &S,
+) -> impl std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>>
+where
+    S: Service<actix_web::dev::ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let fut = srv.call(req);
+    async move {
+        let res = fut.await?;
+        tracing::info!(
+            %method,
+            %path,
+            status = res.status().as_u16(),
+            duration_ms = format!("{:.2}", start.elapsed().as_secs_f64() * 1000.0),
+            "request"
+        );
+        Ok(res)
+    }
+}
+
+/// A resource whose unsupported methods answer 405 as problem+json.
+pub fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(|req: HttpRequest| async move {
+        Err::<HttpResponse, _>(Error::MethodNotAllowed(req.method().to_string()))
+    }))
+}
+
+/// Answers routes that do not exist, and methods a route does not take, with problem+json.
+pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, Error> {
+    Err(Error::NotFound(if req.path().starts_with("/api/") {
+        "endpoint"
+    } else {
+        "page"
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process is alive", body = Health)))]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "The database answers and is migrated", body = Health),
+        (status = 503, description = "Not ready", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
+    state.db.ready().await?;
+    Ok(HttpResponse::Ok().json(Health { status: "ready" }))
+}

@@ -1,0 +1,24 @@
+//! ketenzorg: supply-chain due diligence for public ICT procurement.
+//!
+//! Each domain module (`organizations`, `factories`, `components`, `contracts`, `auth`) holds
+//! its types, a `service` with the rules, and thin `http` handlers. `db` hides the two
+//! backends, `error` turns every failure into problem+json, `values` holds the typed input
+//! values that parse at the edge.
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod components;
+pub mod config;
+pub mod contracts;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod factories;
+pub mod http;
+pub mod openapi;
+pub mod organizations;
+pub mod pagination;
+pub mod schema;
+pub mod server;
+pub mod values;

@@ -1,0 +1,86 @@
+//! Organizations: buyers, contractors, monitors and the operator (admin). Their kind is the
+//! role of their tokens; their notification addresses and language drive email.
+
+pub mod http;
+pub mod service;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::clock::utc;
+use crate::error::Error;
+use crate::schema::organizations;
+use crate::values::{CountryCode, EmailList, Language, Name, OrgKind, OrganizationId};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganization {
+    pub name: Name,
+    pub kind: OrgKind,
+    pub country: CountryCode,
+    /// Where case notifications go; at least one address.
+    pub notification_emails: EmailList,
+    /// Defaults to `en`.
+    pub language: Option<Language>,
+    /// Who is told when a case of this organization escalates; defaults to none.
+    pub escalation_emails: Option<EmailList>,
+}
+
+/// Changes to an organization; absent fields stay as they are. The kind never changes.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationPatch {
+    pub name: Option<Name>,
+    pub country: Option<CountryCode>,
+    pub notification_emails: Option<EmailList>,
+    pub language: Option<Language>,
+    pub escalation_emails: Option<EmailList>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Organization {
+    pub id: OrganizationId,
+    pub kind: OrgKind,
+    pub name: String,
+    pub country: String,
+    pub notification_emails: Vec<String>,
+    pub escalation_emails: Vec<String>,
+    pub language: Language,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = organizations)]
+pub struct OrganizationRow {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub country: String,
+    pub notification_emails: String,
+    pub escalation_emails: String,
+    pub language: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl OrganizationRow {
+    pub fn view(self) -> Result<Organization, Error> {
+        let emails = |s: &str| -> Result<Vec<String>, Error> {
+            Ok(EmailList::from_db(s)?.iter().map(|e| e.as_str().to_string()).collect())
+        };
+        Ok(Organization {
+            id: OrganizationId::from_db(&self.id)?,
+            kind: OrgKind::from_db(&self.kind)?,
+            notification_emails: emails(&self.notification_emails)?,
+            escalation_emails: emails(&self.escalation_emails)?,
+            language: Language::from_db(&self.language)?,
+            name: self.name,
+            country: self.country,
+            created_at: utc(self.created_at),
+            updated_at: utc(self.updated_at),
+        })
+    }
+}
