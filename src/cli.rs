@@ -11,8 +11,14 @@ use crate::db::{write_tx, Db};
 use crate::values::{CountryCode, Email, EmailList, Language, Name, OrgKind};
 
 #[derive(Debug, Parser)]
-#[command(name = "ketenzorg", version, about = "Supply-chain due diligence for public ICT procurement")]
-#[command(after_help = "Configuration comes from environment variables: DATABASE_URL, BIND, LOG_LEVEL, KETENZORG_* (see README).")]
+#[command(
+    name = "ketenzorg",
+    version,
+    about = "Supply-chain due diligence for public ICT procurement"
+)]
+#[command(
+    after_help = "Configuration comes from environment variables: DATABASE_URL, BIND, LOG_LEVEL, KETENZORG_* (see README)."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -53,8 +59,8 @@ fn serve(config: Config) -> Result<(), String> {
         "starting ketenzorg"
     );
     actix_web::rt::System::new().block_on(async move {
-        let server = crate::server::build(config, Clock::System, listener)
-            .map_err(|e| e.to_string())?;
+        let server =
+            crate::server::build(config, Clock::System, listener).map_err(|e| e.to_string())?;
         server.server.await.map_err(|e| e.to_string())
     })
 }
@@ -84,9 +90,10 @@ fn operator() -> crate::organizations::NewOrganization {
         name: Name::try_from("ketenzorg operator".to_string()).expect("valid name"),
         kind: OrgKind::Admin,
         country: CountryCode::try_from("BE".to_string()).expect("valid country"),
-        notification_emails: EmailList::try_from(vec![
-            Email::try_from("operator@ketenzorg.example.org".to_string()).expect("valid email"),
-        ])
+        notification_emails: EmailList::try_from(vec![Email::try_from(
+            "operator@ketenzorg.example.org".to_string(),
+        )
+        .expect("valid email")])
         .expect("valid list"),
         language: Some(Language::En),
         escalation_emails: None,

@@ -18,12 +18,32 @@ pub struct Config {
 
 /// (name, default, description) for every variable; the README table mirrors this list.
 pub const VARIABLES: &[(&str, &str, &str)] = &[
-    ("DATABASE_URL", DEFAULT_DATABASE_URL, "sqlite://PATH or postgres://USER@HOST:PORT/DB"),
+    (
+        "DATABASE_URL",
+        DEFAULT_DATABASE_URL,
+        "sqlite://PATH or postgres://USER@HOST:PORT/DB",
+    ),
     ("BIND", "127.0.0.1:8080", "address and port to serve on"),
-    ("LOG_LEVEL", "info", "error, warn, info, debug, trace, or a tracing filter such as ketenzorg=debug,info"),
-    ("KETENZORG_POOL_SIZE", "10", "database connections in the pool (1-200)"),
-    ("KETENZORG_WORKERS", "number of CPUs", "HTTP worker threads (1-64)"),
-    ("KETENZORG_MAX_BODY_BYTES", "262144", "largest accepted request body (1024-16777216)"),
+    (
+        "LOG_LEVEL",
+        "info",
+        "error, warn, info, debug, trace, or a tracing filter such as ketenzorg=debug,info",
+    ),
+    (
+        "KETENZORG_POOL_SIZE",
+        "10",
+        "database connections in the pool (1-200)",
+    ),
+    (
+        "KETENZORG_WORKERS",
+        "number of CPUs",
+        "HTTP worker threads (1-64)",
+    ),
+    (
+        "KETENZORG_MAX_BODY_BYTES",
+        "262144",
+        "largest accepted request body (1024-16777216)",
+    ),
 ];
 
 impl Config {
@@ -32,12 +52,17 @@ impl Config {
     }
 
     /// Parses from any set of variables (tests pass their own).
-    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Config, Vec<String>> {
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, Vec<String>> {
         let vars: BTreeMap<String, String> = vars.into_iter().collect();
         let mut errors = Vec::new();
         for name in vars.keys().filter(|k| k.starts_with("KETENZORG_")) {
             if !VARIABLES.iter().any(|(known, _, _)| known == name) {
-                errors.push(format!("{name}: unknown setting (known: {})", known_names()));
+                errors.push(format!(
+                    "{name}: unknown setting (known: {})",
+                    known_names()
+                ));
             }
         }
         let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
@@ -57,14 +82,18 @@ impl Config {
             .ok();
         let log_filter = get("LOG_LEVEL").unwrap_or("info").to_string();
         if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&log_filter) {
-            errors.push(format!("LOG_LEVEL: {log_filter:?} is not a level or filter: {e}"));
+            errors.push(format!(
+                "LOG_LEVEL: {log_filter:?} is not a level or filter: {e}"
+            ));
         }
         let mut number = |name: &str, default: usize, min: usize, max: usize| match get(name) {
             None => default,
             Some(raw) => match raw.parse::<usize>() {
                 Ok(n) if (min..=max).contains(&n) => n,
                 _ => {
-                    errors.push(format!("{name}: {raw:?} is not a whole number from {min} to {max}"));
+                    errors.push(format!(
+                        "{name}: {raw:?} is not a whole number from {min} to {max}"
+                    ));
                     default
                 }
             },
@@ -72,7 +101,12 @@ impl Config {
         let pool_size = number("KETENZORG_POOL_SIZE", 10, 1, 200) as u32;
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         let workers = number("KETENZORG_WORKERS", cpus, 1, 64);
-        let max_body_bytes = number("KETENZORG_MAX_BODY_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024);
+        let max_body_bytes = number(
+            "KETENZORG_MAX_BODY_BYTES",
+            256 * 1024,
+            1024,
+            16 * 1024 * 1024,
+        );
 
         match (database, bind, errors.is_empty()) {
             (Some(database), Some(bind), true) => Ok(Config {
@@ -89,7 +123,11 @@ impl Config {
 }
 
 fn known_names() -> String {
-    VARIABLES.iter().map(|(n, _, _)| *n).collect::<Vec<_>>().join(", ")
+    VARIABLES
+        .iter()
+        .map(|(n, _, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -97,7 +135,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -120,6 +161,8 @@ mod tests {
         .unwrap_err();
         assert_eq!(errors.len(), 5, "{errors:?}");
         assert!(errors.iter().any(|e| e.starts_with("BIND")));
-        assert!(errors.iter().any(|e| e.starts_with("KETENZORG_POOLSIZE: unknown")));
+        assert!(errors
+            .iter()
+            .any(|e| e.starts_with("KETENZORG_POOLSIZE: unknown")));
     }
 }

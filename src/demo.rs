@@ -52,58 +52,136 @@ fn org(conn: &mut DbConnection, clock: &Clock, body: serde_json::Value) -> Resul
 
 fn load_in(conn: &mut DbConnection, clock: &Clock) -> Result<Vec<(String, String, String)>, Error> {
     let now = clock.now_naive();
-    let admin = org(conn, clock, json!({"name": "Demo operator", "kind": "admin", "country": "BE",
-        "notification_emails": ["ops@demo.ketenzorg.example.org"], "language": "en"}))?;
-    let buyer = org(conn, clock, json!({"name": "Vlaamse Aankoopcentrale ICT", "kind": "buyer",
+    let admin = org(
+        conn,
+        clock,
+        json!({"name": "Demo operator", "kind": "admin", "country": "BE",
+        "notification_emails": ["ops@demo.ketenzorg.example.org"], "language": "en"}),
+    )?;
+    let buyer = org(
+        conn,
+        clock,
+        json!({"name": "Vlaamse Aankoopcentrale ICT", "kind": "buyer",
         "country": "BE", "notification_emails": ["ketenzorg@aankoopcentrale.example.be"], "language": "nl",
-        "escalation_emails": ["juridische.dienst@aankoopcentrale.example.be"]}))?;
-    let laptops = org(conn, clock, json!({"name": "Noord-IT Solutions NV", "kind": "contractor",
+        "escalation_emails": ["juridische.dienst@aankoopcentrale.example.be"]}),
+    )?;
+    let laptops = org(
+        conn,
+        clock,
+        json!({"name": "Noord-IT Solutions NV", "kind": "contractor",
         "country": "BE", "notification_emails": ["csr@noord-it.example.be"], "language": "nl",
-        "escalation_emails": ["ceo@noord-it.example.be"]}))?;
-    let displays = org(conn, clock, json!({"name": "EuroDisplay Systèmes SA", "kind": "contractor",
-        "country": "FR", "notification_emails": ["conformite@eurodisplay.example.fr"], "language": "fr"}))?;
-    let monitor = org(conn, clock, json!({"name": "Electronics Watch", "kind": "monitor",
-        "country": "NL", "notification_emails": ["monitoring@electronicswatch.example.org"], "language": "en"}))?;
+        "escalation_emails": ["ceo@noord-it.example.be"]}),
+    )?;
+    let displays = org(
+        conn,
+        clock,
+        json!({"name": "EuroDisplay Systèmes SA", "kind": "contractor",
+        "country": "FR", "notification_emails": ["conformite@eurodisplay.example.fr"], "language": "fr"}),
+    )?;
+    let monitor = org(
+        conn,
+        clock,
+        json!({"name": "Electronics Watch", "kind": "monitor",
+        "country": "NL", "notification_emails": ["monitoring@electronicswatch.example.org"], "language": "en"}),
+    )?;
 
     // Factories in several countries; one is shared by both contractors' supply chains.
-    let factory = |conn: &mut DbConnection, by: &Caller, body: serde_json::Value| -> Result<FactoryId, Error> {
+    let factory = |conn: &mut DbConnection,
+                   by: &Caller,
+                   body: serde_json::Value|
+     -> Result<FactoryId, Error> {
         Ok(factories::create(conn, by, parse(body)?, now)?.0.id)
     };
-    let assembly_cn = factory(conn, &laptops.caller, json!({"name": "Chongqing Precision Assembly Co., Ltd.",
+    let assembly_cn = factory(
+        conn,
+        &laptops.caller,
+        json!({"name": "Chongqing Precision Assembly Co., Ltd.",
         "address": "88 Xiyong Avenue, Shapingba District, Chongqing", "country": "CN",
         "os_id": "CN2019303BQ3FZP", "latitude": 29.57, "longitude": 106.29, "sector": "Electronics",
-        "workers": 42000, "parent_company": "Precision Holdings"}))?;
-    let battery_my = factory(conn, &laptops.caller, json!({"name": "Penang Cell Technologies Sdn Bhd",
+        "workers": 42000, "parent_company": "Precision Holdings"}),
+    )?;
+    let battery_my = factory(
+        conn,
+        &laptops.caller,
+        json!({"name": "Penang Cell Technologies Sdn Bhd",
         "address": "Plot 12, Bayan Lepas Free Industrial Zone, Penang", "country": "MY",
-        "sector": "Batteries", "workers": 3100}))?;
-    let panel_vn = factory(conn, &laptops.caller, json!({"name": "Bac Ninh Display Panel JSC",
+        "sector": "Batteries", "workers": 3100}),
+    )?;
+    let panel_vn = factory(
+        conn,
+        &laptops.caller,
+        json!({"name": "Bac Ninh Display Panel JSC",
         "address": "Yen Phong Industrial Park, Bac Ninh", "country": "VN", "sector": "Displays",
-        "workers": 8700}))?;
-    let assembly_cz = factory(conn, &displays.caller, json!({"name": "Pardubice Monitor Works s.r.o.",
+        "workers": 8700}),
+    )?;
+    let assembly_cz = factory(
+        conn,
+        &displays.caller,
+        json!({"name": "Pardubice Monitor Works s.r.o.",
         "address": "Průmyslová 5, 530 03 Pardubice", "country": "CZ", "sector": "Electronics",
-        "workers": 1200}))?;
-    let backlight_th = factory(conn, &displays.caller, json!({"name": "Ayutthaya LED Components Co.",
-        "address": "Rojana Industrial Park, Ayutthaya", "country": "TH", "workers": 2300}))?;
+        "workers": 1200}),
+    )?;
+    let backlight_th = factory(
+        conn,
+        &displays.caller,
+        json!({"name": "Ayutthaya LED Components Co.",
+        "address": "Rojana Industrial Park, Ayutthaya", "country": "TH", "workers": 2300}),
+    )?;
     // The same panel maker, registered again by the second contractor: deduplicated.
-    let panel_vn_again = factory(conn, &displays.caller, json!({"name": "BAC NINH DISPLAY PANEL JSC.",
-        "address": "Yen Phong industrial park,  Bac Ninh", "country": "vn"}))?;
+    let panel_vn_again = factory(
+        conn,
+        &displays.caller,
+        json!({"name": "BAC NINH DISPLAY PANEL JSC.",
+        "address": "Yen Phong industrial park,  Bac Ninh", "country": "vn"}),
+    )?;
     debug_assert_eq!(panel_vn, panel_vn_again);
 
     // Bill of materials, two levels below each product.
-    let component = |conn: &mut DbConnection, by: &Caller, name: &str, parent: Option<ComponentId>| -> Result<ComponentId, Error> {
-        Ok(components::create(conn, by, parse(json!({"name": name, "parent_id": parent}))?, now)?.id)
+    let component = |conn: &mut DbConnection,
+                     by: &Caller,
+                     name: &str,
+                     parent: Option<ComponentId>|
+     -> Result<ComponentId, Error> {
+        Ok(components::create(
+            conn,
+            by,
+            parse(json!({"name": name, "parent_id": parent}))?,
+            now,
+        )?
+        .id)
     };
     let laptop = component(conn, &laptops.caller, "Laptop NX-14 (14\", 16 GB)", None)?;
     let battery = component(conn, &laptops.caller, "Battery pack 56 Wh", Some(laptop))?;
     let cells = component(conn, &laptops.caller, "Li-ion cells 18650", Some(battery))?;
-    let laptop_panel = component(conn, &laptops.caller, "Display panel 14\" IPS", Some(laptop))?;
+    let laptop_panel = component(
+        conn,
+        &laptops.caller,
+        "Display panel 14\" IPS",
+        Some(laptop),
+    )?;
     let monitor_27 = component(conn, &displays.caller, "Monitor VistaPro 27", None)?;
-    let panel_27 = component(conn, &displays.caller, "Display panel 27\" IPS", Some(monitor_27))?;
+    let panel_27 = component(
+        conn,
+        &displays.caller,
+        "Display panel 27\" IPS",
+        Some(monitor_27),
+    )?;
     let backlight = component(conn, &displays.caller, "LED backlight unit", Some(panel_27))?;
 
-    let source = |conn: &mut DbConnection, by: &Caller, c: ComponentId, f: FactoryId, tier: i32| -> Result<(), Error> {
-        components::add_source(conn, by, c, parse(json!({"factory_id": f, "tier": tier,
-            "valid_from": "2025-01-01"}))?, now)?;
+    let source = |conn: &mut DbConnection,
+                  by: &Caller,
+                  c: ComponentId,
+                  f: FactoryId,
+                  tier: i32|
+     -> Result<(), Error> {
+        components::add_source(
+            conn,
+            by,
+            c,
+            parse(json!({"factory_id": f, "tier": tier,
+            "valid_from": "2025-01-01"}))?,
+            now,
+        )?;
         Ok(())
     };
     source(conn, &laptops.caller, laptop, assembly_cn, 1)?;
@@ -115,20 +193,55 @@ fn load_in(conn: &mut DbConnection, clock: &Clock) -> Result<Vec<(String, String
     source(conn, &displays.caller, backlight, backlight_th, 3)?;
 
     // A framework agreement in lots, one contract per lot.
-    let contract = |conn: &mut DbConnection, reference: &str, title: &str, contractor: &Caller, amount: &str| -> Result<ContractId, Error> {
+    let contract = |conn: &mut DbConnection,
+                    reference: &str,
+                    title: &str,
+                    contractor: &Caller,
+                    amount: &str|
+     -> Result<ContractId, Error> {
         Ok(contracts::create(conn, &buyer.caller, parse(json!({
             "reference": reference, "title": title, "buyer_id": buyer.caller.organization_id,
             "contractor_id": contractor.organization_id, "starts_on": "2025-03-01", "ends_on": "2029-02-28",
             "value": {"amount": amount, "currency": "EUR"}, "ocds_id": format!("ocds-b5fd17-{reference}")}))?, now)?.id)
     };
-    let lot1 = contract(conn, "FW-ICT-2025-01/LOT1", "Raamovereenkomst ICT-eindgebruikersapparatuur, perceel 1: laptops", &laptops.caller, "9400000.00")?;
-    let lot2 = contract(conn, "FW-ICT-2025-01/LOT2", "Raamovereenkomst ICT-eindgebruikersapparatuur, perceel 2: beeldschermen", &displays.caller, "2150000.00")?;
-    contracts::add_item(conn, &laptops.caller, lot1, parse(json!({"component_id": laptop}))?, now)?;
-    contracts::add_item(conn, &buyer.caller, lot2, parse(json!({"component_id": monitor_27}))?, now)?;
+    let lot1 = contract(
+        conn,
+        "FW-ICT-2025-01/LOT1",
+        "Raamovereenkomst ICT-eindgebruikersapparatuur, perceel 1: laptops",
+        &laptops.caller,
+        "9400000.00",
+    )?;
+    let lot2 = contract(
+        conn,
+        "FW-ICT-2025-01/LOT2",
+        "Raamovereenkomst ICT-eindgebruikersapparatuur, perceel 2: beeldschermen",
+        &displays.caller,
+        "2150000.00",
+    )?;
+    contracts::add_item(
+        conn,
+        &laptops.caller,
+        lot1,
+        parse(json!({"component_id": laptop}))?,
+        now,
+    )?;
+    contracts::add_item(
+        conn,
+        &buyer.caller,
+        lot2,
+        parse(json!({"component_id": monitor_27}))?,
+        now,
+    )?;
     let _ = (date("2025-01-01"), OrgKind::Admin);
 
-    Ok([("admin", &admin), ("buyer", &buyer), ("contractor", &laptops), ("contractor", &displays), ("monitor", &monitor)]
-        .into_iter()
-        .map(|(role, o)| (role.to_string(), o.name.clone(), o.token.clone()))
-        .collect())
+    Ok([
+        ("admin", &admin),
+        ("buyer", &buyer),
+        ("contractor", &laptops),
+        ("contractor", &displays),
+        ("monitor", &monitor),
+    ]
+    .into_iter()
+    .map(|(role, o)| (role.to_string(), o.name.clone(), o.token.clone()))
+    .collect())
 }

@@ -193,7 +193,10 @@ impl From<diesel::result::Error> for Error {
         match e {
             D::NotFound => Error::NotFound("object"),
             D::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Error::Conflict {
-                detail: format!("this would duplicate an existing record ({})", info.message()),
+                detail: format!(
+                    "this would duplicate an existing record ({})",
+                    info.message()
+                ),
                 extra: None,
             },
             D::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {

@@ -93,14 +93,20 @@ impl Modify for CommonResponses {
             for (op, _) in ops {
                 let Some(op) = op.as_mut() else { continue };
                 let has_body = op.request_body.is_some();
-                op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+                op.security = Some(vec![SecurityRequirement::new(
+                    "bearer",
+                    Vec::<String>::new(),
+                )]);
                 let mut add = |status: &str, description: &str| {
                     op.responses
                         .responses
                         .entry(status.to_string())
                         .or_insert_with(|| problem(description));
                 };
-                add("400", "Malformed request: bad JSON, query parameter or path id");
+                add(
+                    "400",
+                    "Malformed request: bad JSON, query parameter or path id",
+                );
                 add("401", "Missing, invalid or revoked token");
                 add("403", "Not allowed for the caller's role");
                 add("503", "Database unavailable; retry later");
@@ -130,7 +136,5 @@ pub fn docs_ui(cfg: &mut web::ServiceConfig) {
             .insert_header(("Location", "/docs/"))
             .finish()
     }))
-    .service(
-        SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::new(["/api/v1/openapi.json"])),
-    );
+    .service(SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::new(["/api/v1/openapi.json"])));
 }

@@ -13,7 +13,9 @@ pub struct Cursor(pub Uuid);
 impl Cursor {
     /// Opaque to clients: base64url of the last id of the previous page.
     pub fn encode(id: &str) -> Option<String> {
-        Uuid::parse_str(id).ok().map(|u| URL_SAFE_NO_PAD.encode(u.as_bytes()))
+        Uuid::parse_str(id)
+            .ok()
+            .map(|u| URL_SAFE_NO_PAD.encode(u.as_bytes()))
     }
 
     pub fn decode(raw: &str) -> Option<Cursor> {

@@ -419,14 +419,20 @@ mod tests {
     #[test]
     fn country_list_is_complete_and_parses_any_case() {
         assert_eq!(ISO_3166_ALPHA2.split(' ').count(), 249);
-        assert_eq!(CountryCode::try_from(" be ".to_string()).unwrap().as_str(), "BE");
+        assert_eq!(
+            CountryCode::try_from(" be ".to_string()).unwrap().as_str(),
+            "BE"
+        );
         assert!(CountryCode::try_from("XX".to_string()).is_err());
         assert!(CountryCode::try_from("BEL".to_string()).is_err());
     }
 
     #[test]
     fn text_is_trimmed_and_bounded() {
-        assert_eq!(Name::try_from("  Acme  ".to_string()).unwrap().as_str(), "Acme");
+        assert_eq!(
+            Name::try_from("  Acme  ".to_string()).unwrap().as_str(),
+            "Acme"
+        );
         assert!(Name::try_from("   ".to_string()).is_err());
         assert!(Name::try_from("a".repeat(201)).is_err());
         assert!(Name::try_from("a\nb".to_string()).is_err());

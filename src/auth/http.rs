@@ -22,7 +22,10 @@ pub async fn create(
     JsonBody(input): JsonBody<NewToken>,
 ) -> Result<HttpResponse, Error> {
     let now = state.clock.now_naive();
-    let issued = state.db.write(move |c| tokens::issue(c, &caller, input, now)).await?;
+    let issued = state
+        .db
+        .write(move |c| tokens::issue(c, &caller, input, now))
+        .await?;
     Ok(created(format!("/api/v1/tokens/{}", issued.id), &issued))
 }
 
@@ -32,10 +35,17 @@ pub async fn create(
         ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
     ),
     responses((status = 200, description = "Tokens (never their secrets)", body = Page<TokenInfo>)))]
-pub async fn list(state: web::Data<AppState>, caller: Caller, q: QueryParams) -> Result<HttpResponse, Error> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> Result<HttpResponse, Error> {
     let page = q.page()?;
     let org = q.get::<OrganizationId>("organization_id")?;
-    let result = state.db.read(move |c| tokens::list(c, &caller, org, &page)).await?;
+    let result = state
+        .db
+        .read(move |c| tokens::list(c, &caller, org, &page))
+        .await?;
     Ok(HttpResponse::Ok().json(result))
 }
 
@@ -49,7 +59,10 @@ pub async fn revoke(
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     let now = state.clock.now_naive();
-    state.db.write(move |c| tokens::revoke(c, &caller, id, now)).await?;
+    state
+        .db
+        .write(move |c| tokens::revoke(c, &caller, id, now))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -47,7 +47,11 @@ impl Caller {
             Err(Error::Forbidden(format!(
                 "{} organizations may not {action} (allowed: {})",
                 self.kind,
-                kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                kinds
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )))
         }
     }
@@ -115,7 +119,9 @@ fn bearer_token(req: &HttpRequest) -> Result<String, Error> {
         .to_str()
         .map_err(|_| Error::Unauthorized("the Authorization header is not readable text".into()))?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(token.trim().to_string())
         }
         _ => Err(Error::Unauthorized(

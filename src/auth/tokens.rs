@@ -77,7 +77,10 @@ pub fn issue(
         .count()
         .get_result(conn)?;
     if exists == 0 {
-        return Err(Error::field("organization_id", "no organization with this id"));
+        return Err(Error::field(
+            "organization_id",
+            "no organization with this id",
+        ));
     }
     issue_unchecked(conn, input.organization_id, input.label.as_str(), now)
 }
@@ -98,7 +101,9 @@ pub fn issue_unchecked(
         created_at: now,
         revoked_at: None,
     };
-    diesel::insert_into(api_tokens::table).values(&row).execute(conn)?;
+    diesel::insert_into(api_tokens::table)
+        .values(&row)
+        .execute(conn)?;
     let info = row.info()?;
     Ok(IssuedToken {
         id: info.id,

@@ -19,8 +19,14 @@ pub async fn create(
     JsonBody(input): JsonBody<NewComponent>,
 ) -> Result<HttpResponse, Error> {
     let now = state.clock.now_naive();
-    let component = state.db.write(move |c| service::create(c, &caller, input, now)).await?;
-    Ok(created(format!("/api/v1/components/{}", component.id), &component))
+    let component = state
+        .db
+        .write(move |c| service::create(c, &caller, input, now))
+        .await?;
+    Ok(created(
+        format!("/api/v1/components/{}", component.id),
+        &component,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/components", tag = "components",
@@ -29,10 +35,17 @@ pub async fn create(
         ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
     ),
     responses((status = 200, description = "Components visible to the caller", body = Page<Component>)))]
-pub async fn list(state: web::Data<AppState>, caller: Caller, q: QueryParams) -> Result<HttpResponse, Error> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> Result<HttpResponse, Error> {
     let page = q.page()?;
     let parent = q.get::<ComponentId>("parent_id")?;
-    let result = state.db.read(move |c| service::list(c, &caller, parent, &page)).await?;
+    let result = state
+        .db
+        .read(move |c| service::list(c, &caller, parent, &page))
+        .await?;
     Ok(HttpResponse::Ok().json(result))
 }
 
@@ -61,7 +74,10 @@ pub async fn update(
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     let now = state.clock.now_naive();
-    let component = state.db.write(move |c| service::update(c, &caller, id, patch, now)).await?;
+    let component = state
+        .db
+        .write(move |c| service::update(c, &caller, id, patch, now))
+        .await?;
     Ok(HttpResponse::Ok().json(component))
 }
 
@@ -102,12 +118,23 @@ pub async fn list_sources(
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     let page = q.page()?;
-    let result = state.db.read(move |c| service::list_sources(c, &caller, id, &page)).await?;
+    let result = state
+        .db
+        .read(move |c| service::list_sources(c, &caller, id, &page))
+        .await?;
     Ok(HttpResponse::Ok().json(result))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(crate::http::resource("/components").post(create).get(list))
-        .service(crate::http::resource("/components/{id}").get(get).patch(update))
-        .service(crate::http::resource("/components/{id}/sources").post(add_source).get(list_sources));
+        .service(
+            crate::http::resource("/components/{id}")
+                .get(get)
+                .patch(update),
+        )
+        .service(
+            crate::http::resource("/components/{id}/sources")
+                .post(add_source)
+                .get(list_sources),
+        );
 }

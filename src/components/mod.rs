@@ -64,7 +64,11 @@ impl ComponentRow {
         Ok(Component {
             id: ComponentId::from_db(&self.id)?,
             name: self.name,
-            parent_id: self.parent_id.as_deref().map(ComponentId::from_db).transpose()?,
+            parent_id: self
+                .parent_id
+                .as_deref()
+                .map(ComponentId::from_db)
+                .transpose()?,
             owner_id: OrganizationId::from_db(&self.owner_id)?,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),

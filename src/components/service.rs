@@ -65,7 +65,10 @@ pub fn with_descendants(conn: &mut DbConnection, roots: Vec<String>) -> Result<V
             .filter(components::parent_id.eq_any(&frontier))
             .select(components::id)
             .load(conn)?;
-        frontier = children.into_iter().filter(|c| seen.insert(c.clone())).collect();
+        frontier = children
+            .into_iter()
+            .filter(|c| seen.insert(c.clone()))
+            .collect();
     }
     Ok(seen.into_iter().collect())
 }
@@ -97,16 +100,25 @@ pub fn create(
     input: NewComponent,
     now: NaiveDateTime,
 ) -> Result<Component, Error> {
-    caller.require(&[OrgKind::Admin, OrgKind::Contractor], "register components")?;
+    caller.require(
+        &[OrgKind::Admin, OrgKind::Contractor],
+        "register components",
+    )?;
     let owner = match (caller.kind, input.owner_id) {
-        (OrgKind::Admin, Some(owner)) => {
-            match organizations::kind_of(conn, owner)? {
-                Some(OrgKind::Contractor | OrgKind::Admin) => owner,
-                _ => return Err(Error::field("owner_id", "no contractor organization with this id")),
+        (OrgKind::Admin, Some(owner)) => match organizations::kind_of(conn, owner)? {
+            Some(OrgKind::Contractor | OrgKind::Admin) => owner,
+            _ => {
+                return Err(Error::field(
+                    "owner_id",
+                    "no contractor organization with this id",
+                ))
             }
-        }
+        },
         (_, Some(owner)) if owner != caller.organization_id => {
-            return Err(Error::field("owner_id", "only admins register components for another organization"))
+            return Err(Error::field(
+                "owner_id",
+                "only admins register components for another organization",
+            ))
         }
         _ => caller.organization_id,
     };
@@ -121,18 +133,27 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(components::table).values(&row).execute(conn)?;
+    diesel::insert_into(components::table)
+        .values(&row)
+        .execute(conn)?;
     row.view()
 }
 
-fn check_parent(conn: &mut DbConnection, owner: OrganizationId, parent: ComponentId) -> Result<(), Error> {
+fn check_parent(
+    conn: &mut DbConnection,
+    owner: OrganizationId,
+    parent: ComponentId,
+) -> Result<(), Error> {
     let n: i64 = components::table
         .filter(components::id.eq(parent.to_string()))
         .filter(components::owner_id.eq(owner.to_string()))
         .count()
         .get_result(conn)?;
     if n == 0 {
-        return Err(Error::field("parent_id", "no component with this id among the owner's components"));
+        return Err(Error::field(
+            "parent_id",
+            "no component with this id among the owner's components",
+        ));
     }
     Ok(())
 }
@@ -141,7 +162,11 @@ pub fn get(conn: &mut DbConnection, caller: &Caller, id: ComponentId) -> Result<
     get_row(conn, caller, id)?.view()
 }
 
-fn get_row(conn: &mut DbConnection, caller: &Caller, id: ComponentId) -> Result<ComponentRow, Error> {
+fn get_row(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: ComponentId,
+) -> Result<ComponentRow, Error> {
     let mut q = components::table
         .filter(components::id.eq(id.to_string()))
         .select(ComponentRow::as_select())
@@ -149,12 +174,19 @@ fn get_row(conn: &mut DbConnection, caller: &Caller, id: ComponentId) -> Result<
     if let Some(filter) = visible_to(conn, caller)? {
         q = q.filter(filter);
     }
-    q.first(conn).optional()?.ok_or(Error::NotFound("component"))
+    q.first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("component"))
 }
 
 /// The component if the caller may change it: its owner or an admin. Others who can see it
 /// are refused (403); others get 404.
-fn owned_row(conn: &mut DbConnection, caller: &Caller, id: ComponentId, action: &str) -> Result<ComponentRow, Error> {
+fn owned_row(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: ComponentId,
+    action: &str,
+) -> Result<ComponentRow, Error> {
     caller.require(&[OrgKind::Admin, OrgKind::Contractor], action)?;
     let row = get_row(conn, caller, id)?;
     if caller.is_admin() || row.owner_id == caller.organization_id.to_string() {
@@ -257,7 +289,9 @@ pub fn add_source(
         disclosed_by: caller.organization_id.to_string(),
         created_at: now,
     };
-    diesel::insert_into(sourcing_links::table).values(&row).execute(conn)?;
+    diesel::insert_into(sourcing_links::table)
+        .values(&row)
+        .execute(conn)?;
     Ok((row.view()?, true))
 }
 

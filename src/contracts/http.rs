@@ -23,8 +23,14 @@ pub async fn create(
     JsonBody(input): JsonBody<NewContract>,
 ) -> Result<HttpResponse, Error> {
     let now = state.clock.now_naive();
-    let contract = state.db.write(move |c| service::create(c, &caller, input, now)).await?;
-    Ok(created(format!("/api/v1/contracts/{}", contract.id), &contract))
+    let contract = state
+        .db
+        .write(move |c| service::create(c, &caller, input, now))
+        .await?;
+    Ok(created(
+        format!("/api/v1/contracts/{}", contract.id),
+        &contract,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/contracts", tag = "contracts",
@@ -34,13 +40,20 @@ pub async fn create(
         ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
     ),
     responses((status = 200, description = "The caller's contracts", body = Page<Contract>)))]
-pub async fn list(state: web::Data<AppState>, caller: Caller, q: QueryParams) -> Result<HttpResponse, Error> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> Result<HttpResponse, Error> {
     let page = q.page()?;
     let filter = ContractFilter {
         buyer_id: q.get("buyer_id")?,
         contractor_id: q.get("contractor_id")?,
     };
-    let result = state.db.read(move |c| service::list(c, &caller, filter, &page)).await?;
+    let result = state
+        .db
+        .read(move |c| service::list(c, &caller, filter, &page))
+        .await?;
     Ok(HttpResponse::Ok().json(result))
 }
 
@@ -72,7 +85,10 @@ pub async fn add_item(
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     let now = state.clock.now_naive();
-    let (item, is_new) = state.db.write(move |c| service::add_item(c, &caller, id, input, now)).await?;
+    let (item, is_new) = state
+        .db
+        .write(move |c| service::add_item(c, &caller, id, input, now))
+        .await?;
     Ok(if is_new {
         created(format!("/api/v1/contracts/{id}"), &item)
     } else {

@@ -26,7 +26,9 @@ fn visible_to(caller: &Caller) -> Option<Visible> {
         OrgKind::Admin => None,
         OrgKind::Buyer => Some(Box::new(contracts::buyer_id.eq(me))),
         OrgKind::Contractor => Some(Box::new(contracts::contractor_id.eq(me))),
-        OrgKind::Monitor => Some(Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"))),
+        OrgKind::Monitor => Some(Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "1 = 0",
+        ))),
     }
 }
 
@@ -38,13 +40,22 @@ pub fn create(
 ) -> Result<Contract, Error> {
     caller.require(&[OrgKind::Admin, OrgKind::Buyer], "register contracts")?;
     if caller.is(OrgKind::Buyer) && input.buyer_id != caller.organization_id {
-        return Err(Error::field("buyer_id", "a buyer registers contracts in its own name"));
+        return Err(Error::field(
+            "buyer_id",
+            "a buyer registers contracts in its own name",
+        ));
     }
     if organizations::kind_of(conn, input.buyer_id)? != Some(OrgKind::Buyer) {
-        return Err(Error::field("buyer_id", "no buyer organization with this id"));
+        return Err(Error::field(
+            "buyer_id",
+            "no buyer organization with this id",
+        ));
     }
     if organizations::kind_of(conn, input.contractor_id)? != Some(OrgKind::Contractor) {
-        return Err(Error::field("contractor_id", "no contractor organization with this id"));
+        return Err(Error::field(
+            "contractor_id",
+            "no contractor organization with this id",
+        ));
     }
     if input.ends_on < input.starts_on {
         return Err(Error::field("ends_on", "must be on or after starts_on"));
@@ -69,12 +80,17 @@ pub fn create(
         starts_on: input.starts_on,
         ends_on: input.ends_on,
         value_amount: input.value.as_ref().map(|v| String::from(v.amount.clone())),
-        value_currency: input.value.as_ref().map(|v| v.currency.as_str().to_string()),
+        value_currency: input
+            .value
+            .as_ref()
+            .map(|v| v.currency.as_str().to_string()),
         ocds_id: input.ocds_id.map(|s| s.into_inner()),
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(contracts::table).values(&row).execute(conn)?;
+    diesel::insert_into(contracts::table)
+        .values(&row)
+        .execute(conn)?;
     row.view(Vec::new())
 }
 
@@ -96,7 +112,10 @@ pub fn get(conn: &mut DbConnection, caller: &Caller, id: ContractId) -> Result<C
 }
 
 /// Items of several contracts in one query.
-fn items_of(conn: &mut DbConnection, ids: &[String]) -> Result<HashMap<String, Vec<ContractItem>>, Error> {
+fn items_of(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<ContractItem>>, Error> {
     let rows: Vec<ContractItemRow> = contract_items::table
         .filter(contract_items::contract_id.eq_any(ids))
         .order(contract_items::id.asc())
@@ -121,7 +140,10 @@ pub fn list(
     filter: ContractFilter,
     page: &PageRequest,
 ) -> Result<Page<Contract>, Error> {
-    caller.require(&[OrgKind::Admin, OrgKind::Buyer, OrgKind::Contractor], "list contracts")?;
+    caller.require(
+        &[OrgKind::Admin, OrgKind::Buyer, OrgKind::Contractor],
+        "list contracts",
+    )?;
     let mut q = contracts::table
         .filter(contracts::id.gt(page.after_db()))
         .order(contracts::id.asc())
@@ -140,10 +162,15 @@ pub fn list(
     let rows = q.load(conn)?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut items = items_of(conn, &ids)?;
-    Page::from_rows(rows, page, |r| &r.id, |r| {
-        let own = items.remove(&r.id).unwrap_or_default();
-        r.view(own)
-    })
+    Page::from_rows(
+        rows,
+        page,
+        |r| &r.id,
+        |r| {
+            let own = items.remove(&r.id).unwrap_or_default();
+            r.view(own)
+        },
+    )
 }
 
 /// Adds a component of the contract's contractor to the contract. Adding it again returns
@@ -182,12 +209,17 @@ pub fn add_item(
         component_id: input.component_id.to_string(),
         created_at: now,
     };
-    diesel::insert_into(contract_items::table).values(&item).execute(conn)?;
+    diesel::insert_into(contract_items::table)
+        .values(&item)
+        .execute(conn)?;
     Ok((item.view()?, true))
 }
 
 /// Organizations a contract names, for checks elsewhere.
-pub fn parties(conn: &mut DbConnection, id: ContractId) -> Result<Option<(OrganizationId, OrganizationId)>, Error> {
+pub fn parties(
+    conn: &mut DbConnection,
+    id: ContractId,
+) -> Result<Option<(OrganizationId, OrganizationId)>, Error> {
     let row: Option<(String, String)> = contracts::table
         .filter(contracts::id.eq(id.to_string()))
         .select((contracts::buyer_id, contracts::contractor_id))

@@ -116,7 +116,10 @@ impl Db {
                 Backend::Postgres => None,
             },
         };
-        let mut conn = db.pool.get().map_err(|e| format!("database unreachable: {e}"))?;
+        let mut conn = db
+            .pool
+            .get()
+            .map_err(|e| format!("database unreachable: {e}"))?;
         run_migrations(&mut conn).map_err(|e| format!("migrations failed: {e}"))?;
         Ok(db)
     }
@@ -191,7 +194,9 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, Error>,
 {
     match conn {
-        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
         DbConnection::Pg(c) => {
             <diesel::PgConnection as Connection>::TransactionManager::begin_transaction(c)?
         }
@@ -218,7 +223,8 @@ fn run_migrations(conn: &mut DbConnection) -> Result<(), String> {
     match conn {
         DbConnection::Sqlite(c) => {
             // The immediate lock keeps two processes starting on one file from racing.
-            c.batch_execute("BEGIN IMMEDIATE; COMMIT;").map_err(|e| e.to_string())?;
+            c.batch_execute("BEGIN IMMEDIATE; COMMIT;")
+                .map_err(|e| e.to_string())?;
             let applied = c
                 .run_pending_migrations(SQLITE_MIGRATIONS)
                 .map_err(|e| e.to_string())?;

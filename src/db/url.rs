@@ -44,7 +44,10 @@ impl DatabaseTarget {
                 url: raw.to_string(),
             });
         }
-        if let Some(path) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
+        if let Some(path) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
             if path.is_empty() {
                 return Err("DATABASE_URL: a sqlite:// URL needs a file path, e.g. sqlite://data/ketenzorg.db".into());
             }

@@ -22,7 +22,10 @@ pub async fn create(
     JsonBody(input): JsonBody<NewFactory>,
 ) -> Result<HttpResponse, Error> {
     let now = state.clock.now_naive();
-    let (factory, is_new) = state.db.write(move |c| service::create(c, &caller, input, now)).await?;
+    let (factory, is_new) = state
+        .db
+        .write(move |c| service::create(c, &caller, input, now))
+        .await?;
     Ok(if is_new {
         created(format!("/api/v1/factories/{}", factory.id), &factory)
     } else {
@@ -36,7 +39,11 @@ pub async fn create(
         ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
     ),
     responses((status = 200, description = "Factories visible to the caller", body = Page<Factory>)))]
-pub async fn list(state: web::Data<AppState>, caller: Caller, q: QueryParams) -> Result<HttpResponse, Error> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> Result<HttpResponse, Error> {
     let page = q.page()?;
     let country = match q.raw("country") {
         None => None,
@@ -44,7 +51,10 @@ pub async fn list(state: web::Data<AppState>, caller: Caller, q: QueryParams) ->
             CountryCode::try_from(raw.to_string()).map_err(|e| Error::bad_param("country", e))?,
         ),
     };
-    let result = state.db.read(move |c| service::list(c, &caller, country, &page)).await?;
+    let result = state
+        .db
+        .read(move |c| service::list(c, &caller, country, &page))
+        .await?;
     Ok(HttpResponse::Ok().json(result))
 }
 
@@ -76,11 +86,18 @@ pub async fn update(
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     let now = state.clock.now_naive();
-    let factory = state.db.write(move |c| service::update(c, &caller, id, patch, now)).await?;
+    let factory = state
+        .db
+        .write(move |c| service::update(c, &caller, id, patch, now))
+        .await?;
     Ok(HttpResponse::Ok().json(factory))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(crate::http::resource("/factories").post(create).get(list))
-        .service(crate::http::resource("/factories/{id}").get(get).patch(update));
+        .service(
+            crate::http::resource("/factories/{id}")
+                .get(get)
+                .patch(update),
+        );
 }

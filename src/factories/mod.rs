@@ -12,7 +12,9 @@ use utoipa::ToSchema;
 use crate::clock::utc;
 use crate::error::Error;
 use crate::schema::factories;
-use crate::values::{CountryCode, FactoryId, Latitude, LineText, Longitude, Name, ShortText, WorkerCount};
+use crate::values::{
+    CountryCode, FactoryId, Latitude, LineText, Longitude, Name, ShortText, WorkerCount,
+};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -110,7 +112,12 @@ pub fn dedup_key(name: &str, address: &str, country: &str) -> String {
             .collect::<Vec<_>>()
             .join(" ")
     }
-    format!("{}|{}|{}", country.to_ascii_uppercase(), fold(name), fold(address))
+    format!(
+        "{}|{}|{}",
+        country.to_ascii_uppercase(),
+        fold(name),
+        fold(address)
+    )
 }
 
 /// OS IDs are upper case; clients paste them in any case.
@@ -128,7 +135,10 @@ mod tests {
             dedup_key("ACME Co., Ltd.", "12  Industrial Rd, Shenzhen", "cn"),
             dedup_key("acme co ltd", "12 industrial rd shenzhen", "CN")
         );
-        assert_ne!(dedup_key("Acme", "Rd 1", "CN"), dedup_key("Acme", "Rd 1", "VN"));
+        assert_ne!(
+            dedup_key("Acme", "Rd 1", "CN"),
+            dedup_key("Acme", "Rd 1", "VN")
+        );
         assert_eq!(dedup_key("Fábrica Ñ", "x", "MX"), "MX|fábrica ñ|x");
     }
 }

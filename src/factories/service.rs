@@ -22,11 +22,13 @@ fn visible_to(conn: &mut DbConnection, caller: &Caller) -> Result<Option<Visible
     Ok(match caller.kind {
         OrgKind::Admin | OrgKind::Monitor => None,
         OrgKind::Contractor => Some(Box::new(
-            factories::created_by.eq(me.clone()).or(factories::id.eq_any(
-                sourcing_links::table
-                    .filter(sourcing_links::disclosed_by.eq(me))
-                    .select(sourcing_links::factory_id),
-            )),
+            factories::created_by
+                .eq(me.clone())
+                .or(factories::id.eq_any(
+                    sourcing_links::table
+                        .filter(sourcing_links::disclosed_by.eq(me))
+                        .select(sourcing_links::factory_id),
+                )),
         )),
         OrgKind::Buyer => {
             let components = supply_chain_components(conn, caller.organization_id)?;
@@ -50,7 +52,11 @@ pub fn create(
 ) -> Result<(Factory, bool), Error> {
     caller.require(&[OrgKind::Admin, OrgKind::Contractor], "register factories")?;
     let os_id = input.os_id.as_ref().map(|s| normalize_os_id(s.as_str()));
-    let key = dedup_key(input.name.as_str(), input.address.as_str(), input.country.as_str());
+    let key = dedup_key(
+        input.name.as_str(),
+        input.address.as_str(),
+        input.country.as_str(),
+    );
     if let Some(existing) = find_duplicate(conn, os_id.as_deref(), &key)? {
         return Ok((existing.view()?, false));
     }
@@ -70,7 +76,9 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(factories::table).values(&row).execute(conn)?;
+    diesel::insert_into(factories::table)
+        .values(&row)
+        .execute(conn)?;
     Ok((row.view()?, true))
 }
 

@@ -32,7 +32,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
         let declared_len = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -79,6 +85,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
             field: None,
         });
     }
+    // Every request body of this API is an object; serde would otherwise read a struct from
+    // an array, positionally.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+        return Err(Error::field("body", "the body must be a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     let value = match result {
@@ -86,8 +98,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         Err(err) => {
             let path = err.path().to_string();
             let inner = err.into_inner();
+            // A body can fail on a field before the parser reaches a syntax error further on;
+            // malformed JSON is reported as such whatever came first.
+            let well_formed = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
             return Err(match inner.classify() {
-                Category::Data => {
+                Category::Data if well_formed => {
                     let message = strip_position(&inner.to_string());
                     let field = field_of(&path, &message);
                     Error::Validation(vec![FieldError::new(field, message)])
@@ -122,6 +137,9 @@ fn field_of(path: &str, message: &str) -> String {
         .find_map(|p| message.strip_prefix(p))
         .and_then(|rest| rest.split('`').next());
     match (base, named) {
+        (base, Some(name)) if base == name || base.ends_with(&format!(".{name}")) => {
+            base.to_string()
+        }
         ("", Some(name)) => name.to_string(),
         (base, Some(name)) => format!("{base}.{name}"),
         ("", None) => "body".to_string(),
@@ -168,14 +186,20 @@ impl QueryParams {
             Some(n) => {
                 return Err(Error::bad_param(
                     "limit",
-                    format!("limit must be from 1 to {} (got {n})", PageRequest::MAX_LIMIT),
+                    format!(
+                        "limit must be from 1 to {} (got {n})",
+                        PageRequest::MAX_LIMIT
+                    ),
                 ))
             }
         };
         let after = match self.raw("cursor") {
             None | Some("") => None,
             Some(raw) => Some(Cursor::decode(raw).ok_or_else(|| {
-                Error::bad_param("cursor", "cursor is not one this service issued; start without it")
+                Error::bad_param(
+                    "cursor",
+                    "cursor is not one this service issued; start without it",
+                )
             })?),
         };
         Ok(PageRequest { limit, after })
@@ -227,12 +251,18 @@ mod tests {
     fn errors_name_the_field() {
         assert_eq!(field(r#"{"name": "x", "contacts": []}"#).0, 200);
         assert_eq!(field(r#"{"contacts": []}"#), (422, "name".into()));
-        assert_eq!(field(r#"{"name": " ", "contacts": []}"#), (422, "name".into()));
+        assert_eq!(
+            field(r#"{"name": " ", "contacts": []}"#),
+            (422, "name".into())
+        );
         assert_eq!(
             field(r#"{"name": "x", "contacts": [{"email": "a@b.org"}, {"email": "no"}]}"#),
             (422, "contacts[1].email".into())
         );
-        assert_eq!(field(r#"{"name": "x", "contacts": [], "extra": 1}"#), (422, "extra".into()));
+        assert_eq!(
+            field(r#"{"name": "x", "contacts": [], "extra": 1}"#),
+            (422, "extra".into())
+        );
         assert_eq!(
             field(r#"{"name": "x", "contacts": [{"email": "a@b.org", "x": 1}]}"#),
             (422, "contacts[0].x".into())

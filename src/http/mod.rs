@@ -59,7 +59,11 @@ pub fn log_request<S, B>(
     srv: &S,
 ) -> impl std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>>
 where
-    S: Service<actix_web::dev::ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    S: Service<
+        actix_web::dev::ServiceRequest,
+        Response = ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
 {
     let start = Instant::now();
     let method = req.method().clone();

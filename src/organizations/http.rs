@@ -19,7 +19,10 @@ pub async fn create(
     JsonBody(input): JsonBody<NewOrganization>,
 ) -> Result<HttpResponse, Error> {
     let now = state.clock.now_naive();
-    let org = state.db.write(move |c| service::create(c, &caller, input, now)).await?;
+    let org = state
+        .db
+        .write(move |c| service::create(c, &caller, input, now))
+        .await?;
     Ok(created(format!("/api/v1/organizations/{}", org.id), &org))
 }
 
@@ -30,10 +33,17 @@ pub async fn create(
         ("cursor" = Option<String>, Query, description = "From `next_cursor` of the previous page"),
     ),
     responses((status = 200, description = "Organizations visible to the caller", body = Page<Organization>)))]
-pub async fn list(state: web::Data<AppState>, caller: Caller, q: QueryParams) -> Result<HttpResponse, Error> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> Result<HttpResponse, Error> {
     let page = q.page()?;
     let kind = q.get::<OrgKind>("kind")?;
-    let result = state.db.read(move |c| service::list(c, &caller, kind, &page)).await?;
+    let result = state
+        .db
+        .read(move |c| service::list(c, &caller, kind, &page))
+        .await?;
     Ok(HttpResponse::Ok().json(result))
 }
 
@@ -62,11 +72,22 @@ pub async fn update(
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     let now = state.clock.now_naive();
-    let org = state.db.write(move |c| service::update(c, &caller, id, patch, now)).await?;
+    let org = state
+        .db
+        .write(move |c| service::update(c, &caller, id, patch, now))
+        .await?;
     Ok(HttpResponse::Ok().json(org))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(crate::http::resource("/organizations").post(create).get(list))
-        .service(crate::http::resource("/organizations/{id}").get(get).patch(update));
+    cfg.service(
+        crate::http::resource("/organizations")
+            .post(create)
+            .get(list),
+    )
+    .service(
+        crate::http::resource("/organizations/{id}")
+            .get(get)
+            .patch(update),
+    );
 }

@@ -69,7 +69,10 @@ pub struct OrganizationRow {
 impl OrganizationRow {
     pub fn view(self) -> Result<Organization, Error> {
         let emails = |s: &str| -> Result<Vec<String>, Error> {
-            Ok(EmailList::from_db(s)?.iter().map(|e| e.as_str().to_string()).collect())
+            Ok(EmailList::from_db(s)?
+                .iter()
+                .map(|e| e.as_str().to_string())
+                .collect())
         };
         Ok(Organization {
             id: OrganizationId::from_db(&self.id)?,

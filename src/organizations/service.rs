@@ -13,9 +13,8 @@ use crate::pagination::{Page, PageRequest};
 use crate::schema::{contracts, organizations};
 use crate::values::{EmailList, Language, OrgKind, OrganizationId};
 
-type Visible = Box<
-    dyn BoxableExpression<organizations::table, DbBackend, SqlType = diesel::sql_types::Bool>,
->;
+type Visible =
+    Box<dyn BoxableExpression<organizations::table, DbBackend, SqlType = diesel::sql_types::Bool>>;
 
 /// The organizations `caller` may read, as a filter.
 fn visible_to(caller: &Caller) -> Option<Visible> {
@@ -28,11 +27,13 @@ fn visible_to(caller: &Caller) -> Option<Visible> {
                 .or(organizations::kind.eq(OrgKind::Contractor.as_str())),
         )),
         OrgKind::Contractor => Some(Box::new(
-            organizations::id.eq(me.clone()).or(organizations::id.eq_any(
-                contracts::table
-                    .filter(contracts::contractor_id.eq(me))
-                    .select(contracts::buyer_id),
-            )),
+            organizations::id
+                .eq(me.clone())
+                .or(organizations::id.eq_any(
+                    contracts::table
+                        .filter(contracts::contractor_id.eq(me))
+                        .select(contracts::buyer_id),
+                )),
         )),
         OrgKind::Monitor => Some(Box::new(organizations::id.eq(me))),
     }
@@ -55,7 +56,10 @@ pub fn insert(
     now: NaiveDateTime,
 ) -> Result<Organization, Error> {
     if input.notification_emails.is_empty() {
-        return Err(Error::field("notification_emails", "give at least one address"));
+        return Err(Error::field(
+            "notification_emails",
+            "give at least one address",
+        ));
     }
     let row = OrganizationRow {
         id: OrganizationId::new().to_string(),
@@ -63,16 +67,25 @@ pub fn insert(
         name: input.name.into_inner(),
         country: input.country.as_str().to_string(),
         notification_emails: input.notification_emails.to_db(),
-        escalation_emails: input.escalation_emails.unwrap_or_else(EmailList::empty).to_db(),
+        escalation_emails: input
+            .escalation_emails
+            .unwrap_or_else(EmailList::empty)
+            .to_db(),
         language: input.language.unwrap_or(Language::En).as_str().to_string(),
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(organizations::table).values(&row).execute(conn)?;
+    diesel::insert_into(organizations::table)
+        .values(&row)
+        .execute(conn)?;
     row.view()
 }
 
-pub fn get(conn: &mut DbConnection, caller: &Caller, id: OrganizationId) -> Result<Organization, Error> {
+pub fn get(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: OrganizationId,
+) -> Result<Organization, Error> {
     let mut q = organizations::table
         .filter(organizations::id.eq(id.to_string()))
         .select(OrganizationRow::as_select())
@@ -121,8 +134,15 @@ pub fn update(
             "only an admin or the organization itself may change it".into(),
         ));
     }
-    if patch.notification_emails.as_ref().is_some_and(|l| l.is_empty()) {
-        return Err(Error::field("notification_emails", "give at least one address"));
+    if patch
+        .notification_emails
+        .as_ref()
+        .is_some_and(|l| l.is_empty())
+    {
+        return Err(Error::field(
+            "notification_emails",
+            "give at least one address",
+        ));
     }
     let row = OrganizationRow {
         id: id.to_string(),
@@ -139,7 +159,11 @@ pub fn update(
             Some(l) => l.to_db(),
             None => serde_json::to_string(&current.escalation_emails)?,
         },
-        language: patch.language.unwrap_or(current.language).as_str().to_string(),
+        language: patch
+            .language
+            .unwrap_or(current.language)
+            .as_str()
+            .to_string(),
         created_at: current.created_at.naive_utc(),
         updated_at: now,
     };

@@ -1,0 +1,212 @@
+//! The binary itself: `admin-token`, `demo`, `serve`, a restart on the same database, and
+//! refusal of bad configuration.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Backend, TestDb};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ketenzorg");
+
+fn run(db: &TestDb, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("LOG_LEVEL", "warn")
+        .output()
+        .expect("run ketenzorg");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+struct Served {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn serve(db: &TestDb) -> Served {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(BIN)
+        .arg("serve")
+        .env("DATABASE_URL", &db.url)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    loop {
+        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await {
+            if r.status().is_success() {
+                break;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "serve did not become ready"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Served { child, base }
+}
+
+async fn get(base: &str, path: &str, token: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn post(base: &str, path: &str, token: &str, body: Value) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn admin_token_and_restart_keep_everything(backend: Backend) {
+    let db = TestDb::new(backend);
+    let token = run(&db, &["admin-token"]);
+    let token = token.trim();
+    assert!(
+        token.starts_with("kz_") && !token.contains('\n'),
+        "stdout is the token alone"
+    );
+    let second = run(&db, &["admin-token"]);
+    assert_ne!(second.trim(), token, "each call issues a new token");
+
+    let served = serve(&db).await;
+    let (status, me) = get(&served.base, "/api/v1/me", token).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["organization"]["kind"], "admin");
+    let (status, org) = post(
+        &served.base,
+        "/api/v1/organizations",
+        token,
+        json!({"name": "Kept",
+        "kind": "contractor", "country": "NL", "notification_emails": ["k@kept.example.org"]}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, orgs_before) = get(&served.base, "/api/v1/organizations", token).await;
+    drop(served); // SIGKILL: no graceful shutdown
+
+    let served = serve(&db).await;
+    let (status, again) = get(
+        &served.base,
+        &format!("/api/v1/organizations/{}", org["id"].as_str().unwrap()),
+        token,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(again, org);
+    let (_, orgs_after) = get(&served.base, "/api/v1/organizations", token).await;
+    assert_eq!(orgs_after, orgs_before);
+    // Both admin tokens work; one admin organization only.
+    let (status, me2) = get(&served.base, "/api/v1/me", second.trim()).await;
+    assert_eq!(status, 200);
+    assert_eq!(me2["organization"]["id"], me["organization"]["id"]);
+}
+
+async fn demo_prints_a_working_token_per_role(backend: Backend) {
+    let db = TestDb::new(backend);
+    let out = run(&db, &["demo"]);
+    let tokens: Vec<(String, String)> = out
+        .lines()
+        .map(|l| {
+            let mut parts = l.split_whitespace();
+            (
+                parts.next().unwrap().to_string(),
+                parts.next().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let roles: Vec<&str> = tokens.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(
+        roles,
+        ["admin", "buyer", "contractor", "contractor", "monitor"]
+    );
+    let served = serve(&db).await;
+    for (role, token) in &tokens {
+        let (status, me) = get(&served.base, "/api/v1/me", token).await;
+        assert_eq!(status, 200);
+        assert_eq!(me["organization"]["kind"], role.as_str());
+    }
+    let token = |i: usize| tokens[i].1.as_str();
+    // The buyer's framework has two lots; each contractor sees its own lot only.
+    let (_, contracts) = get(&served.base, "/api/v1/contracts", token(1)).await;
+    assert_eq!(contracts["items"].as_array().unwrap().len(), 2);
+    let (_, own) = get(&served.base, "/api/v1/contracts", token(2)).await;
+    assert_eq!(own["items"].as_array().unwrap().len(), 1);
+    // Factories in several countries, one shared panel maker deduplicated: 5, not 6.
+    let (_, factories) = get(&served.base, "/api/v1/factories", token(4)).await;
+    let countries: std::collections::BTreeSet<&str> = factories["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["country"].as_str().unwrap())
+        .collect();
+    assert_eq!(factories["items"].as_array().unwrap().len(), 5);
+    assert!(countries.len() >= 4);
+    // The bill of materials is two levels deep below each product.
+    let (_, components) = get(&served.base, "/api/v1/components", token(2)).await;
+    let items = components["items"].as_array().unwrap();
+    let depth = |c: &Value| {
+        let mut d = 0;
+        let mut cur = c.clone();
+        while let Some(p) = cur["parent_id"].as_str() {
+            cur = items.iter().find(|x| x["id"] == p).unwrap().clone();
+            d += 1;
+        }
+        d
+    };
+    assert_eq!(items.iter().map(depth).max(), Some(2));
+}
+
+#[test]
+fn bad_configuration_is_refused_at_start() {
+    let out = Command::new(BIN)
+        .arg("serve")
+        .env("BIND", "everywhere")
+        .env("DATABASE_URL", "mysql://db/x")
+        .env("KETENZORG_WORKERZ", "4")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for needle in ["BIND", "DATABASE_URL", "KETENZORG_WORKERZ"] {
+        assert!(stderr.contains(needle), "{needle} not named in: {stderr}");
+    }
+}
+
+on_both_backends!(
+    admin_token_and_restart_keep_everything,
+    demo_prints_a_working_token_per_role
+);

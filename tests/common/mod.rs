@@ -1,0 +1,263 @@
+//! Test harness: starts the real service on a random port against a fresh database (a temp
+//! SQLite file, or a fresh PostgreSQL schema when TEST_DATABASE_URL is set) and speaks HTTP
+//! to it.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use ketenzorg::clock::Clock;
+use ketenzorg::config::Config;
+use ketenzorg::db::Db;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Declares each listed `async fn name(backend: Backend)` as a test per backend:
+/// `sqlite::name` always, `postgres::name` when TEST_DATABASE_URL names a PostgreSQL database.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::common::postgres_url().is_some() {
+                        super::$name($crate::common::Backend::Postgres).await
+                    } else {
+                        eprintln!("skipped: set TEST_DATABASE_URL to run against PostgreSQL");
+                    }
+                }
+            )*
+        }
+    };
+}
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
+}
+
+fn random_suffix() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_string()
+}
+
+/// A fresh, empty database; dropped (PostgreSQL schema) or deleted (SQLite file) at the end.
+pub struct TestDb {
+    pub url: String,
+    pub backend: Backend,
+    schema: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                TestDb {
+                    url,
+                    backend,
+                    schema: None,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                let base = postgres_url().expect("TEST_DATABASE_URL");
+                let schema = format!("test_{}", random_suffix());
+                let mut conn =
+                    diesel::PgConnection::establish(&base).expect("connect to TEST_DATABASE_URL");
+                conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+                    .expect("create schema");
+                let sep = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+                TestDb {
+                    url,
+                    backend,
+                    schema: Some((base, schema)),
+                    _dir: None,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = &self.schema {
+            if let Ok(mut conn) = diesel::PgConnection::establish(base) {
+                let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+    }
+}
+
+pub fn config_for(url: &str) -> Config {
+    Config::from_vars([
+        ("DATABASE_URL".to_string(), url.to_string()),
+        ("BIND".to_string(), "127.0.0.1:0".to_string()),
+        ("KETENZORG_WORKERS".to_string(), "2".to_string()),
+        ("KETENZORG_POOL_SIZE".to_string(), "4".to_string()),
+        ("KETENZORG_MAX_BODY_BYTES".to_string(), "65536".to_string()),
+    ])
+    .expect("test config")
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub clock: Clock,
+    pub admin_token: String,
+    pub test_db: TestDb,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let test_db = TestDb::new(backend);
+        let config = config_for(&test_db.url);
+        let clock = Clock::manual("2026-06-01T09:00:00Z".parse().unwrap());
+        let target = config.database.clone();
+        let db = tokio::task::spawn_blocking(move || Db::connect(&target, 4))
+            .await
+            .unwrap()
+            .expect("database");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let server = ketenzorg::server::build_with_db(config, clock.clone(), db.clone(), listener)
+            .expect("server");
+        let base = format!("http://127.0.0.1:{}", server.port);
+        let handle = server.server.handle();
+        tokio::spawn(server.server);
+        let admin_token = {
+            let db = db.clone();
+            let now = clock.now_naive();
+            tokio::task::spawn_blocking(move || {
+                let mut conn = db.get().unwrap();
+                ketenzorg::db::write_tx(&mut conn, |conn| {
+                    let org = ketenzorg::organizations::service::insert(
+                        conn,
+                        serde_json::from_value(json!({"name": "Operator", "kind": "admin",
+                            "country": "BE", "notification_emails": ["ops@operator.example.org"]}))
+                        .unwrap(),
+                        now,
+                    )?;
+                    ketenzorg::auth::tokens::issue_unchecked(conn, org.id, "test", now)
+                })
+                .unwrap()
+                .token
+            })
+            .await
+            .unwrap()
+        };
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            db,
+            clock,
+            admin_token,
+            test_db,
+            handle,
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.request(Method::POST, path, Some(token), Some(&body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.request(Method::PATCH, path, Some(token), Some(&body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.request(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Creates an organization of `kind` through the API and returns (id, token).
+    pub async fn org(&self, kind: &str, name: &str) -> (String, String) {
+        let (status, org) = self
+            .post(
+                "/api/v1/organizations",
+                &self.admin_token,
+                json!({
+                    "name": name, "kind": kind, "country": "BE",
+                    "notification_emails": [format!("{}@{kind}.example.org", random_suffix())],
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{org}");
+        let id = org["id"].as_str().unwrap().to_string();
+        let (status, token) = self
+            .post(
+                "/api/v1/tokens",
+                &self.admin_token,
+                json!({"organization_id": id, "label": "test"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{token}");
+        (id, token["token"].as_str().unwrap().to_string())
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop the workers so the database can be dropped.
+        let handle = self.handle.clone();
+        std::mem::drop(handle.stop(false));
+    }
+}
+
+/// The id field of a JSON object.
+pub fn id(v: &Value) -> String {
+    v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {v}"))
+        .to_string()
+}

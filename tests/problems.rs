@@ -1,0 +1,297 @@
+//! Every class of bad input answers a 4xx application/problem+json naming what is wrong,
+//! never a 500.
+
+mod common;
+
+use common::{Backend, TestApp};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// Sends a raw request and checks the answer is a problem document with `status`.
+async fn problem(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Vec<u8>>,
+    status: StatusCode,
+) -> Value {
+    let mut req = app.client.request(method, format!("{}{path}", app.base));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some(b) = body {
+        req = req.body(b);
+    }
+    let res = req.send().await.unwrap();
+    let got = res.status();
+    if got != status {
+        panic!(
+            "{path}: {got} != {status}: {}",
+            res.text().await.unwrap_or_default()
+        );
+    }
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json"),
+        "{path}"
+    );
+    let body: Value = res.json().await.unwrap();
+    for key in ["type", "title", "status", "detail"] {
+        assert!(body.get(key).is_some(), "problem without {key}: {body}");
+    }
+    assert_eq!(body["status"], status.as_u16());
+    assert!(!body["detail"].as_str().unwrap().is_empty());
+    body
+}
+
+fn field(p: &Value) -> &str {
+    p["errors"][0]["field"].as_str().unwrap_or("")
+}
+
+async fn each_class_of_bad_input(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let auth = format!("Bearer {}", app.admin_token);
+    let json_h = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let post = reqwest::Method::POST;
+    let orgs = "/api/v1/organizations";
+
+    // Malformed JSON, trailing garbage, invalid UTF-8, empty body: 400.
+    for body in [&b"{\"name\": "[..], b"{} {}", b"\xff\xfe{}", b""] {
+        problem(
+            &app,
+            post.clone(),
+            orgs,
+            &json_h,
+            Some(body.to_vec()),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+    // Deep nesting is refused at the first level that does not fit, without recursing into it;
+    // unbalanced deep nesting is malformed.
+    let deep = "[".repeat(5000) + &"]".repeat(5000);
+    problem(
+        &app,
+        post.clone(),
+        orgs,
+        &json_h,
+        Some(deep.into_bytes()),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    let unbalanced = "[".repeat(5000);
+    problem(
+        &app,
+        post.clone(),
+        orgs,
+        &json_h,
+        Some(unbalanced.into_bytes()),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    // Wrong or missing content type: 415.
+    problem(
+        &app,
+        post.clone(),
+        orgs,
+        &[("authorization", &auth), ("content-type", "text/plain")],
+        Some(b"{}".to_vec()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    )
+    .await;
+    problem(
+        &app,
+        post.clone(),
+        orgs,
+        &[("authorization", &auth)],
+        Some(b"{}".to_vec()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    )
+    .await;
+    // Oversized body (the test limit is 64 KiB): 413.
+    let big = json!({"name": "x".repeat(70_000)}).to_string().into_bytes();
+    problem(
+        &app,
+        post.clone(),
+        orgs,
+        &json_h,
+        Some(big),
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await;
+
+    // Well-formed JSON that does not fit: 422 naming the field.
+    let valid =
+        json!({"name": "B", "kind": "buyer", "country": "BE", "notification_emails": ["a@b.org"]});
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            json!({"kind": "buyer", "country": "BE", "notification_emails": ["a@b.org"]}),
+            "name",
+        ),
+        (merge(&valid, json!({"surprise": 1})), "surprise"),
+        (merge(&valid, json!({"kind": "overlord"})), "kind"),
+        (merge(&valid, json!({"country": "Belgium"})), "country"),
+        (merge(&valid, json!({"name": "   "})), "name"),
+        (merge(&valid, json!({"name": "x".repeat(201)})), "name"),
+        (merge(&valid, json!({"name": "two\nlines"})), "name"),
+        (merge(&valid, json!({"name": 42})), "name"),
+        (
+            merge(
+                &valid,
+                json!({"notification_emails": ["ok@example.org", "not-an-email"]}),
+            ),
+            "notification_emails[1]",
+        ),
+        (
+            merge(&valid, json!({"notification_emails": []})),
+            "notification_emails",
+        ),
+        (merge(&valid, json!({"language": "es"})), "language"),
+        (json!([1, 2]), "body"),
+    ];
+    for (body, expected) in cases {
+        let p = problem(
+            &app,
+            post.clone(),
+            orgs,
+            &json_h,
+            Some(body.to_string().into_bytes()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(field(&p), expected, "{body}: {p}");
+    }
+    // Nested values: money and coordinates.
+    let (_, c) = app
+        .post(
+            orgs,
+            &app.admin_token,
+            merge(&valid, json!({"kind": "contractor"})),
+        )
+        .await;
+    let (_, b) = app
+        .post(orgs, &app.admin_token, merge(&valid, json!({"name": "B2"})))
+        .await;
+    let contract = json!({"reference": "R", "title": "T", "buyer_id": b["id"], "contractor_id": c["id"],
+        "starts_on": "2026-01-01", "ends_on": "2026-12-31", "value": {"amount": "12,5", "currency": "EUR"}});
+    let p = problem(
+        &app,
+        post.clone(),
+        "/api/v1/contracts",
+        &json_h,
+        Some(contract.to_string().into_bytes()),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(field(&p), "value.amount");
+    let contract = merge(
+        &contract,
+        json!({"value": {"amount": "12.50", "currency": "EUX"}}),
+    );
+    let p = problem(
+        &app,
+        post.clone(),
+        "/api/v1/contracts",
+        &json_h,
+        Some(contract.to_string().into_bytes()),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(field(&p), "value.currency");
+    let factory = json!({"name": "F", "address": "A", "country": "CN", "latitude": 91.0});
+    let p = problem(
+        &app,
+        post.clone(),
+        "/api/v1/factories",
+        &json_h,
+        Some(factory.to_string().into_bytes()),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(field(&p), "latitude");
+
+    // Path, query, routes and methods.
+    let get = reqwest::Method::GET;
+    let auth_h = [("authorization", auth.as_str())];
+    let p = problem(
+        &app,
+        get.clone(),
+        "/api/v1/factories/not-a-uuid",
+        &auth_h,
+        None,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field(&p), "id");
+    let p = problem(
+        &app,
+        get.clone(),
+        "/api/v1/factories?country=ZZ",
+        &auth_h,
+        None,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field(&p), "country");
+    problem(
+        &app,
+        get.clone(),
+        &format!("/api/v1/factories/{}", uuid::Uuid::now_v7()),
+        &auth_h,
+        None,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        &app,
+        get.clone(),
+        "/api/v1/nothing-here",
+        &auth_h,
+        None,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    problem(
+        &app,
+        reqwest::Method::PUT,
+        "/api/v1/factories",
+        &auth_h,
+        None,
+        StatusCode::METHOD_NOT_ALLOWED,
+    )
+    .await;
+
+    // Authentication: missing, malformed, unknown.
+    for headers in [
+        vec![],
+        vec![("authorization", "Basic abc")],
+        vec![("authorization", "Bearer kz_nope")],
+        vec![("authorization", "Bearer ")],
+    ] {
+        problem(
+            &app,
+            get.clone(),
+            "/api/v1/me",
+            &headers,
+            None,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
+}
+
+fn merge(base: &Value, patch: Value) -> Value {
+    let mut out = base.clone();
+    for (k, v) in patch.as_object().unwrap() {
+        out[k] = v.clone();
+    }
+    out
+}
+
+on_both_backends!(each_class_of_bad_input);
