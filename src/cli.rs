@@ -32,15 +32,20 @@ pub enum Command {
     AdminToken,
     /// Load a realistic sample and print one token per role.
     Demo,
+    /// Check every case's hash-chained history; exits non-zero naming the first broken event.
+    VerifyAudit,
 }
 
 pub fn run(cli: Cli, config: Config) -> Result<(), String> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::AdminToken => admin_token(config),
+        Command::VerifyAudit => verify_audit(config),
         Command::Demo => {
             let db = Db::connect(&config.database, 2)?;
-            let tokens = crate::demo::load(&db, &Clock::System).map_err(|e| e.to_string())?;
+            let tokens =
+                crate::demo::load(&db, &Clock::System, &crate::escalation::Policy::default())
+                    .map_err(|e| e.to_string())?;
             let mut out = std::io::stdout().lock();
             for (role, name, token) in tokens {
                 writeln!(out, "{role:<12} {token}  # {name}").map_err(|e| e.to_string())?;
@@ -63,6 +68,25 @@ fn serve(config: Config) -> Result<(), String> {
             crate::server::build(config, Clock::System, listener).map_err(|e| e.to_string())?;
         server.server.await.map_err(|e| e.to_string())
     })
+}
+
+fn verify_audit(config: Config) -> Result<(), String> {
+    let db = Db::connect(&config.database, 1)?;
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let report = crate::cases::events::verify(&mut conn).map_err(|e| e.to_string())?;
+    let mut out = std::io::stdout().lock();
+    match report.broken {
+        None => writeln!(
+            out,
+            "verify-audit: ok: {} cases, {} events, every chain intact",
+            report.cases, report.events
+        )
+        .map_err(|e| e.to_string()),
+        Some(broken) => {
+            writeln!(out, "verify-audit: BROKEN: {broken}").map_err(|e| e.to_string())?;
+            Err(format!("audit trail broken: {broken}"))
+        }
+    }
 }
 
 fn admin_token(config: Config) -> Result<(), String> {

@@ -2,32 +2,35 @@
 //! A regional buyer with an ICT framework contract in lots, two contractors, factories in
 //! several countries behind a bill of materials two levels deep, and a monitor.
 
-use chrono::NaiveDate;
 use serde_json::json;
 
 use crate::auth::{tokens, Caller};
+use crate::cases::service as cases;
 use crate::clock::Clock;
 use crate::components::service as components;
 use crate::contracts::service as contracts;
 use crate::db::{write_tx, Db, DbConnection};
 use crate::error::Error;
+use crate::escalation::Policy;
 use crate::factories::service as factories;
+use crate::findings::service::{self as findings, Filed};
+use crate::findings::Finding;
 use crate::organizations::service as organizations;
-use crate::values::{ComponentId, ContractId, FactoryId, OrgKind};
+use crate::values::{ComponentId, ContractId, FactoryId};
 
 /// Builds a typed request from JSON, exactly as the API would parse it.
 fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, Error> {
     crate::http::extract::parse_json(v.to_string().as_bytes())
 }
 
-fn date(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("demo dates are valid")
-}
-
 /// Loads the sample; returns (role, organization name, token) per organization.
-pub fn load(db: &Db, clock: &Clock) -> Result<Vec<(String, String, String)>, Error> {
+pub fn load(
+    db: &Db,
+    clock: &Clock,
+    policy: &Policy,
+) -> Result<Vec<(String, String, String)>, Error> {
     let mut conn = db.get()?;
-    write_tx(&mut conn, |conn| load_in(conn, clock))
+    write_tx(&mut conn, |conn| load_in(conn, clock, policy))
 }
 
 struct Org {
@@ -50,8 +53,13 @@ fn org(conn: &mut DbConnection, clock: &Clock, body: serde_json::Value) -> Resul
     })
 }
 
-fn load_in(conn: &mut DbConnection, clock: &Clock) -> Result<Vec<(String, String, String)>, Error> {
+fn load_in(
+    conn: &mut DbConnection,
+    clock: &Clock,
+    policy: &Policy,
+) -> Result<Vec<(String, String, String)>, Error> {
     let now = clock.now_naive();
+    let policy = policy.clone();
     let admin = org(
         conn,
         clock,
@@ -181,6 +189,7 @@ fn load_in(conn: &mut DbConnection, clock: &Clock) -> Result<Vec<(String, String
             parse(json!({"factory_id": f, "tier": tier,
             "valid_from": "2025-01-01"}))?,
             now,
+            &policy,
         )?;
         Ok(())
     };
@@ -224,6 +233,7 @@ fn load_in(conn: &mut DbConnection, clock: &Clock) -> Result<Vec<(String, String
         lot1,
         parse(json!({"component_id": laptop}))?,
         now,
+        &policy,
     )?;
     contracts::add_item(
         conn,
@@ -231,8 +241,84 @@ fn load_in(conn: &mut DbConnection, clock: &Clock) -> Result<Vec<(String, String
         lot2,
         parse(json!({"component_id": monitor_27}))?,
         now,
+        &policy,
     )?;
-    let _ = (date("2025-01-01"), OrgKind::Admin);
+
+    // Findings of each severity. The panel maker supplies both contractors (two cases); the
+    // cell and backlight findings reach one contractor each through two levels of the bill
+    // of materials; the adapter factory is disclosed by nobody (unrouted).
+    let adapters = factory(
+        conn,
+        &admin.caller,
+        json!({"name": "Dongguan Power Adapter Works",
+        "address": "Chang'an Town, Dongguan, Guangdong", "country": "CN", "workers": 900}),
+    )?;
+    let finding = |conn: &mut DbConnection, body: serde_json::Value| -> Result<Finding, Error> {
+        match findings::file(conn, &monitor.caller, parse(body)?, None, now, &policy)? {
+            Filed::Created(f) => Ok(*f),
+            Filed::Replayed(_) => Err(Error::internal("demo findings carry no idempotency key")),
+        }
+    };
+    let critical = finding(
+        conn,
+        json!({"factory_id": battery_my, "category": "forced_labour", "severity": "critical",
+        "title": "Recruitment fees and retained passports of migrant workers",
+        "description": "Interviews with 23 migrant workers from Nepal and Myanmar: recruitment fees of 3 to 5 months' wages, passports held by the employer.",
+        "observed_on": "2026-10-14", "worker_protection": true,
+        "evidence": [{"url": "https://monitoring.example.org/reports/2026-PEN-07.pdf", "label": "Monitoring report 2026-PEN-07"}],
+        "confidential_notes": "Contact: worker representative via local partner; do not share names."}),
+    )?;
+    finding(
+        conn,
+        json!({"factory_id": panel_vn, "category": "working_hours", "severity": "major",
+        "title": "Excessive overtime in peak season",
+        "description": "Payroll records show 72-hour weeks for 6 consecutive weeks on the panel lines.",
+        "observed_on": "2026-09-30"}),
+    )?;
+    finding(
+        conn,
+        json!({"factory_id": backlight_th, "category": "health_and_safety", "severity": "minor",
+        "title": "Blocked emergency exit in warehouse B",
+        "description": "One of two emergency exits of warehouse B was blocked by pallets during the visit.",
+        "observed_on": "2026-10-02"}),
+    )?;
+    finding(
+        conn,
+        json!({"factory_id": adapters, "category": "wages", "severity": "major",
+        "title": "Wages below the legal minimum for probation workers",
+        "description": "Probation workers are paid 80% of the Dongguan minimum wage for up to six months.",
+        "observed_on": "2026-10-20"}),
+    )?;
+    // The laptop contractor acknowledges the critical case and proposes a plan.
+    let case_id = critical
+        .cases
+        .iter()
+        .find(|c| c.contractor_id == laptops.caller.organization_id)
+        .map(|c| c.id)
+        .ok_or_else(|| Error::internal("critical finding not routed"))?;
+    cases::transition(
+        conn,
+        &laptops.caller,
+        case_id,
+        parse(json!({"action": "acknowledge",
+        "note": "Received; our supplier manager contacts the factory today."}))?,
+        None,
+        now,
+    )?;
+    cases::transition(
+        conn,
+        &laptops.caller,
+        case_id,
+        parse(json!({"action": "submit_plan", "plan": {
+        "root_cause": "Recruitment through agencies in sending countries without fee controls.",
+        "actions": [
+            {"description": "Reimburse all recruitment fees to affected workers", "kind": "corrective", "owner": "Factory HR director", "due_on": "2026-12-15"},
+            {"description": "Return passports and install personal lockers", "kind": "corrective", "owner": "Factory HR director", "due_on": "2026-11-30"},
+            {"description": "Employer-pays policy in all agency contracts, audited yearly", "kind": "preventive", "owner": "Noord-IT supplier manager", "due_on": "2027-03-31"}
+        ]}}))?,
+        None,
+        now,
+    )?;
 
     Ok([
         ("admin", &admin),

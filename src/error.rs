@@ -55,6 +55,9 @@ pub enum Error {
     UnsupportedMediaType(String),
     #[error("{0}")]
     Unavailable(String),
+    /// A concurrent request won a race; the whole operation may be retried as it is.
+    #[error("a concurrent request changed the same data; retry")]
+    Retry,
     #[error("{0}")]
     Internal(String),
 }
@@ -94,7 +97,9 @@ impl Error {
             Error::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             Error::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
             Error::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
-            Error::Unavailable(_) => ("unavailable", "Service temporarily unavailable"),
+            Error::Unavailable(_) | Error::Retry => {
+                ("unavailable", "Service temporarily unavailable")
+            }
             Error::Internal(_) => ("internal", "Internal error"),
         }
     }
@@ -161,7 +166,7 @@ impl ResponseError for Error {
             Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable(_) | Error::Retry => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -178,7 +183,7 @@ impl ResponseError for Error {
             Error::Unauthorized(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"ketenzorg\""));
             }
-            Error::Unavailable(_) => {
+            Error::Unavailable(_) | Error::Retry => {
                 response.insert_header((header::RETRY_AFTER, "1"));
             }
             _ => {}

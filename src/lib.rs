@@ -6,6 +6,7 @@
 //! values that parse at the edge.
 
 pub mod auth;
+pub mod cases;
 pub mod cli;
 pub mod clock;
 pub mod components;
@@ -14,8 +15,11 @@ pub mod contracts;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod escalation;
 pub mod factories;
+pub mod findings;
 pub mod http;
+pub mod idempotency;
 pub mod openapi;
 pub mod organizations;
 pub mod pagination;

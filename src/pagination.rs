@@ -7,24 +7,57 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+/// Where the previous page ended: the last id, and for orders by another column (a deadline,
+/// a sequence number) that column's value too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor(pub Uuid);
+pub struct Cursor {
+    pub id: Uuid,
+    pub key: Option<i64>,
+}
 
 impl Cursor {
-    /// Opaque to clients: base64url of the last id of the previous page.
+    /// Opaque to clients: base64url of the id (and the key).
     pub fn encode(id: &str) -> Option<String> {
         Uuid::parse_str(id)
             .ok()
             .map(|u| URL_SAFE_NO_PAD.encode(u.as_bytes()))
     }
 
+    pub fn encode_with_key(id: &str, key: i64) -> Option<String> {
+        let u = Uuid::parse_str(id).ok()?;
+        let mut bytes = u.as_bytes().to_vec();
+        bytes.extend_from_slice(&key.to_be_bytes());
+        Some(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// For orders by an instant: the key is microseconds since the epoch.
+    pub fn encode_with_time(id: &str, at: chrono::NaiveDateTime) -> Option<String> {
+        Cursor::encode_with_key(id, at.and_utc().timestamp_micros())
+    }
+
     pub fn decode(raw: &str) -> Option<Cursor> {
         let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
-        Uuid::from_slice(&bytes).ok().map(Cursor)
+        match bytes.len() {
+            16 => Some(Cursor {
+                id: Uuid::from_slice(&bytes).ok()?,
+                key: None,
+            }),
+            24 => Some(Cursor {
+                id: Uuid::from_slice(&bytes[..16]).ok()?,
+                key: Some(i64::from_be_bytes(bytes[16..].try_into().ok()?)),
+            }),
+            _ => None,
+        }
     }
 
     pub fn as_db(&self) -> String {
-        self.0.to_string()
+        self.id.to_string()
+    }
+
+    pub fn time(&self) -> Option<chrono::NaiveDateTime> {
+        self.key
+            .and_then(chrono::DateTime::from_timestamp_micros)
+            .map(|t| t.naive_utc())
     }
 }
 
@@ -62,17 +95,18 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    /// Builds a page from rows fetched with `PageRequest::fetch`, ordered by id.
+    /// Builds a page from rows fetched with `PageRequest::fetch`; `cursor_of` encodes the
+    /// position of the last row shown.
     pub fn from_rows<R>(
         mut rows: Vec<R>,
         page: &PageRequest,
-        id_of: impl Fn(&R) -> &str,
+        cursor_of: impl Fn(&R) -> Option<String>,
         map: impl FnMut(R) -> Result<T, crate::error::Error>,
     ) -> Result<Page<T>, crate::error::Error> {
         let more = rows.len() as i64 > page.limit;
         rows.truncate(page.limit as usize);
         let next_cursor = if more {
-            rows.last().and_then(|r| Cursor::encode(id_of(r)))
+            rows.last().and_then(cursor_of)
         } else {
             None
         };

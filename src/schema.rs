@@ -101,12 +101,111 @@ diesel::joinable!(sourcing_links -> factories (factory_id));
 diesel::joinable!(contract_items -> contracts (contract_id));
 diesel::joinable!(contract_items -> components (component_id));
 
+diesel::table! {
+    findings (id) {
+        id -> Text,
+        monitor_id -> Text,
+        factory_id -> Text,
+        category -> Text,
+        severity -> Text,
+        title -> Text,
+        description -> Text,
+        observed_on -> Date,
+        evidence -> Text,
+        confidential_notes -> Nullable<Text>,
+        worker_protection -> Bool,
+        routed -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    finding_components (finding_id, component_id) {
+        finding_id -> Text,
+        component_id -> Text,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        finding_id -> Text,
+        contractor_id -> Text,
+        monitor_id -> Text,
+        factory_id -> Text,
+        category -> Text,
+        severity -> Text,
+        state -> Text,
+        resume_state -> Nullable<Text>,
+        escalation_level -> Integer,
+        overdue -> Bool,
+        opened_at -> Timestamp,
+        acknowledge_due_at -> Timestamp,
+        plan_due_at -> Timestamp,
+        remediation_due_at -> Timestamp,
+        next_due_at -> Nullable<Timestamp>,
+        due_order -> Timestamp,
+        plan -> Nullable<Text>,
+        version -> Integer,
+        event_count -> Integer,
+        last_event_hash -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_contracts (case_id, contract_id) {
+        case_id -> Text,
+        contract_id -> Text,
+    }
+}
+
+diesel::table! {
+    case_events (id) {
+        id -> Text,
+        case_id -> Text,
+        seq -> Integer,
+        kind -> Text,
+        at -> Timestamp,
+        actor_organization_id -> Nullable<Text>,
+        actor_token_id -> Nullable<Text>,
+        payload -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (organization_id, idempotency_key) {
+        organization_id -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(finding_components -> findings (finding_id));
+diesel::joinable!(cases -> findings (finding_id));
+diesel::joinable!(case_contracts -> cases (case_id));
+diesel::joinable!(case_contracts -> contracts (contract_id));
+diesel::joinable!(case_events -> cases (case_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
-    api_tokens,
-    factories,
-    components,
-    sourcing_links,
     contracts,
+    findings,
+    finding_components,
+    cases,
+    case_contracts,
+    case_events,
+    components,
     contract_items,
+    sourcing_links,
+    factories,
+    idempotency_keys,
+    api_tokens,
 );

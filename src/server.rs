@@ -35,6 +35,7 @@ pub fn build_with_db(
         db,
         config: Arc::new(config),
         clock,
+        policy: Arc::new(crate::escalation::Policy::default()),
     });
     let server = HttpServer::new(move || {
         App::new()

@@ -60,6 +60,9 @@ id_type!(ComponentId);
 id_type!(SourcingLinkId);
 id_type!(ContractId);
 id_type!(ContractItemId);
+id_type!(FindingId);
+id_type!(CaseId);
+id_type!(EventId);
 
 /// Declares trimmed, non-empty, length-limited text without control characters.
 macro_rules! bounded_text {
@@ -361,7 +364,7 @@ impl From<EmailList> for Vec<Email> {
 macro_rules! text_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         pub enum $name {
             $(#[serde(rename = $text)] $variant,)+
         }
@@ -379,7 +382,7 @@ macro_rules! text_enum {
             }
         }
 
-        impl FromStr for $name {
+        impl std::str::FromStr for $name {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, String> {
                 match s {
@@ -392,14 +395,13 @@ macro_rules! text_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
     };
 }
-#[allow(unused_imports)]
 pub(crate) use text_enum;
 
 text_enum!(

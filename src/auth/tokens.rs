@@ -9,7 +9,7 @@ use crate::auth::{generate_token, hash_token, Caller};
 use crate::clock::utc;
 use crate::db::DbConnection;
 use crate::error::Error;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Cursor, Page, PageRequest};
 use crate::schema::{api_tokens, organizations};
 use crate::values::{OrgKind, OrganizationId, ShortText, TokenId};
 
@@ -156,5 +156,5 @@ pub fn list(
         q = q.filter(api_tokens::organization_id.eq(org.to_string()));
     }
     let rows = q.load(conn)?;
-    Page::from_rows(rows, page, |r| &r.id, TokenRow::info)
+    Page::from_rows(rows, page, |r| Cursor::encode(&r.id), TokenRow::info)
 }

@@ -98,7 +98,10 @@ pub async fn add_source(
     let now = state.clock.now_naive();
     let (link, is_new) = state
         .db
-        .write(move |c| service::add_source(c, &caller, id, input, now))
+        .write({
+            let policy = state.policy.clone();
+            move |c| service::add_source(c, &caller, id, input, now, &policy)
+        })
         .await?;
     Ok(if is_new {
         created(format!("/api/v1/components/{id}/sources"), &link)

@@ -13,11 +13,14 @@ use super::{
     SourcingLinkRow,
 };
 use crate::auth::Caller;
+use crate::cases::events::Actor;
 use crate::db::{DbBackend, DbConnection};
 use crate::error::Error;
+use crate::escalation::Policy;
 use crate::factories::service as factories;
+use crate::findings::routing;
 use crate::organizations::service as organizations;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Cursor, Page, PageRequest};
 use crate::schema::{components, contract_items, contracts, sourcing_links};
 use crate::values::{ComponentId, OrgKind, OrganizationId, SourcingLinkId};
 
@@ -214,7 +217,12 @@ pub fn list(
     if let Some(parent) = parent {
         q = q.filter(components::parent_id.eq(parent.to_string()));
     }
-    Page::from_rows(q.load(conn)?, page, |r| &r.id, ComponentRow::view)
+    Page::from_rows(
+        q.load(conn)?,
+        page,
+        |r| Cursor::encode(&r.id),
+        ComponentRow::view,
+    )
 }
 
 pub fn update(
@@ -259,6 +267,7 @@ pub fn add_source(
     component: ComponentId,
     input: NewSourcingLink,
     now: NaiveDateTime,
+    policy: &Policy,
 ) -> Result<(SourcingLink, bool), Error> {
     let component = owned_row(conn, caller, component, "disclose sourcing")?;
     if input.valid_to.is_some_and(|to| to < input.valid_from) {
@@ -292,6 +301,14 @@ pub fn add_source(
     diesel::insert_into(sourcing_links::table)
         .values(&row)
         .execute(conn)?;
+    // The disclosure may make findings at this factory reach this contractor.
+    routing::reroute_factories(
+        conn,
+        std::slice::from_ref(&row.factory_id),
+        &Actor::from(caller),
+        now,
+        policy,
+    )?;
     Ok((row.view()?, true))
 }
 
@@ -309,5 +326,16 @@ pub fn list_sources(
         .limit(page.fetch())
         .select(SourcingLinkRow::as_select())
         .load(conn)?;
-    Page::from_rows(rows, page, |r| &r.id, SourcingLinkRow::view)
+    Page::from_rows(rows, page, |r| Cursor::encode(&r.id), SourcingLinkRow::view)
+}
+
+/// The factories where a component or any of its parts is made (for re-routing after a
+/// contract item is added).
+pub fn factories_below(conn: &mut DbConnection, component: &str) -> Result<Vec<String>, Error> {
+    let all = with_descendants(conn, vec![component.to_string()])?;
+    Ok(sourcing_links::table
+        .filter(sourcing_links::component_id.eq_any(all))
+        .select(sourcing_links::factory_id)
+        .distinct()
+        .load(conn)?)
 }

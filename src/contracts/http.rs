@@ -85,9 +85,10 @@ pub async fn add_item(
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     let now = state.clock.now_naive();
+    let policy = state.policy.clone();
     let (item, is_new) = state
         .db
-        .write(move |c| service::add_item(c, &caller, id, input, now))
+        .write(move |c| service::add_item(c, &caller, id, input, now, &policy))
         .await?;
     Ok(if is_new {
         created(format!("/api/v1/contracts/{id}"), &item)

@@ -9,10 +9,14 @@ use diesel::prelude::*;
 
 use super::{Contract, ContractItem, ContractItemRow, ContractRow, NewContract, NewContractItem};
 use crate::auth::Caller;
+use crate::cases::events::Actor;
+use crate::components::service as components_service;
 use crate::db::{DbBackend, DbConnection};
 use crate::error::Error;
+use crate::escalation::Policy;
+use crate::findings::routing;
 use crate::organizations::service as organizations;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Cursor, Page, PageRequest};
 use crate::schema::{components, contract_items, contracts};
 use crate::values::{ContractId, ContractItemId, OrgKind, OrganizationId};
 
@@ -165,7 +169,7 @@ pub fn list(
     Page::from_rows(
         rows,
         page,
-        |r| &r.id,
+        |r| Cursor::encode(&r.id),
         |r| {
             let own = items.remove(&r.id).unwrap_or_default();
             r.view(own)
@@ -181,6 +185,7 @@ pub fn add_item(
     contract: ContractId,
     input: NewContractItem,
     now: NaiveDateTime,
+    policy: &Policy,
 ) -> Result<(ContractItem, bool), Error> {
     let row = get_row(conn, caller, contract)?;
     let owner: Option<String> = components::table
@@ -212,6 +217,9 @@ pub fn add_item(
     diesel::insert_into(contract_items::table)
         .values(&item)
         .execute(conn)?;
+    // The new item may make findings at the factories behind it reach this contractor.
+    let factories = components_service::factories_below(conn, &item.component_id)?;
+    routing::reroute_factories(conn, &factories, &Actor::from(caller), now, policy)?;
     Ok((item.view()?, true))
 }
 

@@ -10,7 +10,7 @@ use crate::auth::Caller;
 use crate::components::service::supply_chain_components;
 use crate::db::{DbBackend, DbConnection};
 use crate::error::Error;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Cursor, Page, PageRequest};
 use crate::schema::{factories, sourcing_links};
 use crate::values::{CountryCode, FactoryId, OrgKind};
 
@@ -147,7 +147,12 @@ pub fn list(
     if let Some(country) = country {
         q = q.filter(factories::country.eq(country.as_str().to_string()));
     }
-    Page::from_rows(q.load(conn)?, page, |r| &r.id, FactoryRow::view)
+    Page::from_rows(
+        q.load(conn)?,
+        page,
+        |r| Cursor::encode(&r.id),
+        FactoryRow::view,
+    )
 }
 
 pub fn update(

@@ -16,12 +16,14 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::Error;
+use crate::escalation::Policy;
 
 /// Shared by every request.
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub clock: Clock,
+    pub policy: Arc<Policy>,
 }
 
 /// 201 with a `Location` header.
@@ -47,6 +49,8 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                     .configure(crate::factories::http::routes)
                     .configure(crate::components::http::routes)
                     .configure(crate::contracts::http::routes)
+                    .configure(crate::findings::http::routes)
+                    .configure(crate::cases::http::routes)
                     .service(resource("/openapi.json").get(crate::openapi::serve)),
             )
             .configure(crate::openapi::docs_ui);

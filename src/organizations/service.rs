@@ -9,7 +9,7 @@ use super::{NewOrganization, Organization, OrganizationPatch, OrganizationRow};
 use crate::auth::Caller;
 use crate::db::{DbBackend, DbConnection};
 use crate::error::Error;
-use crate::pagination::{Page, PageRequest};
+use crate::pagination::{Cursor, Page, PageRequest};
 use crate::schema::{contracts, organizations};
 use crate::values::{EmailList, Language, OrgKind, OrganizationId};
 
@@ -117,7 +117,12 @@ pub fn list(
     if let Some(kind) = kind {
         q = q.filter(organizations::kind.eq(kind.as_str()));
     }
-    Page::from_rows(q.load(conn)?, page, |r| &r.id, OrganizationRow::view)
+    Page::from_rows(
+        q.load(conn)?,
+        page,
+        |r| Cursor::encode(&r.id),
+        OrganizationRow::view,
+    )
 }
 
 /// Admins change any organization, others only their own.

@@ -261,3 +261,148 @@ pub fn id(v: &Value) -> String {
         .unwrap_or_else(|| panic!("no id in {v}"))
         .to_string()
 }
+
+/// A small supply chain for finding tests: `n` contractors, each with a contract of one buyer
+/// whose item is a product with a part made at a shared factory.
+pub struct Chain {
+    pub buyer_id: String,
+    pub buyer: String,
+    pub monitor_id: String,
+    pub monitor: String,
+    pub factory: String,
+    /// (org id, token, contract id, product id, part id) per contractor
+    pub contractors: Vec<(String, String, String, String, String)>,
+}
+
+impl TestApp {
+    pub async fn contract(
+        &self,
+        buyer_id: &str,
+        buyer: &str,
+        contractor_id: &str,
+        reference: &str,
+        starts: &str,
+        ends: &str,
+    ) -> String {
+        let (s, k) = self
+            .post(
+                "/api/v1/contracts",
+                buyer,
+                json!({"reference": reference, "title": "Lot", "buyer_id": buyer_id,
+                "contractor_id": contractor_id, "starts_on": starts, "ends_on": ends}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{k}");
+        id(&k)
+    }
+
+    pub async fn component(&self, token: &str, name: &str, parent: Option<&str>) -> String {
+        let (s, c) = self
+            .post(
+                "/api/v1/components",
+                token,
+                json!({"name": name, "parent_id": parent}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+        id(&c)
+    }
+
+    pub async fn source(
+        &self,
+        token: &str,
+        component: &str,
+        factory: &str,
+        from: &str,
+        to: Option<&str>,
+    ) -> StatusCode {
+        let (s, body) = self
+            .post(
+                &format!("/api/v1/components/{component}/sources"),
+                token,
+                json!({"factory_id": factory, "tier": 2, "valid_from": from, "valid_to": to}),
+            )
+            .await;
+        assert!(s.is_success(), "{body}");
+        s
+    }
+
+    pub async fn item(&self, token: &str, contract: &str, component: &str) {
+        let (s, body) = self
+            .post(
+                &format!("/api/v1/contracts/{contract}/items"),
+                token,
+                json!({"component_id": component}),
+            )
+            .await;
+        assert!(s.is_success(), "{body}");
+    }
+
+    pub async fn factory(&self, token: &str, name: &str) -> String {
+        let (s, f) = self
+            .post(
+                "/api/v1/factories",
+                token,
+                json!({"name": name, "address": "1 Industrial Road", "country": "CN"}),
+            )
+            .await;
+        assert!(s.is_success(), "{f}");
+        id(&f)
+    }
+
+    pub async fn chain(&self, contractors: usize) -> Chain {
+        let (buyer_id, buyer) = self.org("buyer", "Buyer").await;
+        let (monitor_id, monitor) = self.org("monitor", "Monitor").await;
+        let mut out = Vec::new();
+        let mut factory = String::new();
+        for i in 0..contractors {
+            let (cid, ctoken) = self.org("contractor", &format!("Contractor {i}")).await;
+            if factory.is_empty() {
+                factory = self.factory(&ctoken, "Shared Factory").await;
+            }
+            let k = self
+                .contract(
+                    &buyer_id,
+                    &buyer,
+                    &cid,
+                    &format!("K{i}"),
+                    "2026-01-01",
+                    "2027-12-31",
+                )
+                .await;
+            let product = self.component(&ctoken, &format!("Product {i}"), None).await;
+            let part = self
+                .component(&ctoken, &format!("Part {i}"), Some(&product))
+                .await;
+            self.item(&ctoken, &k, &product).await;
+            self.source(&ctoken, &part, &factory, "2026-01-01", None)
+                .await;
+            out.push((cid, ctoken, k, product, part));
+        }
+        Chain {
+            buyer_id,
+            buyer,
+            monitor_id,
+            monitor,
+            factory,
+            contractors: out,
+        }
+    }
+
+    /// Files a finding at `factory` as `monitor`; returns the finding.
+    pub async fn finding(
+        &self,
+        monitor: &str,
+        factory: &str,
+        severity: &str,
+        observed_on: &str,
+    ) -> Value {
+        let (s, f) = self
+            .post("/api/v1/findings", monitor, json!({"factory_id": factory, "category": "working_hours",
+                "severity": severity, "title": "Excessive overtime", "description": "72-hour weeks",
+                "observed_on": observed_on, "confidential_notes": "Source: worker W-17 (do not disclose)"}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{f}");
+        f
+    }
+}

@@ -1,0 +1,222 @@
+//! The append-only, hash-chained history of a case. Each event stores the hash of its
+//! predecessor and its own hash over its content, so that editing or deleting an old event
+//! breaks the chain (`verify`), and the database refuses updates and deletes outright
+//! (triggers in the migrations).
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::clock::utc;
+use crate::db::DbConnection;
+use crate::error::Error;
+use crate::schema::{case_events, cases};
+use crate::values::{CaseId, EventId, OrganizationId, TokenId};
+
+/// The predecessor of a case's first event.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Who caused an event: an organization and the token it used, or the service itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Actor {
+    pub organization_id: Option<OrganizationId>,
+    pub token_id: Option<TokenId>,
+}
+
+impl From<&crate::auth::Caller> for Actor {
+    fn from(c: &crate::auth::Caller) -> Actor {
+        Actor {
+            organization_id: Some(c.organization_id),
+            token_id: Some(c.token_id),
+        }
+    }
+}
+
+/// One entry in a case's history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Event {
+    pub id: EventId,
+    pub case_id: CaseId,
+    /// 1, 2, 3… without gaps.
+    pub seq: i32,
+    /// `opened`, `acknowledged`, `plan_submitted`, `plan_accepted`, `plan_rejected`,
+    /// `remediation_reported`, `verified`, `disputed`, `closed`, `reopened`, `comment`,
+    /// `extension_granted`.
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    pub actor_organization_id: Option<OrganizationId>,
+    pub actor_token_id: Option<TokenId>,
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_events)]
+pub struct EventRow {
+    pub id: String,
+    pub case_id: String,
+    pub seq: i32,
+    pub kind: String,
+    pub at: NaiveDateTime,
+    pub actor_organization_id: Option<String>,
+    pub actor_token_id: Option<String>,
+    pub payload: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl EventRow {
+    pub fn view(self) -> Result<Event, Error> {
+        Ok(Event {
+            id: EventId::from_db(&self.id)?,
+            case_id: CaseId::from_db(&self.case_id)?,
+            seq: self.seq,
+            kind: self.kind,
+            at: utc(self.at),
+            actor_organization_id: self
+                .actor_organization_id
+                .as_deref()
+                .map(OrganizationId::from_db)
+                .transpose()?,
+            actor_token_id: self
+                .actor_token_id
+                .as_deref()
+                .map(TokenId::from_db)
+                .transpose()?,
+            payload: serde_json::from_str(&self.payload)?,
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        })
+    }
+
+    /// SHA-256 over the predecessor's hash and every field but the hash itself, each on its
+    /// own line, with the instant in a fixed format so both backends hash alike.
+    pub fn compute_hash(&self) -> String {
+        let mut h = Sha256::new();
+        for part in [
+            self.prev_hash.as_str(),
+            self.id.as_str(),
+            self.case_id.as_str(),
+            &self.seq.to_string(),
+            self.kind.as_str(),
+            &self.at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+            self.actor_organization_id.as_deref().unwrap_or("-"),
+            self.actor_token_id.as_deref().unwrap_or("-"),
+            self.payload.as_str(),
+        ] {
+            h.update(part.as_bytes());
+            h.update(b"\n");
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// The chain head a new event extends.
+pub struct ChainHead {
+    pub event_count: i32,
+    pub last_hash: String,
+}
+
+/// Builds and inserts the next event; returns it with the new chain head. The caller holds
+/// the case row (see `service::lock_case`) so that no other event can take the same place.
+pub fn append(
+    conn: &mut DbConnection,
+    case_id: &str,
+    head: &mut ChainHead,
+    kind: &str,
+    actor: &Actor,
+    payload: serde_json::Value,
+    at: NaiveDateTime,
+) -> Result<EventRow, Error> {
+    let mut row = EventRow {
+        id: EventId::new().to_string(),
+        case_id: case_id.to_string(),
+        seq: head.event_count + 1,
+        kind: kind.to_string(),
+        at,
+        actor_organization_id: actor.organization_id.map(|o| o.to_string()),
+        actor_token_id: actor.token_id.map(|t| t.to_string()),
+        payload: serde_json::to_string(&payload)?,
+        prev_hash: head.last_hash.clone(),
+        hash: String::new(),
+    };
+    row.hash = row.compute_hash();
+    diesel::insert_into(case_events::table)
+        .values(&row)
+        .execute(conn)?;
+    head.event_count = row.seq;
+    head.last_hash = row.hash.clone();
+    Ok(row)
+}
+
+/// The outcome of checking every chain.
+#[derive(Debug, Default)]
+pub struct AuditReport {
+    pub cases: u64,
+    pub events: u64,
+    /// The first broken event, described for a person.
+    pub broken: Option<String>,
+}
+
+/// Walks every case's chain in order: each event's hash must match its content, each
+/// `prev_hash` its predecessor, `seq` must run 1, 2, 3… and the case's recorded head must be
+/// the last event (so deleting the newest event is caught too). Stops at the first break.
+pub fn verify(conn: &mut DbConnection) -> Result<AuditReport, Error> {
+    let mut report = AuditReport::default();
+    let mut after = String::new();
+    loop {
+        let batch: Vec<(String, i32, String)> = cases::table
+            .filter(cases::id.gt(&after))
+            .order(cases::id.asc())
+            .limit(500)
+            .select((cases::id, cases::event_count, cases::last_event_hash))
+            .load(conn)?;
+        let Some(last) = batch.last() else { break };
+        after = last.0.clone();
+        for (case_id, count, head) in batch {
+            report.cases += 1;
+            let events: Vec<EventRow> = case_events::table
+                .filter(case_events::case_id.eq(&case_id))
+                .order(case_events::seq.asc())
+                .select(EventRow::as_select())
+                .load(conn)?;
+            let mut prev = GENESIS.to_string();
+            for (i, e) in events.iter().enumerate() {
+                report.events += 1;
+                let problem = if e.seq != i as i32 + 1 {
+                    Some(format!(
+                        "expected seq {}, found {} (an event is missing)",
+                        i + 1,
+                        e.seq
+                    ))
+                } else if e.prev_hash != prev {
+                    Some("prev_hash does not match the previous event".to_string())
+                } else if e.compute_hash() != e.hash {
+                    Some("content does not match its hash (the event was altered)".to_string())
+                } else {
+                    None
+                };
+                if let Some(p) = problem {
+                    report.broken = Some(format!(
+                        "case {case_id}, event {} (seq {}): {p}",
+                        e.id, e.seq
+                    ));
+                    return Ok(report);
+                }
+                prev = e.hash.clone();
+            }
+            if events.len() as i32 != count || prev != head {
+                report.broken = Some(format!(
+                    "case {case_id}: the case records {count} events ending in {head}, the history has {} ending in {prev} (events were removed)",
+                    events.len()
+                ));
+                return Ok(report);
+            }
+        }
+    }
+    Ok(report)
+}

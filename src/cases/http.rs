@@ -1,0 +1,202 @@
+//! HTTP handlers for cases, their history, transitions, comments and extensions.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::events::Event;
+use super::service::{self, CaseFilter, CaseSort};
+use super::{etag, Case, CaseState, CommentRequest, ExtensionRequest, TransitionRequest};
+use crate::auth::Caller;
+use crate::error::Error;
+use crate::findings::{Category, Severity};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::AppState;
+use crate::pagination::Page;
+use crate::values::{CaseId, ContractId, FactoryId, FindingId, OrganizationId};
+
+fn with_etag(case: &Case) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(case.version)))
+        .json(case)
+}
+
+/// `If-Match: "7"` (or `*`, or absent: no condition). A value that names no version can match
+/// nothing.
+fn if_match(req: &HttpRequest) -> Result<Option<i32>, Error> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let raw = value.to_str().unwrap_or("").trim();
+    if raw == "*" {
+        return Ok(None);
+    }
+    raw.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i32>()
+        .map(Some)
+        .map_err(|_| {
+            Error::PreconditionFailed(format!(
+                "If-Match {raw:?} names no version of this case; use the ETag of GET"
+            ))
+        })
+}
+
+fn parse<T: std::str::FromStr<Err = String>>(
+    q: &QueryParams,
+    name: &str,
+) -> Result<Option<T>, Error> {
+    q.get::<T>(name)
+}
+
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases",
+    params(
+        ("state" = Option<CaseState>, Query), ("severity" = Option<Severity>, Query),
+        ("category" = Option<Category>, Query), ("contract_id" = Option<ContractId>, Query),
+        ("contractor_id" = Option<OrganizationId>, Query), ("factory_id" = Option<FactoryId>, Query),
+        ("finding_id" = Option<FindingId>, Query), ("overdue" = Option<bool>, Query),
+        ("sort" = Option<String>, Query, description = "`newest` (default) or `next_deadline`"),
+        ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
+    ),
+    responses((status = 200, description = "The cases you may see", body = Page<Case>)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> Result<HttpResponse, Error> {
+    let page = q.page()?;
+    let filter = CaseFilter {
+        state: parse(&q, "state")?,
+        severity: parse(&q, "severity")?,
+        category: parse(&q, "category")?,
+        contract_id: q.get("contract_id")?,
+        contractor_id: q.get("contractor_id")?,
+        factory_id: q.get("factory_id")?,
+        finding_id: q.get("finding_id")?,
+        overdue: q.get("overdue")?,
+    };
+    let sort = match q.raw("sort") {
+        None | Some("newest") => CaseSort::Newest,
+        Some("next_deadline") => CaseSort::NextDeadline,
+        Some(other) => {
+            return Err(Error::bad_param(
+                "sort",
+                format!("sort must be newest or next_deadline, not {other:?}"),
+            ))
+        }
+    };
+    let result = state
+        .db
+        .read(move |c| service::list(c, &caller, filter, sort, &page))
+        .await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
+    params(("id" = CaseId, Path)),
+    responses((status = 200, description = "The case; its ETag is its version", body = Case,
+        headers(("ETag" = String, description = "Send back in If-Match to detect concurrent changes")))))]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<CaseId>,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let case = state.db.read(move |c| service::get(c, &caller, id)).await?;
+    Ok(with_etag(&case))
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}/events", tag = "cases",
+    params(("id" = CaseId, Path), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "The case history, oldest first", body = Page<Event>)))]
+pub async fn events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<CaseId>,
+    q: QueryParams,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let page = q.page()?;
+    let result = state
+        .db
+        .read(move |c| service::events(c, &caller, id, &page))
+        .await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/transitions", tag = "cases",
+    params(("id" = CaseId, Path), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    request_body = TransitionRequest,
+    responses(
+        (status = 200, description = "The case after the transition", body = Case),
+        (status = 409, description = "Not possible in the current state; lists the allowed actions", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The case changed since you read it; nothing was changed", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn transition(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<CaseId>,
+    req: HttpRequest,
+    JsonBody(body): JsonBody<TransitionRequest>,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let expected = if_match(&req)?;
+    let now = state.clock.now_naive();
+    let case = state
+        .db
+        .write(move |c| service::transition(c, &caller, id, body, expected, now))
+        .await?;
+    Ok(with_etag(&case))
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/comments", tag = "cases",
+    params(("id" = CaseId, Path)),
+    request_body = CommentRequest,
+    responses((status = 201, description = "The comment, as an event of the case", body = Event)))]
+pub async fn comment(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<CaseId>,
+    JsonBody(body): JsonBody<CommentRequest>,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let event = state
+        .db
+        .write(move |c| service::comment(c, &caller, id, body, now))
+        .await?;
+    Ok(HttpResponse::Created().json(event))
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/extensions", tag = "cases",
+    params(("id" = CaseId, Path), ("If-Match" = Option<String>, Header)),
+    request_body = ExtensionRequest,
+    responses(
+        (status = 200, description = "The case with the moved deadline", body = Case),
+        (status = 409, description = "The case is closed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The case changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn extend(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<CaseId>,
+    req: HttpRequest,
+    JsonBody(body): JsonBody<ExtensionRequest>,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let expected = if_match(&req)?;
+    let now = state.clock.now_naive();
+    let case = state
+        .db
+        .write(move |c| service::extend(c, &caller, id, body, expected, now))
+        .await?;
+    Ok(with_etag(&case))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(crate::http::resource("/cases").get(list))
+        .service(crate::http::resource("/cases/{id}").get(get))
+        .service(crate::http::resource("/cases/{id}/events").get(events))
+        .service(crate::http::resource("/cases/{id}/transitions").post(transition))
+        .service(crate::http::resource("/cases/{id}/comments").post(comment))
+        .service(crate::http::resource("/cases/{id}/extensions").post(extend));
+}

@@ -1,0 +1,153 @@
+//! Cases: one finding × one responsible contractor. A case moves through the lifecycle
+//! (`lifecycle`), keeps deadlines (`crate::escalation`), and records every change as an event
+//! in its hash-chained history (`events`).
+
+pub mod events;
+pub mod http;
+pub mod lifecycle;
+pub mod service;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub use lifecycle::{Action, CaseState, Party};
+
+use crate::findings::{Category, Evidence, FindingSummary, Severity};
+use crate::schema::cases;
+use crate::values::{
+    text_enum, CaseId, ContractId, FactoryId, FindingId, LongText, Name, OrganizationId,
+};
+
+text_enum!(
+    /// Corrective actions fix the finding; preventive ones stop it from recurring.
+    ActionKind { Corrective => "corrective", Preventive => "preventive" }
+);
+
+text_enum!(
+    /// The three deadlines of a case.
+    DeadlineKind { Acknowledge => "acknowledge", Plan => "plan", Remediation => "remediation" }
+);
+
+/// One action of a remediation plan.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanAction {
+    pub description: LongText,
+    pub kind: ActionKind,
+    /// Who is responsible (a role or name at the contractor or factory).
+    pub owner: Name,
+    pub due_on: NaiveDate,
+}
+
+/// A corrective action plan, as in RBA audits. A plan without actions must say why no action
+/// is taken.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    pub root_cause: LongText,
+    pub actions: Vec<PlanAction>,
+    /// Required when `actions` is empty.
+    pub no_action_justification: Option<LongText>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionRequest {
+    pub action: Action,
+    pub note: Option<LongText>,
+    /// Required for `submit_plan`.
+    pub plan: Option<Plan>,
+    /// Required for `reject_plan`, `dispute` and `close`.
+    pub reason: Option<LongText>,
+    /// For `report_remediated`: references to the evidence that it is done.
+    pub evidence: Option<Vec<Evidence>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentRequest {
+    pub text: LongText,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionRequest {
+    pub deadline: DeadlineKind,
+    /// The new deadline; later than the current one.
+    pub until: DateTime<Utc>,
+    pub reason: LongText,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseDeadlines {
+    pub acknowledge: DateTime<Utc>,
+    pub plan: DateTime<Utc>,
+    pub remediation: DateTime<Utc>,
+}
+
+/// A case as a party sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Case {
+    pub id: CaseId,
+    pub finding_id: FindingId,
+    pub contractor_id: OrganizationId,
+    /// The affected contracts (a buyer sees only its own).
+    pub contract_ids: Vec<ContractId>,
+    pub factory_id: FactoryId,
+    pub state: CaseState,
+    pub severity: Severity,
+    pub category: Category,
+    /// 0 to 3: raised by one at each missed deadline.
+    pub escalation_level: i32,
+    pub overdue: bool,
+    pub opened_at: DateTime<Utc>,
+    pub deadlines: CaseDeadlines,
+    /// The deadline the contractor works against now; null while the case waits on the
+    /// monitor or is done.
+    pub next_due_at: Option<DateTime<Utc>>,
+    pub plan: Option<Plan>,
+    pub finding: FindingSummary,
+    /// Your relation to this case.
+    pub your_party: Party,
+    /// The actions you may take now.
+    pub allowed_actions: Vec<Action>,
+    /// Also sent as the `ETag` header; send it back in `If-Match` to detect concurrent edits.
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = cases)]
+pub struct CaseRow {
+    pub id: String,
+    pub finding_id: String,
+    pub contractor_id: String,
+    pub monitor_id: String,
+    pub factory_id: String,
+    pub category: String,
+    pub severity: String,
+    pub state: String,
+    pub resume_state: Option<String>,
+    pub escalation_level: i32,
+    pub overdue: bool,
+    pub opened_at: NaiveDateTime,
+    pub acknowledge_due_at: NaiveDateTime,
+    pub plan_due_at: NaiveDateTime,
+    pub remediation_due_at: NaiveDateTime,
+    pub next_due_at: Option<NaiveDateTime>,
+    pub due_order: NaiveDateTime,
+    pub plan: Option<String>,
+    pub version: i32,
+    pub event_count: i32,
+    pub last_event_hash: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The `ETag` of a case version.
+pub fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}

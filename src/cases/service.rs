@@ -1,0 +1,729 @@
+//! Rules for cases: who sees a case, who may act on it, what each action requires, and how
+//! every change lands in the history in the same transaction.
+//!
+//! Visibility: the contractor sees the cases routed to it, the monitor the cases of its
+//! findings, a buyer the cases that touch its contracts (and of those contracts only its
+//! own), admins everything. Anything else is 404.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::events::{self, Actor, ChainHead, Event, EventRow, GENESIS};
+use super::lifecycle::{self, Action, CaseState, Party};
+use super::{
+    Case, CaseDeadlines, CaseRow, CommentRequest, DeadlineKind, ExtensionRequest, Plan,
+    TransitionRequest,
+};
+use crate::auth::Caller;
+use crate::clock::utc;
+use crate::db::{DbBackend, DbConnection};
+use crate::error::Error;
+use crate::escalation::{self, DueDates, Policy};
+use crate::findings::{Category, FindingRow, Severity};
+use crate::pagination::{Cursor, Page, PageRequest};
+use crate::schema::{case_contracts, case_events, cases, contracts, findings};
+use crate::values::{CaseId, ContractId, FactoryId, FindingId, OrgKind, OrganizationId};
+
+type Visible =
+    Box<dyn BoxableExpression<cases::table, DbBackend, SqlType = diesel::sql_types::Bool>>;
+
+fn visible_to(caller: &Caller) -> Option<Visible> {
+    let me = caller.organization_id.to_string();
+    match caller.kind {
+        OrgKind::Admin => None,
+        OrgKind::Contractor => Some(Box::new(cases::contractor_id.eq(me))),
+        OrgKind::Monitor => Some(Box::new(cases::monitor_id.eq(me))),
+        OrgKind::Buyer => Some(Box::new(
+            cases::id.eq_any(
+                case_contracts::table
+                    .inner_join(contracts::table)
+                    .filter(contracts::buyer_id.eq(me))
+                    .select(case_contracts::case_id),
+            ),
+        )),
+    }
+}
+
+fn party_of(caller: &Caller, row: &CaseRow) -> Party {
+    let me = caller.organization_id.to_string();
+    if caller.is_admin() {
+        Party::Admin
+    } else if row.contractor_id == me {
+        Party::Contractor
+    } else if row.monitor_id == me {
+        Party::Monitor
+    } else {
+        Party::Buyer
+    }
+}
+
+fn state_of(row: &CaseRow) -> Result<(CaseState, Option<CaseState>), Error> {
+    Ok((
+        CaseState::from_db(&row.state)?,
+        row.resume_state
+            .as_deref()
+            .map(CaseState::from_db)
+            .transpose()?,
+    ))
+}
+
+fn due_dates(row: &CaseRow) -> DueDates {
+    DueDates {
+        acknowledge: row.acknowledge_due_at,
+        plan: row.plan_due_at,
+        remediation: row.remediation_due_at,
+    }
+}
+
+/// Opens a case for `contractor` on `finding`, with its first event. Deadlines run from now:
+/// the moment the contractor is told.
+#[allow(clippy::too_many_arguments)]
+pub fn open(
+    conn: &mut DbConnection,
+    finding: &FindingRow,
+    contractor: &str,
+    contract_ids: &[String],
+    actor: &Actor,
+    late: bool,
+    now: NaiveDateTime,
+    policy: &Policy,
+) -> Result<CaseRow, Error> {
+    let severity = Severity::from_db(&finding.severity)?;
+    let due = escalation::due_dates(policy, severity, now);
+    let next = escalation::next_due(CaseState::Open, &due);
+    let mut row = CaseRow {
+        id: CaseId::new().to_string(),
+        finding_id: finding.id.clone(),
+        contractor_id: contractor.to_string(),
+        monitor_id: finding.monitor_id.clone(),
+        factory_id: finding.factory_id.clone(),
+        category: finding.category.clone(),
+        severity: finding.severity.clone(),
+        state: CaseState::Open.as_str().to_string(),
+        resume_state: None,
+        escalation_level: 0,
+        overdue: false,
+        opened_at: now,
+        acknowledge_due_at: due.acknowledge,
+        plan_due_at: due.plan,
+        remediation_due_at: due.remediation,
+        next_due_at: next,
+        due_order: escalation::due_order(next),
+        plan: None,
+        version: 1,
+        event_count: 0,
+        last_event_hash: GENESIS.to_string(),
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(cases::table)
+        .values(&row)
+        .execute(conn)?;
+    // One row at a time: multi-row VALUES does not go through MultiConnection, and a case
+    // touches few contracts.
+    for c in contract_ids {
+        diesel::insert_into(case_contracts::table)
+            .values((
+                case_contracts::case_id.eq(&row.id),
+                case_contracts::contract_id.eq(c),
+            ))
+            .execute(conn)?;
+    }
+    let mut head = ChainHead {
+        event_count: 0,
+        last_hash: GENESIS.to_string(),
+    };
+    events::append(
+        conn,
+        &row.id,
+        &mut head,
+        "opened",
+        actor,
+        json!({
+            "finding_id": finding.id,
+            "contract_ids": contract_ids,
+            "severity": finding.severity,
+            "late_routing": late,
+            "deadlines": {
+                "acknowledge": utc(due.acknowledge),
+                "plan": utc(due.plan),
+                "remediation": utc(due.remediation),
+            },
+        }),
+        now,
+    )?;
+    save_head(conn, &mut row, &head)?;
+    Ok(row)
+}
+
+fn save_head(conn: &mut DbConnection, row: &mut CaseRow, head: &ChainHead) -> Result<(), Error> {
+    row.event_count = head.event_count;
+    row.last_event_hash = head.last_hash.clone();
+    diesel::update(cases::table.filter(cases::id.eq(&row.id)))
+        .set((
+            cases::event_count.eq(row.event_count),
+            cases::last_event_hash.eq(&row.last_event_hash),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn visible_row(conn: &mut DbConnection, caller: &Caller, id: CaseId) -> Result<CaseRow, Error> {
+    let mut q = cases::table
+        .filter(cases::id.eq(id.to_string()))
+        .select(CaseRow::as_select())
+        .into_boxed();
+    if let Some(filter) = visible_to(caller) {
+        q = q.filter(filter);
+    }
+    q.first(conn).optional()?.ok_or(Error::NotFound("case"))
+}
+
+/// Takes the case for this transaction: bumps its version (which, on PostgreSQL, holds the
+/// row lock until commit, so concurrent writers queue) and refuses if it no longer has the
+/// version the client saw.
+fn lock_case(
+    conn: &mut DbConnection,
+    row: &CaseRow,
+    if_match: Option<i32>,
+) -> Result<CaseRow, Error> {
+    if let Some(expected) = if_match {
+        if expected != row.version {
+            return Err(stale(row.version));
+        }
+    }
+    let target = cases::table
+        .filter(cases::id.eq(&row.id))
+        .filter(cases::version.eq(if_match.unwrap_or(row.version)));
+    let n = match if_match {
+        Some(_) => diesel::update(target)
+            .set(cases::version.eq(cases::version + 1))
+            .execute(conn)?,
+        None => diesel::update(cases::table.filter(cases::id.eq(&row.id)))
+            .set(cases::version.eq(cases::version + 1))
+            .execute(conn)?,
+    };
+    let fresh: CaseRow = cases::table
+        .filter(cases::id.eq(&row.id))
+        .select(CaseRow::as_select())
+        .first(conn)?;
+    if n == 0 {
+        return Err(stale(fresh.version));
+    }
+    Ok(fresh)
+}
+
+fn stale(current: i32) -> Error {
+    Error::PreconditionFailed(format!(
+        "the case has changed since you read it (it is now at version {current}); read it again and retry"
+    ))
+}
+
+/// Writes the mutable fields of a locked case.
+fn save(conn: &mut DbConnection, row: &CaseRow) -> Result<(), Error> {
+    diesel::update(cases::table.filter(cases::id.eq(&row.id)))
+        .set((
+            cases::state.eq(&row.state),
+            cases::resume_state.eq(&row.resume_state),
+            cases::acknowledge_due_at.eq(row.acknowledge_due_at),
+            cases::plan_due_at.eq(row.plan_due_at),
+            cases::remediation_due_at.eq(row.remediation_due_at),
+            cases::next_due_at.eq(row.next_due_at),
+            cases::due_order.eq(row.due_order),
+            cases::plan.eq(&row.plan),
+            cases::event_count.eq(row.event_count),
+            cases::last_event_hash.eq(&row.last_event_hash),
+            cases::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn head_of(row: &CaseRow) -> ChainHead {
+    ChainHead {
+        event_count: row.event_count,
+        last_hash: row.last_event_hash.clone(),
+    }
+}
+
+fn event_kind(action: Action) -> &'static str {
+    match action {
+        Action::Acknowledge => "acknowledged",
+        Action::SubmitPlan => "plan_submitted",
+        Action::AcceptPlan => "plan_accepted",
+        Action::RejectPlan => "plan_rejected",
+        Action::ReportRemediated => "remediation_reported",
+        Action::Verify => "verified",
+        Action::Dispute => "disputed",
+        Action::Close => "closed",
+        Action::Reopen => "reopened",
+    }
+}
+
+/// What each action requires beyond being legal.
+fn check_request(req: &TransitionRequest) -> Result<(), Error> {
+    let needs_reason = matches!(
+        req.action,
+        Action::RejectPlan | Action::Dispute | Action::Close
+    );
+    if needs_reason && req.reason.is_none() {
+        return Err(Error::field(
+            "reason",
+            format!("{} needs a reason", req.action),
+        ));
+    }
+    match (&req.plan, req.action) {
+        (None, Action::SubmitPlan) => return Err(Error::field("plan", "submit_plan needs a plan")),
+        (Some(plan), Action::SubmitPlan) => check_plan(plan)?,
+        (Some(_), other) => {
+            return Err(Error::field(
+                "plan",
+                format!("a plan goes with submit_plan, not {other}"),
+            ))
+        }
+        (None, _) => {}
+    }
+    match (&req.evidence, req.action) {
+        (Some(e), Action::ReportRemediated) if e.len() > 50 => {
+            return Err(Error::field("evidence", "at most 50 references"))
+        }
+        (None, Action::ReportRemediated) if req.note.is_none() => {
+            return Err(Error::field(
+                "evidence",
+                "report_remediated needs evidence or a note saying what was done",
+            ))
+        }
+        (Some(_), other) if other != Action::ReportRemediated => {
+            return Err(Error::field(
+                "evidence",
+                format!("evidence goes with report_remediated, not {other}"),
+            ))
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn check_plan(plan: &Plan) -> Result<(), Error> {
+    if plan.actions.is_empty() && plan.no_action_justification.is_none() {
+        return Err(Error::field(
+            "plan.no_action_justification",
+            "a plan without actions must justify why no action is taken",
+        ));
+    }
+    if plan.actions.len() > 100 {
+        return Err(Error::field("plan.actions", "at most 100 actions"));
+    }
+    Ok(())
+}
+
+pub fn transition(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: CaseId,
+    req: TransitionRequest,
+    if_match: Option<i32>,
+    now: NaiveDateTime,
+) -> Result<Case, Error> {
+    let row = visible_row(conn, caller, id)?;
+    let party = party_of(caller, &row);
+    let (state, resume) = state_of(&row)?;
+    let needed = lifecycle::party_for(req.action);
+    if party != needed {
+        return Err(Error::Forbidden(format!(
+            "only the {} of a case may {}",
+            match needed {
+                Party::Contractor => "contractor",
+                _ => "monitor",
+            },
+            req.action
+        )));
+    }
+    let Some(next) = lifecycle::next_state(state, req.action, resume) else {
+        let allowed = lifecycle::allowed_actions(state, party, resume);
+        return Err(Error::Conflict {
+            detail: format!(
+                "cannot {} a case that is {state}; you may now: {}",
+                req.action,
+                if allowed.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    allowed
+                        .iter()
+                        .map(|a| a.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ),
+            extra: Some(json!({"current_state": state, "allowed_actions": allowed})),
+        });
+    };
+    check_request(&req)?;
+    let mut row = lock_case(conn, &row, if_match)?;
+    row.resume_state = match req.action {
+        Action::Dispute | Action::Close => Some(state.as_str().to_string()),
+        Action::Reopen => None,
+        _ => row.resume_state,
+    };
+    if let Some(plan) = &req.plan {
+        row.plan = Some(serde_json::to_string(plan)?);
+    }
+    row.state = next.as_str().to_string();
+    row.next_due_at = escalation::next_due(next, &due_dates(&row));
+    row.due_order = escalation::due_order(row.next_due_at);
+    row.updated_at = now;
+    let mut payload = json!({"action": req.action, "from": state, "to": next});
+    for (key, value) in [
+        ("note", req.note.map(|n| json!(n))),
+        ("reason", req.reason.map(|r| json!(r))),
+        ("plan", req.plan.map(|p| json!(p))),
+        ("evidence", req.evidence.map(|e| json!(e))),
+    ] {
+        if let Some(v) = value {
+            payload[key] = v;
+        }
+    }
+    let mut head = head_of(&row);
+    events::append(
+        conn,
+        &row.id,
+        &mut head,
+        event_kind(req.action),
+        &Actor::from(caller),
+        payload,
+        now,
+    )?;
+    row.event_count = head.event_count;
+    row.last_event_hash = head.last_hash;
+    save(conn, &row)?;
+    view_one(conn, caller, row)
+}
+
+pub fn comment(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: CaseId,
+    req: CommentRequest,
+    now: NaiveDateTime,
+) -> Result<Event, Error> {
+    let row = visible_row(conn, caller, id)?;
+    if party_of(caller, &row) == Party::Admin {
+        return Err(Error::Forbidden(
+            "only parties to a case comment on it".into(),
+        ));
+    }
+    let mut row = lock_case(conn, &row, None)?;
+    row.updated_at = now;
+    let mut head = head_of(&row);
+    let event = events::append(
+        conn,
+        &row.id,
+        &mut head,
+        "comment",
+        &Actor::from(caller),
+        json!({"text": req.text}),
+        now,
+    )?;
+    row.event_count = head.event_count;
+    row.last_event_hash = head.last_hash;
+    save(conn, &row)?;
+    event.view()
+}
+
+pub fn extend(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: CaseId,
+    req: ExtensionRequest,
+    if_match: Option<i32>,
+    now: NaiveDateTime,
+) -> Result<Case, Error> {
+    let row = visible_row(conn, caller, id)?;
+    if !matches!(party_of(caller, &row), Party::Buyer | Party::Monitor) {
+        return Err(Error::Forbidden(
+            "only the buyer or the monitor grants extensions".into(),
+        ));
+    }
+    let (state, _) = state_of(&row)?;
+    if state == CaseState::Closed {
+        return Err(Error::conflict(
+            "the case is closed; its deadlines no longer run",
+        ));
+    }
+    let until = req.until.naive_utc();
+    let current = match req.deadline {
+        DeadlineKind::Acknowledge => row.acknowledge_due_at,
+        DeadlineKind::Plan => row.plan_due_at,
+        DeadlineKind::Remediation => row.remediation_due_at,
+    };
+    if until <= current {
+        return Err(Error::field(
+            "until",
+            format!(
+                "an extension moves the deadline later than its current {}",
+                utc(current).to_rfc3339()
+            ),
+        ));
+    }
+    let mut row = lock_case(conn, &row, if_match)?;
+    match req.deadline {
+        DeadlineKind::Acknowledge => row.acknowledge_due_at = until,
+        DeadlineKind::Plan => row.plan_due_at = until,
+        DeadlineKind::Remediation => row.remediation_due_at = until,
+    }
+    row.next_due_at = escalation::next_due(state, &due_dates(&row));
+    row.due_order = escalation::due_order(row.next_due_at);
+    row.updated_at = now;
+    let mut head = head_of(&row);
+    events::append(
+        conn,
+        &row.id,
+        &mut head,
+        "extension_granted",
+        &Actor::from(caller),
+        json!({
+            "deadline": req.deadline, "from": utc(current), "until": utc(until), "reason": req.reason,
+        }),
+        now,
+    )?;
+    row.event_count = head.event_count;
+    row.last_event_hash = head.last_hash;
+    save(conn, &row)?;
+    view_one(conn, caller, row)
+}
+
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: CaseId) -> Result<Case, Error> {
+    let row = visible_row(conn, caller, id)?;
+    view_one(conn, caller, row)
+}
+
+fn view_one(conn: &mut DbConnection, caller: &Caller, row: CaseRow) -> Result<Case, Error> {
+    views(conn, caller, vec![row])?
+        .pop()
+        .ok_or_else(|| Error::internal("case view missing"))
+}
+
+/// Views of several cases with two batch queries (their contracts, their findings).
+fn views(conn: &mut DbConnection, caller: &Caller, rows: Vec<CaseRow>) -> Result<Vec<Case>, Error> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut q = case_contracts::table
+        .inner_join(contracts::table)
+        .filter(case_contracts::case_id.eq_any(&ids))
+        .select((case_contracts::case_id, case_contracts::contract_id))
+        .order(case_contracts::contract_id.asc())
+        .into_boxed();
+    if caller.is(OrgKind::Buyer) {
+        q = q.filter(contracts::buyer_id.eq(caller.organization_id.to_string()));
+    }
+    let mut contracts_of: HashMap<String, Vec<ContractId>> = HashMap::new();
+    for (case_id, contract_id) in q.load::<(String, String)>(conn)? {
+        contracts_of
+            .entry(case_id)
+            .or_default()
+            .push(ContractId::from_db(&contract_id)?);
+    }
+    let finding_ids: Vec<String> = rows.iter().map(|r| r.finding_id.clone()).collect();
+    let finding_rows: Vec<FindingRow> = findings::table
+        .filter(findings::id.eq_any(&finding_ids))
+        .select(FindingRow::as_select())
+        .load(conn)?;
+    let finding_of: HashMap<String, FindingRow> = finding_rows
+        .into_iter()
+        .map(|f| (f.id.clone(), f))
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let finding = finding_of
+                .get(&row.finding_id)
+                .ok_or_else(|| Error::internal("case without finding"))?
+                .summary()?;
+            let (state, resume) = state_of(&row)?;
+            let party = party_of(caller, &row);
+            Ok(Case {
+                id: CaseId::from_db(&row.id)?,
+                finding_id: FindingId::from_db(&row.finding_id)?,
+                contractor_id: OrganizationId::from_db(&row.contractor_id)?,
+                contract_ids: contracts_of.remove(&row.id).unwrap_or_default(),
+                factory_id: FactoryId::from_db(&row.factory_id)?,
+                state,
+                severity: Severity::from_db(&row.severity)?,
+                category: Category::from_db(&row.category)?,
+                escalation_level: row.escalation_level,
+                overdue: row.overdue,
+                opened_at: utc(row.opened_at),
+                deadlines: CaseDeadlines {
+                    acknowledge: utc(row.acknowledge_due_at),
+                    plan: utc(row.plan_due_at),
+                    remediation: utc(row.remediation_due_at),
+                },
+                next_due_at: row.next_due_at.map(utc),
+                plan: row.plan.as_deref().map(serde_json::from_str).transpose()?,
+                finding,
+                your_party: party,
+                allowed_actions: lifecycle::allowed_actions(state, party, resume),
+                version: row.version,
+                created_at: utc(row.created_at),
+                updated_at: utc(row.updated_at),
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct CaseFilter {
+    pub state: Option<CaseState>,
+    pub severity: Option<Severity>,
+    pub category: Option<Category>,
+    pub contract_id: Option<ContractId>,
+    pub contractor_id: Option<OrganizationId>,
+    pub factory_id: Option<FactoryId>,
+    pub finding_id: Option<FindingId>,
+    pub overdue: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CaseSort {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Soonest pending deadline first; cases without one last.
+    NextDeadline,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: CaseFilter,
+    sort: CaseSort,
+    page: &PageRequest,
+) -> Result<Page<Case>, Error> {
+    let mut q = cases::table
+        .select(CaseRow::as_select())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(v) = visible_to(caller) {
+        q = q.filter(v);
+    }
+    if let Some(s) = filter.state {
+        q = q.filter(cases::state.eq(s.as_str()));
+    }
+    if let Some(s) = filter.severity {
+        q = q.filter(cases::severity.eq(s.as_str()));
+    }
+    if let Some(c) = filter.category {
+        q = q.filter(cases::category.eq(c.as_str()));
+    }
+    if let Some(c) = filter.contractor_id {
+        q = q.filter(cases::contractor_id.eq(c.to_string()));
+    }
+    if let Some(f) = filter.factory_id {
+        q = q.filter(cases::factory_id.eq(f.to_string()));
+    }
+    if let Some(f) = filter.finding_id {
+        q = q.filter(cases::finding_id.eq(f.to_string()));
+    }
+    if let Some(o) = filter.overdue {
+        q = q.filter(cases::overdue.eq(o));
+    }
+    if let Some(c) = filter.contract_id {
+        q = q.filter(
+            cases::id.eq_any(
+                case_contracts::table
+                    .filter(case_contracts::contract_id.eq(c.to_string()))
+                    .select(case_contracts::case_id),
+            ),
+        );
+    }
+    match sort {
+        CaseSort::Newest => {
+            if let Some(after) = page.after {
+                q = q.filter(cases::id.lt(after.as_db()));
+            }
+            q = q.order(cases::id.desc());
+        }
+        CaseSort::NextDeadline => {
+            if let Some(after) = page.after {
+                let at = after.time().ok_or_else(|| {
+                    Error::bad_param("cursor", "this cursor belongs to another sort order")
+                })?;
+                q = q.filter(
+                    cases::due_order
+                        .gt(at)
+                        .or(cases::due_order.eq(at).and(cases::id.gt(after.as_db()))),
+                );
+            }
+            q = q.order((cases::due_order.asc(), cases::id.asc()));
+        }
+    }
+    let rows = q.load(conn)?;
+    let more = rows.len() as i64 > page.limit;
+    let cursor = |r: &CaseRow| match sort {
+        CaseSort::Newest => Cursor::encode(&r.id),
+        CaseSort::NextDeadline => Cursor::encode_with_time(&r.id, r.due_order),
+    };
+    let mut rows = rows;
+    rows.truncate(page.limit as usize);
+    let next_cursor = if more {
+        rows.last().and_then(cursor)
+    } else {
+        None
+    };
+    Ok(Page {
+        items: views(conn, caller, rows)?,
+        next_cursor,
+    })
+}
+
+pub fn events(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: CaseId,
+    page: &PageRequest,
+) -> Result<Page<Event>, Error> {
+    let row = visible_row(conn, caller, id)?;
+    let after_seq = page.after.and_then(|c| c.key).unwrap_or(0);
+    let rows: Vec<EventRow> = case_events::table
+        .filter(case_events::case_id.eq(&row.id))
+        .filter(case_events::seq.gt(after_seq as i32))
+        .order(case_events::seq.asc())
+        .limit(page.fetch())
+        .select(EventRow::as_select())
+        .load(conn)?;
+    Page::from_rows(
+        rows,
+        page,
+        |e| Cursor::encode_with_key(&e.id, e.seq.into()),
+        EventRow::view,
+    )
+}
+
+/// The cases of a finding: (case id, contractor id, contract ids), for its monitor.
+pub fn of_finding(
+    conn: &mut DbConnection,
+    finding_ids: &[String],
+) -> Result<HashMap<String, Vec<(String, String, Vec<String>)>>, Error> {
+    let rows: Vec<(String, String, String)> = cases::table
+        .filter(cases::finding_id.eq_any(finding_ids))
+        .order(cases::id.asc())
+        .select((cases::finding_id, cases::id, cases::contractor_id))
+        .load(conn)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
+    let mut contracts_of: HashMap<String, Vec<String>> = HashMap::new();
+    for (case_id, contract_id) in case_contracts::table
+        .filter(case_contracts::case_id.eq_any(&ids))
+        .order(case_contracts::contract_id.asc())
+        .select((case_contracts::case_id, case_contracts::contract_id))
+        .load::<(String, String)>(conn)?
+    {
+        contracts_of.entry(case_id).or_default().push(contract_id);
+    }
+    let mut out: HashMap<String, Vec<(String, String, Vec<String>)>> = HashMap::new();
+    for (finding, case, contractor) in rows {
+        let c = contracts_of.remove(&case).unwrap_or_default();
+        out.entry(finding).or_default().push((case, contractor, c));
+    }
+    Ok(out)
+}

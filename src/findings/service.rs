@@ -1,0 +1,215 @@
+//! Rules for findings: monitors file them (once per Idempotency-Key) and read their own;
+//! admins read all. Filing routes the finding in the same transaction.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::routing;
+use super::{Finding, FindingCase, FindingRow, NewFinding};
+use crate::auth::Caller;
+use crate::cases::events::Actor;
+use crate::cases::service as cases;
+use crate::db::DbConnection;
+use crate::error::Error;
+use crate::escalation::Policy;
+use crate::factories::service as factories;
+use crate::idempotency::{self, IdempotencyKey, Replay};
+use crate::pagination::{Cursor, Page, PageRequest};
+use crate::schema::{components, finding_components, findings};
+use crate::values::{CaseId, ComponentId, ContractId, FindingId, OrgKind, OrganizationId};
+
+/// The answer to filing: a new finding, or the stored answer to an earlier identical request.
+pub enum Filed {
+    Created(Box<Finding>),
+    Replayed(Replay),
+}
+
+pub fn file(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    input: NewFinding,
+    key: Option<&IdempotencyKey>,
+    now: NaiveDateTime,
+    policy: &Policy,
+) -> Result<Filed, Error> {
+    caller.require(&[OrgKind::Monitor], "file findings")?;
+    let me = caller.organization_id.to_string();
+    if let Some(key) = key {
+        if let Some(replay) = idempotency::claim(conn, &me, key, now)? {
+            return Ok(Filed::Replayed(replay));
+        }
+    }
+    if input.observed_on > now.date() {
+        return Err(Error::field("observed_on", "must not be in the future"));
+    }
+    if !factories::exists(conn, input.factory_id)? {
+        return Err(Error::field("factory_id", "no factory with this id"));
+    }
+    let scope: Vec<String> = input
+        .component_ids
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let scope = dedup(scope);
+    if scope.len() > 100 {
+        return Err(Error::field("component_ids", "at most 100 components"));
+    }
+    let known: Vec<String> = components::table
+        .filter(components::id.eq_any(&scope))
+        .select(components::id)
+        .load(conn)?;
+    if let Some(i) = scope.iter().position(|c| !known.contains(c)) {
+        return Err(Error::field(
+            format!("component_ids[{i}]"),
+            "no component with this id",
+        ));
+    }
+    let evidence = input.evidence.unwrap_or_default();
+    if evidence.len() > 50 {
+        return Err(Error::field("evidence", "at most 50 references"));
+    }
+    let row = FindingRow {
+        id: FindingId::new().to_string(),
+        monitor_id: me.clone(),
+        factory_id: input.factory_id.to_string(),
+        category: input.category.as_str().to_string(),
+        severity: input.severity.as_str().to_string(),
+        title: input.title.into_inner(),
+        description: input.description.into_inner(),
+        observed_on: input.observed_on,
+        evidence: serde_json::to_string(&evidence)?,
+        confidential_notes: input.confidential_notes.map(|n| n.into_inner()),
+        worker_protection: input.worker_protection.unwrap_or(false),
+        routed: false,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(findings::table)
+        .values(&row)
+        .execute(conn)?;
+    for c in &scope {
+        diesel::insert_into(finding_components::table)
+            .values((
+                finding_components::finding_id.eq(&row.id),
+                finding_components::component_id.eq(c),
+            ))
+            .execute(conn)?;
+    }
+    routing::route(conn, &row, &Actor::from(caller), false, now, policy)?;
+    let finding = get_row_view(conn, &row.id)?;
+    if let Some(key) = key {
+        idempotency::complete(conn, &me, key, 201, &serde_json::to_string(&finding)?)?;
+    }
+    Ok(Filed::Created(Box::new(finding)))
+}
+
+fn dedup(v: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(v.len());
+    for x in v {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    out
+}
+
+fn get_row_view(conn: &mut DbConnection, id: &str) -> Result<Finding, Error> {
+    let row: FindingRow = findings::table
+        .filter(findings::id.eq(id))
+        .select(FindingRow::as_select())
+        .first(conn)?;
+    Ok(views(conn, vec![row])?.remove(0))
+}
+
+fn views(conn: &mut DbConnection, rows: Vec<FindingRow>) -> Result<Vec<Finding>, Error> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut cases_of = cases::of_finding(conn, &ids)?;
+    let scope: Vec<(String, String)> = finding_components::table
+        .filter(finding_components::finding_id.eq_any(&ids))
+        .order(finding_components::component_id.asc())
+        .select((
+            finding_components::finding_id,
+            finding_components::component_id,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|row| {
+            let component_ids = scope
+                .iter()
+                .filter(|(f, _)| *f == row.id)
+                .map(|(_, c)| ComponentId::from_db(c))
+                .collect::<Result<Vec<_>, _>>()?;
+            let cases = cases_of
+                .remove(&row.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(case, contractor, contracts)| {
+                    Ok(FindingCase {
+                        id: CaseId::from_db(&case)?,
+                        contractor_id: OrganizationId::from_db(&contractor)?,
+                        contract_ids: contracts
+                            .iter()
+                            .map(|c| ContractId::from_db(c))
+                            .collect::<Result<Vec<_>, Error>>()?,
+                    })
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            row.view(component_ids, cases)
+        })
+        .collect()
+}
+
+/// A finding, to its monitor (and admins). To anyone else it does not exist.
+pub fn get(conn: &mut DbConnection, caller: &Caller, id: FindingId) -> Result<Finding, Error> {
+    let mut q = findings::table
+        .filter(findings::id.eq(id.to_string()))
+        .select(FindingRow::as_select())
+        .into_boxed();
+    match caller.kind {
+        OrgKind::Admin => {}
+        OrgKind::Monitor => {
+            q = q.filter(findings::monitor_id.eq(caller.organization_id.to_string()))
+        }
+        _ => return Err(Error::NotFound("finding")),
+    }
+    let row = q
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("finding"))?;
+    Ok(views(conn, vec![row])?.remove(0))
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    routed: Option<bool>,
+    page: &PageRequest,
+) -> Result<Page<Finding>, Error> {
+    caller.require(&[OrgKind::Admin, OrgKind::Monitor], "list findings")?;
+    let mut q = findings::table
+        .filter(findings::id.gt(page.after_db()))
+        .order(findings::id.asc())
+        .limit(page.fetch())
+        .select(FindingRow::as_select())
+        .into_boxed();
+    if caller.is(OrgKind::Monitor) {
+        q = q.filter(findings::monitor_id.eq(caller.organization_id.to_string()));
+    }
+    if let Some(r) = routed {
+        q = q.filter(findings::routed.eq(r));
+    }
+    let rows = q.load(conn)?;
+    let more = rows.len() as i64 > page.limit;
+    let mut rows = rows;
+    rows.truncate(page.limit as usize);
+    let next_cursor = if more {
+        rows.last().and_then(|r| Cursor::encode(&r.id))
+    } else {
+        None
+    };
+    Ok(Page {
+        items: views(conn, rows)?,
+        next_cursor,
+    })
+}
