@@ -700,11 +700,14 @@ pub fn events(
     )
 }
 
-/// The cases of a finding: (case id, contractor id, contract ids), for its monitor.
+/// (case id, contractor id, contract ids) per finding id.
+pub type CasesByFinding = HashMap<String, Vec<(String, String, Vec<String>)>>;
+
+/// The cases of findings, for their monitor.
 pub fn of_finding(
     conn: &mut DbConnection,
     finding_ids: &[String],
-) -> Result<HashMap<String, Vec<(String, String, Vec<String>)>>, Error> {
+) -> Result<CasesByFinding, Error> {
     let rows: Vec<(String, String, String)> = cases::table
         .filter(cases::finding_id.eq_any(finding_ids))
         .order(cases::id.asc())
@@ -720,7 +723,7 @@ pub fn of_finding(
     {
         contracts_of.entry(case_id).or_default().push(contract_id);
     }
-    let mut out: HashMap<String, Vec<(String, String, Vec<String>)>> = HashMap::new();
+    let mut out = CasesByFinding::new();
     for (finding, case, contractor) in rows {
         let c = contracts_of.remove(&case).unwrap_or_default();
         out.entry(finding).or_default().push((case, contractor, c));
