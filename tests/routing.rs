@@ -60,7 +60,7 @@ async fn shared_factory_two_cases_that_never_meet(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let chain = app.chain(2).await;
     let (c1_id, c1, k1, ..) = chain.contractors[0].clone();
-    let (c2_id, c2, k2, ..) = chain.contractors[1].clone();
+    let (c2_id, _, k2, ..) = chain.contractors[1].clone();
     let finding = app
         .finding(&chain.monitor, &chain.factory, "critical", "2026-05-01")
         .await;
