@@ -165,7 +165,8 @@ async fn demo_prints_a_working_token_per_role(backend: Backend) {
     assert_eq!(contracts["items"].as_array().unwrap().len(), 2);
     let (_, own) = get(&served.base, "/api/v1/contracts", token(2)).await;
     assert_eq!(own["items"].as_array().unwrap().len(), 1);
-    // Factories in several countries, one shared panel maker deduplicated: 5, not 6.
+    // Factories in several countries: five in the supply chains (the shared panel maker, registered
+    // by both contractors, deduplicated) and the adapter factory nobody disclosed.
     let (_, factories) = get(&served.base, "/api/v1/factories", token(4)).await;
     let countries: std::collections::BTreeSet<&str> = factories["items"]
         .as_array()
@@ -173,7 +174,7 @@ async fn demo_prints_a_working_token_per_role(backend: Backend) {
         .iter()
         .map(|f| f["country"].as_str().unwrap())
         .collect();
-    assert_eq!(factories["items"].as_array().unwrap().len(), 5);
+    assert_eq!(factories["items"].as_array().unwrap().len(), 6);
     assert!(countries.len() >= 4);
     // The bill of materials is two levels deep below each product.
     let (_, components) = get(&served.base, "/api/v1/components", token(2)).await;
@@ -188,6 +189,39 @@ async fn demo_prints_a_working_token_per_role(backend: Backend) {
         d
     };
     assert_eq!(items.iter().map(depth).max(), Some(2));
+
+    // Findings of each severity: one reaching both contractors through the shared panel maker,
+    // one unrouted; the history of the critical case tells its story.
+    let (_, findings) = get(&served.base, "/api/v1/findings", token(4)).await;
+    let findings = findings["items"].as_array().unwrap();
+    let severities: std::collections::BTreeSet<&str> = findings
+        .iter()
+        .map(|f| f["severity"].as_str().unwrap())
+        .collect();
+    assert_eq!(severities.len(), 3);
+    assert!(findings
+        .iter()
+        .any(|f| f["cases"].as_array().unwrap().len() == 2));
+    assert_eq!(findings.iter().filter(|f| f["routed"] == false).count(), 1);
+    for t in [token(2), token(3)] {
+        let (_, cases) = get(&served.base, "/api/v1/cases", t).await;
+        assert!(!cases["items"].as_array().unwrap().is_empty());
+    }
+    let (_, critical) = get(&served.base, "/api/v1/cases?severity=critical", token(2)).await;
+    let case = critical["items"][0]["id"].as_str().unwrap();
+    let (_, events) = get(
+        &served.base,
+        &format!("/api/v1/cases/{case}/events"),
+        token(1),
+    )
+    .await;
+    let kinds: Vec<&str> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["opened", "acknowledged", "plan_submitted"]);
 }
 
 #[test]

@@ -342,6 +342,13 @@ pub fn transition(
             req.action
         )));
     }
+    // Preconditions come before the state check: a client that read an older version learns
+    // that first, whatever the case has become since.
+    if let Some(expected) = if_match {
+        if expected != row.version {
+            return Err(stale(row.version));
+        }
+    }
     let Some(next) = lifecycle::next_state(state, req.action, resume) else {
         let allowed = lifecycle::allowed_actions(state, party, resume);
         return Err(Error::Conflict {
@@ -446,6 +453,11 @@ pub fn extend(
         return Err(Error::Forbidden(
             "only the buyer or the monitor grants extensions".into(),
         ));
+    }
+    if let Some(expected) = if_match {
+        if expected != row.version {
+            return Err(stale(row.version));
+        }
     }
     let (state, _) = state_of(&row)?;
     if state == CaseState::Closed {
