@@ -189,11 +189,8 @@ async fn every_action_in_every_state_by_every_caller(backend: Backend) {
                     continue;
                 }
                 match status {
-                    StatusCode::OK => {
-                        if answer["state"] != leads_to(action) {
-                            failures
-                                .push(format!("{action} from {state} led to {}", answer["state"]));
-                        }
+                    StatusCode::OK if answer["state"] != leads_to(action) => {
+                        failures.push(format!("{action} from {state} led to {}", answer["state"]));
                     }
                     StatusCode::CONFLICT => {
                         // The problem names the state and what this caller may do instead.
