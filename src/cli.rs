@@ -34,6 +34,22 @@ pub enum Command {
     Demo,
     /// Check every case's hash-chained history; exits non-zero naming the first broken event.
     VerifyAudit,
+    /// Send the reminders and raise the escalations that are due, once, and exit.
+    Sweep {
+        /// Sweep as if it were this instant (RFC 3339), e.g. 2026-12-01T09:00:00Z.
+        #[arg(long, value_parser = parse_instant)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// Apply the deadline policy in force to open cases given deadlines under another one.
+    RecomputeDeadlines,
+}
+
+fn parse_instant(raw: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| {
+            format!("{raw:?} is not an RFC 3339 instant such as 2026-12-01T09:00:00Z: {e}")
+        })
 }
 
 pub fn run(cli: Cli, config: Config) -> Result<(), String> {
@@ -41,11 +57,50 @@ pub fn run(cli: Cli, config: Config) -> Result<(), String> {
         Command::Serve => serve(config),
         Command::AdminToken => admin_token(config),
         Command::VerifyAudit => verify_audit(config),
+        Command::Sweep { at } => {
+            let clock = at.map_or(Clock::System, Clock::manual);
+            let db = Db::connect(&config.database, 2)?;
+            let mut conn = db.get().map_err(|e| e.to_string())?;
+            crate::escalation::register_policy(&mut conn, &config.policy, clock.now_naive())
+                .map_err(|e| e.to_string())?;
+            let r = crate::escalation::sweep::run(
+                &mut conn,
+                clock.now_naive(),
+                &config.policy,
+                crate::escalation::sweep::DEFAULT_BATCH,
+            )
+            .map_err(|e| e.to_string())?;
+            writeln!(
+                std::io::stdout(),
+                "sweep at {}: {} cases, {} reminders, {} escalations, {} skipped, {} failed",
+                clock.now().to_rfc3339(),
+                r.cases,
+                r.reminders,
+                r.escalations,
+                r.skipped,
+                r.failed
+            )
+            .map_err(|e| e.to_string())
+        }
+        Command::RecomputeDeadlines => {
+            let db = Db::connect(&config.database, 2)?;
+            let mut conn = db.get().map_err(|e| e.to_string())?;
+            let now = Clock::System.now_naive();
+            crate::escalation::register_policy(&mut conn, &config.policy, now)
+                .map_err(|e| e.to_string())?;
+            let n = crate::escalation::recompute::run(&mut conn, &config.policy, now)
+                .map_err(|e| e.to_string())?;
+            writeln!(
+                std::io::stdout(),
+                "recompute-deadlines: {n} open cases moved to policy {}",
+                config.policy.version()
+            )
+            .map_err(|e| e.to_string())
+        }
         Command::Demo => {
             let db = Db::connect(&config.database, 2)?;
-            let tokens =
-                crate::demo::load(&db, &Clock::System, &crate::escalation::Policy::default())
-                    .map_err(|e| e.to_string())?;
+            let tokens = crate::demo::load(&db, &Clock::System, &config.policy)
+                .map_err(|e| e.to_string())?;
             let mut out = std::io::stdout().lock();
             for (role, name, token) in tokens {
                 writeln!(out, "{role:<12} {token}  # {name}").map_err(|e| e.to_string())?;

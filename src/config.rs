@@ -14,6 +14,9 @@ pub struct Config {
     pub pool_size: u32,
     pub workers: usize,
     pub max_body_bytes: usize,
+    pub policy: crate::escalation::Policy,
+    /// None: no sweeper inside `serve` (run `ketenzorg sweep` from cron instead).
+    pub sweep_interval: Option<std::time::Duration>,
 }
 
 /// (name, default, description) for every variable; the README table mirrors this list.
@@ -43,6 +46,16 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "KETENZORG_MAX_BODY_BYTES",
         "262144",
         "largest accepted request body (1024-16777216)",
+    ),
+    (
+        "KETENZORG_POLICY_FILE",
+        "none (built-in defaults)",
+        "TOML file with the deadline policy (see docs/deadlines.md)",
+    ),
+    (
+        "KETENZORG_SWEEP_INTERVAL",
+        "60s",
+        "how often serve sends due reminders and escalations; off to disable",
     ),
 ];
 
@@ -108,6 +121,36 @@ impl Config {
             16 * 1024 * 1024,
         );
 
+        let policy = match get("KETENZORG_POLICY_FILE") {
+            None => crate::escalation::Policy::default(),
+            Some(path) => match std::fs::read_to_string(path) {
+                Err(e) => {
+                    errors.push(format!("KETENZORG_POLICY_FILE: cannot read {path}: {e}"));
+                    crate::escalation::Policy::default()
+                }
+                Ok(text) => crate::escalation::Policy::from_toml(&text).unwrap_or_else(|e| {
+                    errors.extend(
+                        e.into_iter()
+                            .map(|e| format!("KETENZORG_POLICY_FILE ({path}): {e}")),
+                    );
+                    crate::escalation::Policy::default()
+                }),
+            },
+        };
+        let sweep_interval = match get("KETENZORG_SWEEP_INTERVAL") {
+            None => Some(std::time::Duration::from_secs(60)),
+            Some("off") => None,
+            Some(raw) => match humantime::parse_duration(raw) {
+                Ok(d) if d >= std::time::Duration::from_millis(100) => Some(d),
+                _ => {
+                    errors.push(format!(
+                        "KETENZORG_SWEEP_INTERVAL: {raw:?} is not a duration of at least 100ms (such as 60s) or off"
+                    ));
+                    None
+                }
+            },
+        };
+
         match (database, bind, errors.is_empty()) {
             (Some(database), Some(bind), true) => Ok(Config {
                 database,
@@ -116,6 +159,8 @@ impl Config {
                 pool_size,
                 workers,
                 max_body_bytes,
+                policy,
+                sweep_interval,
             }),
             _ => Err(errors),
         }

@@ -304,6 +304,7 @@ fn load_in(
         "note": "Received; our supplier manager contacts the factory today."}))?,
         None,
         now,
+        &policy,
     )?;
     cases::transition(
         conn,
@@ -318,6 +319,7 @@ fn load_in(
         ]}}))?,
         None,
         now,
+        &policy,
     )?;
 
     Ok([

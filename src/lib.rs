@@ -20,6 +20,7 @@ pub mod factories;
 pub mod findings;
 pub mod http;
 pub mod idempotency;
+pub mod notifications;
 pub mod openapi;
 pub mod organizations;
 pub mod pagination;

@@ -152,6 +152,24 @@ diesel::table! {
         last_event_hash -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        policy_version -> Text,
+        paused_at -> Nullable<Timestamp>,
+        paused_seconds -> BigInt,
+        acknowledge_extended_to -> Nullable<Timestamp>,
+        plan_extended_to -> Nullable<Timestamp>,
+        remediation_extended_to -> Nullable<Timestamp>,
+        acknowledged_at -> Nullable<Timestamp>,
+        plan_submitted_at -> Nullable<Timestamp>,
+        plan_accepted_at -> Nullable<Timestamp>,
+        remediated_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        acknowledge_reminded_for -> Nullable<Timestamp>,
+        plan_reminded_for -> Nullable<Timestamp>,
+        remediation_reminded_for -> Nullable<Timestamp>,
+        acknowledge_escalated_for -> Nullable<Timestamp>,
+        plan_escalated_for -> Nullable<Timestamp>,
+        remediation_escalated_for -> Nullable<Timestamp>,
+        next_action_at -> Nullable<Timestamp>,
     }
 }
 
@@ -174,6 +192,35 @@ diesel::table! {
         payload -> Text,
         prev_hash -> Text,
         hash -> Text,
+        dedup_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        case_id -> Text,
+        event_id -> Text,
+        kind -> Text,
+        recipient_organization_id -> Text,
+        recipient_email -> Text,
+        language -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deadline_policies (version) {
+        version -> Text,
+        document -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -208,4 +255,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     factories,
     idempotency_keys,
     api_tokens,
+    notifications,
+    deadline_policies,
 );

@@ -31,11 +31,20 @@ pub fn build_with_db(
 ) -> std::io::Result<Server> {
     let port = listener.local_addr()?.port();
     let workers = config.workers;
+    let policy = Arc::new(config.policy.clone());
+    {
+        let mut conn = db.get().map_err(std::io::Error::other)?;
+        crate::escalation::register_policy(&mut conn, &policy, clock.now_naive())
+            .map_err(std::io::Error::other)?;
+    }
+    if let Some(every) = config.sweep_interval {
+        spawn_sweeper(db.clone(), clock.clone(), policy.clone(), every);
+    }
     let state = web::Data::new(AppState {
         db,
         config: Arc::new(config),
         clock,
-        policy: Arc::new(crate::escalation::Policy::default()),
+        policy,
     });
     let server = HttpServer::new(move || {
         App::new()
@@ -47,4 +56,41 @@ pub fn build_with_db(
     .listen(listener)?
     .run();
     Ok(Server { server, port })
+}
+
+/// The background sweeper: reminders and escalations as they fall due. Several instances may
+/// run it at once (see `escalation::sweep`).
+fn spawn_sweeper(
+    db: Db,
+    clock: Clock,
+    policy: Arc<crate::escalation::Policy>,
+    every: std::time::Duration,
+) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = clock.now_naive();
+            match crate::escalation::sweep::run_async(
+                &db,
+                now,
+                policy.clone(),
+                crate::escalation::sweep::DEFAULT_BATCH,
+            )
+            .await
+            {
+                Ok(r) if r.cases > 0 || r.failed > 0 => tracing::info!(
+                    cases = r.cases,
+                    reminders = r.reminders,
+                    escalations = r.escalations,
+                    skipped = r.skipped,
+                    failed = r.failed,
+                    "sweep"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "sweep failed; retrying at the next tick"),
+            }
+        }
+    });
 }

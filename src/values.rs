@@ -63,6 +63,7 @@ id_type!(ContractItemId);
 id_type!(FindingId);
 id_type!(CaseId);
 id_type!(EventId);
+id_type!(NotificationId);
 
 /// Declares trimmed, non-empty, length-limited text without control characters.
 macro_rules! bounded_text {
@@ -362,11 +363,11 @@ impl From<EmailList> for Vec<Email> {
 
 /// Declares a string enum with its database text.
 macro_rules! text_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         pub enum $name {
-            $(#[serde(rename = $text)] $variant,)+
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant,)+
         }
 
         impl $name {

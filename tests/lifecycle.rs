@@ -474,7 +474,9 @@ async fn comments_and_extensions(backend: Backend) {
         .await;
     assert_eq!(s, StatusCode::OK, "{after}");
     assert_eq!(after["deadlines"]["acknowledge"], "2026-07-01T00:00:00Z");
-    assert_eq!(after["next_due_at"], "2026-07-01T00:00:00Z");
+    // Every deadline runs from the opening: the plan deadline now comes first.
+    assert_eq!(after["next_due_at"], after["deadlines"]["plan"]);
+    assert!(after["deadlines"]["plan"].as_str().unwrap() < "2026-07-01");
     let (_, events) = app.get(&format!("/api/v1/cases/{case}/events"), &c).await;
     let last = events["items"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["kind"], "extension_granted");

@@ -67,6 +67,7 @@ pub struct EventRow {
     pub payload: String,
     pub prev_hash: String,
     pub hash: String,
+    pub dedup_key: Option<String>,
 }
 
 impl EventRow {
@@ -107,6 +108,7 @@ impl EventRow {
             self.actor_organization_id.as_deref().unwrap_or("-"),
             self.actor_token_id.as_deref().unwrap_or("-"),
             self.payload.as_str(),
+            self.dedup_key.as_deref().unwrap_or("-"),
         ] {
             h.update(part.as_bytes());
             h.update(b"\n");
@@ -123,6 +125,7 @@ pub struct ChainHead {
 
 /// Builds and inserts the next event; returns it with the new chain head. The caller holds
 /// the case row (see `service::lock_case`) so that no other event can take the same place.
+#[allow(clippy::too_many_arguments)]
 pub fn append(
     conn: &mut DbConnection,
     case_id: &str,
@@ -131,6 +134,7 @@ pub fn append(
     actor: &Actor,
     payload: serde_json::Value,
     at: NaiveDateTime,
+    dedup_key: Option<String>,
 ) -> Result<EventRow, Error> {
     let mut row = EventRow {
         id: EventId::new().to_string(),
@@ -143,6 +147,7 @@ pub fn append(
         payload: serde_json::to_string(&payload)?,
         prev_hash: head.last_hash.clone(),
         hash: String::new(),
+        dedup_key,
     };
     row.hash = row.compute_hash();
     diesel::insert_into(case_events::table)

@@ -143,7 +143,10 @@ pub async fn transition(
     let now = state.clock.now_naive();
     let case = state
         .db
-        .write(move |c| service::transition(c, &caller, id, body, expected, now))
+        .write({
+            let policy = state.policy.clone();
+            move |c| service::transition(c, &caller, id, body, expected, now, &policy)
+        })
         .await?;
     Ok(with_etag(&case))
 }
@@ -187,7 +190,10 @@ pub async fn extend(
     let now = state.clock.now_naive();
     let case = state
         .db
-        .write(move |c| service::extend(c, &caller, id, body, expected, now))
+        .write({
+            let policy = state.policy.clone();
+            move |c| service::extend(c, &caller, id, body, expected, now, &policy)
+        })
         .await?;
     Ok(with_etag(&case))
 }

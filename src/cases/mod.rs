@@ -101,13 +101,20 @@ pub struct Case {
     pub category: Category,
     /// 0 to 3: raised by one at each missed deadline.
     pub escalation_level: i32,
+    /// Level 2 or more: shown as overdue in the buyer's contract status.
     pub overdue: bool,
+    /// Level 3: the contractor has not cooperated; the trigger for contractual remedies.
+    pub non_cooperation: bool,
     pub opened_at: DateTime<Utc>,
     pub deadlines: CaseDeadlines,
     /// The deadline the contractor works against now; null while the case waits on the
     /// monitor or is done.
     pub next_due_at: Option<DateTime<Utc>>,
     pub plan: Option<Plan>,
+    /// When the contractor acknowledged, had its plan accepted, reported remediation.
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub plan_accepted_at: Option<DateTime<Utc>>,
+    pub remediated_at: Option<DateTime<Utc>>,
     pub finding: FindingSummary,
     /// Your relation to this case.
     pub your_party: Party,
@@ -145,6 +152,29 @@ pub struct CaseRow {
     pub last_event_hash: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The deadline policy the deadlines came from.
+    pub policy_version: String,
+    /// Set while the contractor's clock stands still (the case waits on the monitor).
+    pub paused_at: Option<NaiveDateTime>,
+    pub paused_seconds: i64,
+    pub acknowledge_extended_to: Option<NaiveDateTime>,
+    pub plan_extended_to: Option<NaiveDateTime>,
+    pub remediation_extended_to: Option<NaiveDateTime>,
+    pub acknowledged_at: Option<NaiveDateTime>,
+    pub plan_submitted_at: Option<NaiveDateTime>,
+    pub plan_accepted_at: Option<NaiveDateTime>,
+    pub remediated_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+    /// The deadline instant the last reminder answered (a moved deadline re-arms it).
+    pub acknowledge_reminded_for: Option<NaiveDateTime>,
+    pub plan_reminded_for: Option<NaiveDateTime>,
+    pub remediation_reminded_for: Option<NaiveDateTime>,
+    /// The deadline instant whose miss raised the level.
+    pub acknowledge_escalated_for: Option<NaiveDateTime>,
+    pub plan_escalated_for: Option<NaiveDateTime>,
+    pub remediation_escalated_for: Option<NaiveDateTime>,
+    /// When the next reminder or escalation is due; null when none is.
+    pub next_action_at: Option<NaiveDateTime>,
 }
 
 /// The `ETag` of a case version.

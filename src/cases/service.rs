@@ -14,14 +14,13 @@ use serde_json::json;
 use super::events::{self, Actor, ChainHead, Event, EventRow, GENESIS};
 use super::lifecycle::{self, Action, CaseState, Party};
 use super::{
-    Case, CaseDeadlines, CaseRow, CommentRequest, DeadlineKind, ExtensionRequest, Plan,
-    TransitionRequest,
+    Case, CaseDeadlines, CaseRow, CommentRequest, ExtensionRequest, Plan, TransitionRequest,
 };
 use crate::auth::Caller;
 use crate::clock::utc;
 use crate::db::{DbBackend, DbConnection};
 use crate::error::Error;
-use crate::escalation::{self, DueDates, Policy};
+use crate::escalation::{self, Policy};
 use crate::findings::{Category, FindingRow, Severity};
 use crate::pagination::{Cursor, Page, PageRequest};
 use crate::schema::{case_contracts, case_events, cases, contracts, findings};
@@ -70,16 +69,8 @@ fn state_of(row: &CaseRow) -> Result<(CaseState, Option<CaseState>), Error> {
     ))
 }
 
-fn due_dates(row: &CaseRow) -> DueDates {
-    DueDates {
-        acknowledge: row.acknowledge_due_at,
-        plan: row.plan_due_at,
-        remediation: row.remediation_due_at,
-    }
-}
-
-/// Opens a case for `contractor` on `finding`, with its first event. Deadlines run from now:
-/// the moment the contractor is told.
+/// Opens a case for `contractor` on `finding`, with its first event and notifications.
+/// Deadlines run from now: the moment the contractor is told.
 #[allow(clippy::too_many_arguments)]
 pub fn open(
     conn: &mut DbConnection,
@@ -93,7 +84,6 @@ pub fn open(
 ) -> Result<CaseRow, Error> {
     let severity = Severity::from_db(&finding.severity)?;
     let due = escalation::due_dates(policy, severity, now);
-    let next = escalation::next_due(CaseState::Open, &due);
     let mut row = CaseRow {
         id: CaseId::new().to_string(),
         finding_id: finding.id.clone(),
@@ -110,15 +100,34 @@ pub fn open(
         acknowledge_due_at: due.acknowledge,
         plan_due_at: due.plan,
         remediation_due_at: due.remediation,
-        next_due_at: next,
-        due_order: escalation::due_order(next),
+        next_due_at: None,
+        due_order: escalation::far_future(),
         plan: None,
         version: 1,
         event_count: 0,
         last_event_hash: GENESIS.to_string(),
         created_at: now,
         updated_at: now,
+        policy_version: policy.version(),
+        paused_at: None,
+        paused_seconds: 0,
+        acknowledge_extended_to: None,
+        plan_extended_to: None,
+        remediation_extended_to: None,
+        acknowledged_at: None,
+        plan_submitted_at: None,
+        plan_accepted_at: None,
+        remediated_at: None,
+        closed_at: None,
+        acknowledge_reminded_for: None,
+        plan_reminded_for: None,
+        remediation_reminded_for: None,
+        acknowledge_escalated_for: None,
+        plan_escalated_for: None,
+        remediation_escalated_for: None,
+        next_action_at: None,
     };
+    escalation::reschedule(&mut row, policy.reminder_before);
     diesel::insert_into(cases::table)
         .values(&row)
         .execute(conn)?;
@@ -132,43 +141,46 @@ pub fn open(
             ))
             .execute(conn)?;
     }
-    let mut head = ChainHead {
-        event_count: 0,
-        last_hash: GENESIS.to_string(),
-    };
-    events::append(
-        conn,
-        &row.id,
-        &mut head,
-        "opened",
-        actor,
-        json!({
-            "finding_id": finding.id,
-            "contract_ids": contract_ids,
-            "severity": finding.severity,
-            "late_routing": late,
-            "deadlines": {
-                "acknowledge": utc(due.acknowledge),
-                "plan": utc(due.plan),
-                "remediation": utc(due.remediation),
-            },
-        }),
-        now,
-    )?;
-    save_head(conn, &mut row, &head)?;
+    let payload = json!({
+        "finding_id": finding.id,
+        "contract_ids": contract_ids,
+        "severity": finding.severity,
+        "late_routing": late,
+        "policy_version": row.policy_version,
+        "deadlines": {
+            "acknowledge": utc(due.acknowledge),
+            "plan": utc(due.plan),
+            "remediation": utc(due.remediation),
+        },
+    });
+    record(conn, &mut row, "opened", actor, payload, now, None)?;
     Ok(row)
 }
 
-fn save_head(conn: &mut DbConnection, row: &mut CaseRow, head: &ChainHead) -> Result<(), Error> {
+/// Appends an event to a case already held by this transaction, saves the case, and writes
+/// the notifications the event causes: one unit, committed together.
+pub fn record(
+    conn: &mut DbConnection,
+    row: &mut CaseRow,
+    kind: &str,
+    actor: &Actor,
+    payload: serde_json::Value,
+    now: NaiveDateTime,
+    dedup_key: Option<String>,
+) -> Result<EventRow, Error> {
+    let mut head = ChainHead {
+        event_count: row.event_count,
+        last_hash: row.last_event_hash.clone(),
+    };
+    let event = events::append(
+        conn, &row.id, &mut head, kind, actor, payload, now, dedup_key,
+    )?;
     row.event_count = head.event_count;
-    row.last_event_hash = head.last_hash.clone();
-    diesel::update(cases::table.filter(cases::id.eq(&row.id)))
-        .set((
-            cases::event_count.eq(row.event_count),
-            cases::last_event_hash.eq(&row.last_event_hash),
-        ))
-        .execute(conn)?;
-    Ok(())
+    row.last_event_hash = head.last_hash;
+    row.updated_at = now;
+    save(conn, row)?;
+    crate::notifications::outbox::enqueue(conn, row, &event)?;
+    Ok(event)
 }
 
 fn visible_row(conn: &mut DbConnection, caller: &Caller, id: CaseId) -> Result<CaseRow, Error> {
@@ -185,29 +197,25 @@ fn visible_row(conn: &mut DbConnection, caller: &Caller, id: CaseId) -> Result<C
 /// Takes the case for this transaction: bumps its version (which, on PostgreSQL, holds the
 /// row lock until commit, so concurrent writers queue) and refuses if it no longer has the
 /// version the client saw.
-fn lock_case(
+pub fn lock_case(
     conn: &mut DbConnection,
-    row: &CaseRow,
+    id: &str,
     if_match: Option<i32>,
 ) -> Result<CaseRow, Error> {
-    if let Some(expected) = if_match {
-        if expected != row.version {
-            return Err(stale(row.version));
-        }
-    }
-    let target = cases::table
-        .filter(cases::id.eq(&row.id))
-        .filter(cases::version.eq(if_match.unwrap_or(row.version)));
     let n = match if_match {
-        Some(_) => diesel::update(target)
-            .set(cases::version.eq(cases::version + 1))
-            .execute(conn)?,
-        None => diesel::update(cases::table.filter(cases::id.eq(&row.id)))
+        Some(v) => diesel::update(
+            cases::table
+                .filter(cases::id.eq(id))
+                .filter(cases::version.eq(v)),
+        )
+        .set(cases::version.eq(cases::version + 1))
+        .execute(conn)?,
+        None => diesel::update(cases::table.filter(cases::id.eq(id)))
             .set(cases::version.eq(cases::version + 1))
             .execute(conn)?,
     };
     let fresh: CaseRow = cases::table
-        .filter(cases::id.eq(&row.id))
+        .filter(cases::id.eq(id))
         .select(CaseRow::as_select())
         .first(conn)?;
     if n == 0 {
@@ -222,31 +230,50 @@ fn stale(current: i32) -> Error {
     ))
 }
 
-/// Writes the mutable fields of a locked case.
-fn save(conn: &mut DbConnection, row: &CaseRow) -> Result<(), Error> {
+/// Writes every mutable column of a locked case.
+pub fn save(conn: &mut DbConnection, row: &CaseRow) -> Result<(), Error> {
     diesel::update(cases::table.filter(cases::id.eq(&row.id)))
         .set((
-            cases::state.eq(&row.state),
-            cases::resume_state.eq(&row.resume_state),
-            cases::acknowledge_due_at.eq(row.acknowledge_due_at),
-            cases::plan_due_at.eq(row.plan_due_at),
-            cases::remediation_due_at.eq(row.remediation_due_at),
-            cases::next_due_at.eq(row.next_due_at),
-            cases::due_order.eq(row.due_order),
-            cases::plan.eq(&row.plan),
-            cases::event_count.eq(row.event_count),
-            cases::last_event_hash.eq(&row.last_event_hash),
-            cases::updated_at.eq(row.updated_at),
+            (
+                cases::state.eq(&row.state),
+                cases::resume_state.eq(&row.resume_state),
+                cases::escalation_level.eq(row.escalation_level),
+                cases::overdue.eq(row.overdue),
+                cases::acknowledge_due_at.eq(row.acknowledge_due_at),
+                cases::plan_due_at.eq(row.plan_due_at),
+                cases::remediation_due_at.eq(row.remediation_due_at),
+                cases::next_due_at.eq(row.next_due_at),
+                cases::due_order.eq(row.due_order),
+                cases::plan.eq(&row.plan),
+                cases::event_count.eq(row.event_count),
+                cases::last_event_hash.eq(&row.last_event_hash),
+                cases::updated_at.eq(row.updated_at),
+                cases::policy_version.eq(&row.policy_version),
+            ),
+            (
+                cases::paused_at.eq(row.paused_at),
+                cases::paused_seconds.eq(row.paused_seconds),
+                cases::acknowledge_extended_to.eq(row.acknowledge_extended_to),
+                cases::plan_extended_to.eq(row.plan_extended_to),
+                cases::remediation_extended_to.eq(row.remediation_extended_to),
+                cases::acknowledged_at.eq(row.acknowledged_at),
+                cases::plan_submitted_at.eq(row.plan_submitted_at),
+                cases::plan_accepted_at.eq(row.plan_accepted_at),
+                cases::remediated_at.eq(row.remediated_at),
+                cases::closed_at.eq(row.closed_at),
+            ),
+            (
+                cases::acknowledge_reminded_for.eq(row.acknowledge_reminded_for),
+                cases::plan_reminded_for.eq(row.plan_reminded_for),
+                cases::remediation_reminded_for.eq(row.remediation_reminded_for),
+                cases::acknowledge_escalated_for.eq(row.acknowledge_escalated_for),
+                cases::plan_escalated_for.eq(row.plan_escalated_for),
+                cases::remediation_escalated_for.eq(row.remediation_escalated_for),
+                cases::next_action_at.eq(row.next_action_at),
+            ),
         ))
         .execute(conn)?;
     Ok(())
-}
-
-fn head_of(row: &CaseRow) -> ChainHead {
-    ChainHead {
-        event_count: row.event_count,
-        last_hash: row.last_event_hash.clone(),
-    }
 }
 
 fn event_kind(action: Action) -> &'static str {
@@ -320,6 +347,55 @@ fn check_plan(plan: &Plan) -> Result<(), Error> {
     Ok(())
 }
 
+/// Moves a locked case to `next`, keeping the deadline bookkeeping: which deadline the action
+/// meets, and the pause while the case waits on the monitor (time spent waiting is added to
+/// the deadlines still running, so it never counts against the contractor).
+fn apply_transition(
+    row: &mut CaseRow,
+    from: CaseState,
+    action: Action,
+    next: CaseState,
+    now: NaiveDateTime,
+) {
+    match action {
+        // A dispute is an answer too: it meets the acknowledgement deadline.
+        Action::Acknowledge | Action::Dispute if row.acknowledged_at.is_none() => {
+            row.acknowledged_at = Some(now)
+        }
+        Action::SubmitPlan => row.plan_submitted_at = Some(now),
+        // The plan deadline is met by the submission that is accepted.
+        Action::AcceptPlan => row.plan_accepted_at = row.plan_submitted_at.or(Some(now)),
+        Action::RejectPlan => row.plan_submitted_at = None,
+        Action::ReportRemediated => row.remediated_at = Some(now),
+        Action::Close => row.closed_at = Some(now),
+        Action::Reopen => row.closed_at = None,
+        _ => {}
+    }
+    row.resume_state = match action {
+        Action::Dispute | Action::Close => Some(from.as_str().to_string()),
+        Action::Reopen => None,
+        _ => row.resume_state.take(),
+    };
+    let was_running = escalation::clock_runs(from);
+    let runs = escalation::clock_runs(next);
+    if was_running && !runs {
+        row.paused_at = Some(now);
+    } else if !was_running && runs {
+        if let Some(since) = row.paused_at.take() {
+            let waited = now - since;
+            row.paused_seconds += waited.num_seconds();
+            for kind in escalation::KINDS {
+                let s = escalation::slot(row, kind);
+                if !s.met {
+                    *s.due += waited;
+                }
+            }
+        }
+    }
+    row.state = next.as_str().to_string();
+}
+
+#[allow(clippy::too_many_arguments)]
 pub fn transition(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -327,6 +403,7 @@ pub fn transition(
     req: TransitionRequest,
     if_match: Option<i32>,
     now: NaiveDateTime,
+    policy: &Policy,
 ) -> Result<Case, Error> {
     let row = visible_row(conn, caller, id)?;
     let party = party_of(caller, &row);
@@ -369,19 +446,12 @@ pub fn transition(
         });
     };
     check_request(&req)?;
-    let mut row = lock_case(conn, &row, if_match)?;
-    row.resume_state = match req.action {
-        Action::Dispute | Action::Close => Some(state.as_str().to_string()),
-        Action::Reopen => None,
-        _ => row.resume_state,
-    };
+    let mut row = lock_case(conn, &row.id, if_match)?;
     if let Some(plan) = &req.plan {
         row.plan = Some(serde_json::to_string(plan)?);
     }
-    row.state = next.as_str().to_string();
-    row.next_due_at = escalation::next_due(next, &due_dates(&row));
-    row.due_order = escalation::due_order(row.next_due_at);
-    row.updated_at = now;
+    apply_transition(&mut row, state, req.action, next, now);
+    escalation::reschedule(&mut row, policy.reminder_before);
     let mut payload = json!({"action": req.action, "from": state, "to": next});
     for (key, value) in [
         ("note", req.note.map(|n| json!(n))),
@@ -393,19 +463,15 @@ pub fn transition(
             payload[key] = v;
         }
     }
-    let mut head = head_of(&row);
-    events::append(
+    record(
         conn,
-        &row.id,
-        &mut head,
+        &mut row,
         event_kind(req.action),
         &Actor::from(caller),
         payload,
         now,
+        None,
     )?;
-    row.event_count = head.event_count;
-    row.last_event_hash = head.last_hash;
-    save(conn, &row)?;
     view_one(conn, caller, row)
 }
 
@@ -422,24 +488,20 @@ pub fn comment(
             "only parties to a case comment on it".into(),
         ));
     }
-    let mut row = lock_case(conn, &row, None)?;
-    row.updated_at = now;
-    let mut head = head_of(&row);
-    let event = events::append(
+    let mut row = lock_case(conn, &row.id, None)?;
+    let event = record(
         conn,
-        &row.id,
-        &mut head,
+        &mut row,
         "comment",
         &Actor::from(caller),
         json!({"text": req.text}),
         now,
+        None,
     )?;
-    row.event_count = head.event_count;
-    row.last_event_hash = head.last_hash;
-    save(conn, &row)?;
     event.view()
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn extend(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -447,6 +509,7 @@ pub fn extend(
     req: ExtensionRequest,
     if_match: Option<i32>,
     now: NaiveDateTime,
+    policy: &Policy,
 ) -> Result<Case, Error> {
     let row = visible_row(conn, caller, id)?;
     if !matches!(party_of(caller, &row), Party::Buyer | Party::Monitor) {
@@ -465,12 +528,17 @@ pub fn extend(
             "the case is closed; its deadlines no longer run",
         ));
     }
+    let mut row = lock_case(conn, &row.id, if_match)?;
     let until = req.until.naive_utc();
-    let current = match req.deadline {
-        DeadlineKind::Acknowledge => row.acknowledge_due_at,
-        DeadlineKind::Plan => row.plan_due_at,
-        DeadlineKind::Remediation => row.remediation_due_at,
-    };
+    let level_before = row.escalation_level;
+    let slot = escalation::slot(&mut row, req.deadline);
+    if slot.met {
+        return Err(Error::conflict(format!(
+            "the {} deadline has already been met",
+            req.deadline
+        )));
+    }
+    let current = *slot.due;
     if until <= current {
         return Err(Error::field(
             "until",
@@ -480,30 +548,27 @@ pub fn extend(
             ),
         ));
     }
-    let mut row = lock_case(conn, &row, if_match)?;
-    match req.deadline {
-        DeadlineKind::Acknowledge => row.acknowledge_due_at = until,
-        DeadlineKind::Plan => row.plan_due_at = until,
-        DeadlineKind::Remediation => row.remediation_due_at = until,
+    *slot.due = until;
+    *slot.extended_to = Some(until);
+    // A deadline moved into the future no longer counts as missed: the level it raised goes
+    // back down, and its reminder and escalation are re-armed for the new instant.
+    if slot.escalated_for.is_some() && until > now {
+        *slot.escalated_for = None;
     }
-    row.next_due_at = escalation::next_due(state, &due_dates(&row));
-    row.due_order = escalation::due_order(row.next_due_at);
-    row.updated_at = now;
-    let mut head = head_of(&row);
-    events::append(
+    escalation::reschedule(&mut row, policy.reminder_before);
+    let payload = json!({
+        "deadline": req.deadline, "from": utc(current), "until": utc(until), "reason": req.reason,
+        "escalation_level": {"before": level_before, "after": row.escalation_level},
+    });
+    record(
         conn,
-        &row.id,
-        &mut head,
+        &mut row,
         "extension_granted",
         &Actor::from(caller),
-        json!({
-            "deadline": req.deadline, "from": utc(current), "until": utc(until), "reason": req.reason,
-        }),
+        payload,
         now,
+        None,
     )?;
-    row.event_count = head.event_count;
-    row.last_event_hash = head.last_hash;
-    save(conn, &row)?;
     view_one(conn, caller, row)
 }
 
@@ -565,6 +630,7 @@ fn views(conn: &mut DbConnection, caller: &Caller, rows: Vec<CaseRow>) -> Result
                 category: Category::from_db(&row.category)?,
                 escalation_level: row.escalation_level,
                 overdue: row.overdue,
+                non_cooperation: row.escalation_level >= 3,
                 opened_at: utc(row.opened_at),
                 deadlines: CaseDeadlines {
                     acknowledge: utc(row.acknowledge_due_at),
@@ -573,6 +639,9 @@ fn views(conn: &mut DbConnection, caller: &Caller, rows: Vec<CaseRow>) -> Result
                 },
                 next_due_at: row.next_due_at.map(utc),
                 plan: row.plan.as_deref().map(serde_json::from_str).transpose()?,
+                acknowledged_at: row.acknowledged_at.map(utc),
+                plan_accepted_at: row.plan_accepted_at.map(utc),
+                remediated_at: row.remediated_at.map(utc),
                 finding,
                 your_party: party,
                 allowed_actions: lifecycle::allowed_actions(state, party, resume),

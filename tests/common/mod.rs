@@ -115,6 +115,8 @@ pub fn config_for(url: &str) -> Config {
         ("KETENZORG_WORKERS".to_string(), "2".to_string()),
         ("KETENZORG_POOL_SIZE".to_string(), "4".to_string()),
         ("KETENZORG_MAX_BODY_BYTES".to_string(), "65536".to_string()),
+        // Tests sweep explicitly, at the instants they choose.
+        ("KETENZORG_SWEEP_INTERVAL".to_string(), "off".to_string()),
     ])
     .expect("test config")
 }

@@ -1,0 +1,212 @@
+//! The sweep: sends the reminders and raises the escalations that are due, each exactly once.
+//!
+//! * Only due cases are read: `next_action_at <= now`, by an index, oldest first, in batches,
+//!   until none is left (a backlog after an outage is worked off completely, in order).
+//! * On PostgreSQL a batch is claimed with `FOR UPDATE SKIP LOCKED` inside the transaction that
+//!   writes the events, so several sweepers (several `serve` instances) share the work and
+//!   never take the same case. On SQLite there is one writer at a time anyway.
+//! * Each reminder and escalation event carries a unique key (case, deadline, level, the
+//!   deadline instant it answers): a second writer fails on the index instead of doubling.
+//! * A batch commits whole or not at all: a sweep killed halfway leaves nothing half-done, and
+//!   the next sweep does exactly what is left.
+//! * A case that fails (a bad row) is rolled back to its savepoint, logged and skipped.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::{reschedule, running, slot, Policy, KINDS};
+use crate::cases::events::Actor;
+use crate::cases::service::{lock_case, record};
+use crate::clock::utc;
+use crate::db::{write_tx, Db, DbConnection};
+use crate::error::Error;
+use crate::schema::cases;
+
+pub const DEFAULT_BATCH: i64 = 500;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SweepReport {
+    pub cases: usize,
+    pub reminders: usize,
+    pub escalations: usize,
+    /// Cases another writer had already handled.
+    pub skipped: usize,
+    pub failed: usize,
+}
+
+impl SweepReport {
+    fn add(&mut self, o: SweepReport) {
+        self.cases += o.cases;
+        self.reminders += o.reminders;
+        self.escalations += o.escalations;
+        self.skipped += o.skipped;
+        self.failed += o.failed;
+    }
+}
+
+/// Ids of due cases, oldest action first, locked for this transaction on PostgreSQL.
+fn claim(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+    exclude: &[String],
+) -> Result<Vec<String>, Error> {
+    let ids = match conn {
+        DbConnection::Pg(pg) => cases::table
+            .filter(cases::next_action_at.le(now))
+            .filter(cases::id.ne_all(exclude))
+            .order((cases::next_action_at.asc(), cases::id.asc()))
+            .limit(limit)
+            .select(cases::id)
+            .for_update()
+            .skip_locked()
+            .load::<String>(pg)?,
+        DbConnection::Sqlite(lite) => cases::table
+            .filter(cases::next_action_at.le(now))
+            .filter(cases::id.ne_all(exclude))
+            .order((cases::next_action_at.asc(), cases::id.asc()))
+            .limit(limit)
+            .select(cases::id)
+            .load::<String>(lite)?,
+    };
+    Ok(ids)
+}
+
+/// One batch in the caller's transaction. Returns how many cases were claimed.
+pub fn batch(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    policy: &Policy,
+    limit: i64,
+    exclude: &mut Vec<String>,
+) -> Result<(i64, SweepReport), Error> {
+    let ids = claim(conn, now, limit, exclude)?;
+    let mut report = SweepReport::default();
+    for id in &ids {
+        match conn.transaction::<_, Error, _>(|c| process(c, id, now, policy)) {
+            Ok(o) => report.add(o),
+            Err(Error::Conflict { .. }) => {
+                tracing::info!(case = %id, "reminder or escalation already recorded by another writer");
+                exclude.push(id.clone());
+                report.skipped += 1;
+            }
+            Err(e) => {
+                tracing::error!(case = %id, error = %e, "sweep failed on this case; skipping it");
+                exclude.push(id.clone());
+                report.failed += 1;
+            }
+        }
+    }
+    Ok((ids.len() as i64, report))
+}
+
+/// What is due on one case at `now`, in deadline order.
+fn process(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+    policy: &Policy,
+) -> Result<SweepReport, Error> {
+    let mut row = lock_case(conn, id, None)?;
+    let mut out = SweepReport {
+        cases: 1,
+        ..Default::default()
+    };
+    let mut kinds = KINDS;
+    kinds.sort_by_key(|k| *slot(&mut row, *k).due);
+    let system = Actor::default();
+    for kind in kinds {
+        if !running(&row, kind) {
+            continue;
+        }
+        let s = slot(&mut row, kind);
+        let (due, reminded, escalated) = (*s.due, *s.reminded_for, *s.escalated_for);
+        let at = utc(due).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        if now >= due && escalated != Some(due) {
+            *s.escalated_for = Some(due);
+            *s.reminded_for = Some(due);
+            reschedule(&mut row, policy.reminder_before);
+            let level = row.escalation_level;
+            let effect = match level {
+                1 => "the contractor's escalation contact and the buyer are told",
+                2 => "the case is overdue in the buyer's contract status; the monitor is told",
+                _ => "non-cooperation: the trigger for contractual remedies",
+            };
+            let key = format!("escalation:{}:{kind}:{level}:{at}", row.id);
+            record(
+                conn,
+                &mut row,
+                "escalated",
+                &system,
+                json!({"deadline": kind, "deadline_at": at, "level": level, "effect": effect}),
+                now,
+                Some(key),
+            )?;
+            out.escalations += 1;
+        } else if now < due && now >= due - policy.reminder_before && reminded != Some(due) {
+            *s.reminded_for = Some(due);
+            reschedule(&mut row, policy.reminder_before);
+            let key = format!("reminder:{}:{kind}:{at}", row.id);
+            record(
+                conn,
+                &mut row,
+                "reminder",
+                &system,
+                json!({"deadline": kind, "deadline_at": at}),
+                now,
+                Some(key),
+            )?;
+            out.reminders += 1;
+        }
+    }
+    // Whatever happened, the next action instant is recomputed (and saved if nothing else was).
+    reschedule(&mut row, policy.reminder_before);
+    crate::cases::service::save(conn, &row)?;
+    Ok(out)
+}
+
+/// Runs a whole sweep on one connection (the `sweep` command), one transaction per batch.
+pub fn run(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    policy: &Policy,
+    limit: i64,
+) -> Result<SweepReport, Error> {
+    let mut total = SweepReport::default();
+    let mut exclude = Vec::new();
+    loop {
+        let (claimed, report) = write_tx(conn, |c| batch(c, now, policy, limit, &mut exclude))?;
+        total.add(report);
+        if claimed < limit {
+            return Ok(total);
+        }
+    }
+}
+
+/// The same through the shared handle (the sweeper inside `serve`), so that on SQLite it
+/// queues with the request writers.
+pub async fn run_async(
+    db: &Db,
+    now: NaiveDateTime,
+    policy: std::sync::Arc<Policy>,
+    limit: i64,
+) -> Result<SweepReport, Error> {
+    let mut total = SweepReport::default();
+    let mut exclude = Vec::new();
+    loop {
+        let policy = policy.clone();
+        let mut ex = std::mem::take(&mut exclude);
+        let (claimed, report, ex) = db
+            .write(move |c| {
+                let (claimed, report) = batch(c, now, &policy, limit, &mut ex)?;
+                Ok((claimed, report, ex))
+            })
+            .await?;
+        exclude = ex;
+        total.add(report);
+        if claimed < limit {
+            return Ok(total);
+        }
+    }
+}

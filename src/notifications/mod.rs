@@ -1,0 +1,6 @@
+//! Notifications: every case event someone must know about writes outbox rows, one per
+//! recipient address, in the same transaction as the event (`outbox::enqueue`). Who is told
+//! of what is decided in one place, `rules`.
+
+pub mod outbox;
+pub mod rules;

@@ -1,0 +1,135 @@
+//! Writing outbox rows. Called with the event, inside the event's transaction, so that an
+//! event and the mails it causes commit together or not at all.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::rules::{self, Recipient};
+use crate::cases::events::EventRow;
+use crate::cases::CaseRow;
+use crate::db::DbConnection;
+use crate::error::Error;
+use crate::schema::{case_contracts, contracts, findings, notifications, organizations};
+use crate::values::EmailList;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = notifications)]
+pub struct NotificationRow {
+    pub id: String,
+    pub case_id: String,
+    pub event_id: String,
+    pub kind: String,
+    pub recipient_organization_id: String,
+    pub recipient_email: String,
+    pub language: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Writes one pending row per recipient address for `event`. Returns how many.
+pub fn enqueue(conn: &mut DbConnection, case: &CaseRow, event: &EventRow) -> Result<usize, Error> {
+    let payload: serde_json::Value = serde_json::from_str(&event.payload)?;
+    let level = payload
+        .get("level")
+        .and_then(|l| l.as_i64())
+        .map(|l| l as i32);
+    let wanted = rules::recipients(&event.kind, level);
+    if wanted.is_empty() {
+        return Ok(0);
+    }
+    // (organization, escalation audience?) in a stable order; the actor is not told of its own act.
+    let mut orgs: Vec<(String, bool)> = Vec::new();
+    for r in wanted {
+        let ids: Vec<String> = match r {
+            Recipient::Contractor | Recipient::ContractorEscalation => {
+                vec![case.contractor_id.clone()]
+            }
+            Recipient::Monitor => vec![case.monitor_id.clone()],
+            Recipient::Buyers => case_contracts::table
+                .inner_join(contracts::table)
+                .filter(case_contracts::case_id.eq(&case.id))
+                .select(contracts::buyer_id)
+                .distinct()
+                .order(contracts::buyer_id.asc())
+                .load(conn)?,
+        };
+        for id in ids {
+            if event.actor_organization_id.as_deref() == Some(id.as_str()) {
+                continue;
+            }
+            let escalation = *r == Recipient::ContractorEscalation;
+            if !orgs.iter().any(|(o, e)| *o == id && *e == escalation) {
+                orgs.push((id, escalation));
+            }
+        }
+    }
+    let title: String = findings::table
+        .filter(findings::id.eq(&case.finding_id))
+        .select(findings::title)
+        .first(conn)?;
+    let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut written = 0;
+    for (org, escalation) in orgs {
+        let (emails, escalation_emails, language): (String, String, String) = organizations::table
+            .filter(organizations::id.eq(&org))
+            .select((
+                organizations::notification_emails,
+                organizations::escalation_emails,
+                organizations::language,
+            ))
+            .first(conn)?;
+        let normal = EmailList::from_db(&emails)?;
+        let special = EmailList::from_db(&escalation_emails)?;
+        let list = if escalation && !special.is_empty() {
+            special
+        } else {
+            normal
+        };
+        for address in list.iter() {
+            let address = address.as_str().to_string();
+            if !seen.insert((org.clone(), address.to_ascii_lowercase())) {
+                continue;
+            }
+            let row = NotificationRow {
+                id: crate::values::NotificationId::new().to_string(),
+                case_id: case.id.clone(),
+                event_id: event.id.clone(),
+                kind: event.kind.clone(),
+                recipient_organization_id: org.clone(),
+                recipient_email: address,
+                language: language.clone(),
+                payload: serde_json::to_string(&json!({
+                    "event": payload,
+                    "case": {
+                        "id": case.id, "state": case.state, "severity": case.severity,
+                        "category": case.category, "finding_title": title,
+                        "escalation_level": case.escalation_level,
+                        "next_due_at": case.next_due_at.map(crate::clock::utc),
+                    },
+                    "audience": if escalation { "escalation" } else { "notification" },
+                }))?,
+                status: "pending".into(),
+                attempts: 0,
+                next_attempt_at: event.at,
+                lease_until: None,
+                last_error: None,
+                sent_at: None,
+                created_at: event.at,
+            };
+            diesel::insert_into(notifications::table)
+                .values(&row)
+                .execute(conn)?;
+            written += 1;
+        }
+    }
+    Ok(written)
+}
