@@ -195,6 +195,46 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_policy_file_or_sweep_interval_stops_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("policy.toml");
+        std::fs::write(&bad, "[critical]\nacknowledge = \"-1d\"\nplan = \"1h\"\n").unwrap();
+        let errors = Config::from_vars(vars(&[
+            ("KETENZORG_POLICY_FILE", bad.to_str().unwrap()),
+            ("KETENZORG_SWEEP_INTERVAL", "often"),
+        ]))
+        .unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("critical.acknowledge") && e.contains("negative")),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("KETENZORG_SWEEP_INTERVAL")),
+            "{errors:?}"
+        );
+        let missing = Config::from_vars(vars(&[("KETENZORG_POLICY_FILE", "/nonexistent/p.toml")]))
+            .unwrap_err();
+        assert!(missing[0].contains("cannot read"));
+        let good = dir.path().join("good.toml");
+        std::fs::write(
+            &good,
+            "reminder_before = \"12h\"\n[minor]\nacknowledge = \"10days\"\n",
+        )
+        .unwrap();
+        let c = Config::from_vars(vars(&[
+            ("KETENZORG_POLICY_FILE", good.to_str().unwrap()),
+            ("KETENZORG_SWEEP_INTERVAL", "off"),
+        ]))
+        .unwrap();
+        assert_eq!(c.policy.minor.acknowledge, chrono::TimeDelta::days(10));
+        assert_eq!(c.sweep_interval, None);
+    }
+
+    #[test]
     fn malformed_and_unknown_values_are_all_reported() {
         let errors = Config::from_vars(vars(&[
             ("BIND", "localhost"),

@@ -408,3 +408,115 @@ impl TestApp {
         f
     }
 }
+
+pub fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+    s.parse().unwrap_or_else(|_| panic!("bad instant {s}"))
+}
+
+impl TestApp {
+    /// Runs one whole sweep in-process at `when`, with the given policy (default if None).
+    pub async fn sweep_at(
+        &self,
+        when: chrono::DateTime<chrono::Utc>,
+        policy: Option<ketenzorg::escalation::Policy>,
+    ) -> ketenzorg::escalation::sweep::SweepReport {
+        let db = self.db.clone();
+        let policy = policy.unwrap_or_default();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.get().unwrap();
+            ketenzorg::escalation::sweep::run(&mut conn, when.naive_utc(), &policy, 100).unwrap()
+        })
+        .await
+        .unwrap()
+    }
+
+    /// The kinds of a case's events, in order.
+    pub async fn event_kinds(&self, case: &str) -> Vec<String> {
+        let (_, events) = self
+            .get(
+                &format!("/api/v1/cases/{case}/events?limit=500"),
+                &self.admin_token,
+            )
+            .await;
+        events["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    pub async fn case(&self, case: &str) -> Value {
+        self.get(&format!("/api/v1/cases/{case}"), &self.admin_token)
+            .await
+            .1
+    }
+
+    /// Files `n` findings at `factory` as `monitor_token` in one transaction (fast set-up for
+    /// volume tests); each opens one case per responsible contractor.
+    pub async fn bulk_findings(
+        &self,
+        monitor_token: &str,
+        factory: &str,
+        severity: &str,
+        n: usize,
+    ) {
+        let db = self.db.clone();
+        let token = monitor_token.to_string();
+        let factory = factory.to_string();
+        let severity = severity.to_string();
+        let now = self.clock.now_naive();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.get().unwrap();
+            let caller = ketenzorg::auth::authenticate(&mut conn, &token).unwrap();
+            let policy = ketenzorg::escalation::Policy::default();
+            ketenzorg::db::write_tx(&mut conn, |c| {
+                for i in 0..n {
+                    let input =
+                        serde_json::from_value(json!({"factory_id": factory, "category": "wages",
+                        "severity": severity, "title": format!("Finding {i}"), "description": "d",
+                        "observed_on": "2026-05-01"}))
+                        .unwrap();
+                    ketenzorg::findings::service::file(c, &caller, input, None, now, &policy)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        })
+        .await
+        .unwrap();
+    }
+
+    /// Runs SQL directly (counting rows, corrupting rows on purpose).
+    pub async fn count(&self, sql: &str) -> i64 {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let db = self.db.clone();
+        let sql = sql.to_string();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.get().unwrap();
+            diesel::sql_query(sql)
+                .get_result::<N>(&mut *conn)
+                .unwrap()
+                .n
+        })
+        .await
+        .unwrap()
+    }
+
+    pub async fn execute(&self, sql: &str) -> usize {
+        use diesel::RunQueryDsl;
+        let db = self.db.clone();
+        let sql = sql.to_string();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.get().unwrap();
+            diesel::sql_query(sql).execute(&mut *conn).unwrap()
+        })
+        .await
+        .unwrap()
+    }
+}
