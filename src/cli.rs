@@ -39,6 +39,9 @@ pub enum Command {
         /// Sweep as if it were this instant (RFC 3339), e.g. 2026-12-01T09:00:00Z.
         #[arg(long, value_parser = parse_instant)]
         at: Option<chrono::DateTime<chrono::Utc>>,
+        /// Only sweep; leave the mail to the sender in `serve`.
+        #[arg(long)]
+        no_mail: bool,
     },
     /// Apply the deadline policy in force to open cases given deadlines under another one.
     RecomputeDeadlines,
@@ -57,7 +60,7 @@ pub fn run(cli: Cli, config: Config) -> Result<(), String> {
         Command::Serve => serve(config),
         Command::AdminToken => admin_token(config),
         Command::VerifyAudit => verify_audit(config),
-        Command::Sweep { at } => {
+        Command::Sweep { at, no_mail } => {
             let clock = at.map_or(Clock::System, Clock::manual);
             let db = Db::connect(&config.database, 2)?;
             let mut conn = db.get().map_err(|e| e.to_string())?;
@@ -70,15 +73,33 @@ pub fn run(cli: Cli, config: Config) -> Result<(), String> {
                 crate::escalation::sweep::DEFAULT_BATCH,
             )
             .map_err(|e| e.to_string())?;
+            drop(conn);
+            // Then deliver what is due, mails of this sweep included (cron runs just this).
+            let mail = if no_mail {
+                crate::notifications::sender::SendReport::default()
+            } else {
+                let sender = crate::notifications::sender::Sender::new(
+                    db.clone(),
+                    config.mail.clone(),
+                    clock.clone(),
+                )?;
+                actix_web::rt::System::new()
+                    .block_on(sender.run_once())
+                    .map_err(|e| e.to_string())?
+            };
             writeln!(
                 std::io::stdout(),
-                "sweep at {}: {} cases, {} reminders, {} escalations, {} skipped, {} failed",
+                "sweep at {}: {} cases, {} reminders, {} escalations, {} skipped, {} failed; mail: {} sent, {} to retry, {} failed, {} suppressed",
                 clock.now().to_rfc3339(),
                 r.cases,
                 r.reminders,
                 r.escalations,
                 r.skipped,
-                r.failed
+                r.failed,
+                mail.sent,
+                mail.retried,
+                mail.failed,
+                mail.suppressed
             )
             .map_err(|e| e.to_string())
         }
@@ -176,5 +197,7 @@ fn operator() -> crate::organizations::NewOrganization {
         .expect("valid list"),
         language: Some(Language::En),
         escalation_emails: None,
+        timezone: None,
+        digest_hour: None,
     }
 }

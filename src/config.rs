@@ -17,6 +17,7 @@ pub struct Config {
     pub policy: crate::escalation::Policy,
     /// None: no sweeper inside `serve` (run `ketenzorg sweep` from cron instead).
     pub sweep_interval: Option<std::time::Duration>,
+    pub mail: crate::notifications::mailer::MailConfig,
 }
 
 /// (name, default, description) for every variable; the README table mirrors this list.
@@ -56,6 +57,47 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "KETENZORG_SWEEP_INTERVAL",
         "60s",
         "how often serve sends due reminders and escalations; off to disable",
+    ),
+    (
+        "KETENZORG_SMTP_URL",
+        "unset: mails go to files",
+        "smtp://[user:password@]host[:port][?tls=none|starttls|tls]; smtps:// for implicit TLS",
+    ),
+    (
+        "KETENZORG_MAIL_DIR",
+        "data/mail",
+        "folder of .eml files when no SMTP URL is set",
+    ),
+    (
+        "KETENZORG_MAIL_FROM",
+        "ketenzorg <ketenzorg@ketenzorg.example.org>",
+        "sender mailbox of every mail",
+    ),
+    (
+        "KETENZORG_PUBLIC_URL",
+        "http://BIND",
+        "base URL of case links in mails",
+    ),
+    (
+        "KETENZORG_MAIL_INTERVAL",
+        "5s",
+        "how often serve sends due mail; off to disable",
+    ),
+    (
+        "KETENZORG_MAIL_MAX_ATTEMPTS",
+        "12",
+        "attempts before a mail is marked failed",
+    ),
+    (
+        "KETENZORG_MAIL_BACKOFF",
+        "30s",
+        "first retry delay; doubles each attempt, with jitter",
+    ),
+    ("KETENZORG_MAIL_BACKOFF_MAX", "1h", "longest retry delay"),
+    (
+        "KETENZORG_MAIL_LEASE",
+        "2m",
+        "how long a claimed mail is held before another sender may take it",
     ),
 ];
 
@@ -151,6 +193,9 @@ impl Config {
             },
         };
 
+        let owned = |name: &str| get(name).map(str::to_string);
+        let mail = crate::notifications::mailer::MailConfig::parse(&owned, bind, &mut errors);
+
         match (database, bind, errors.is_empty()) {
             (Some(database), Some(bind), true) => Ok(Config {
                 database,
@@ -161,6 +206,7 @@ impl Config {
                 max_body_bytes,
                 policy,
                 sweep_interval,
+                mail,
             }),
             _ => Err(errors),
         }

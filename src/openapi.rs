@@ -53,6 +53,10 @@ use crate::error::{FieldError, Problem};
         crate::cases::http::transition,
         crate::cases::http::comment,
         crate::cases::http::extend,
+        crate::notifications::http::list,
+        crate::notifications::http::requeue,
+        crate::notifications::http::suppressions,
+        crate::notifications::http::clear,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&CommonResponses),
@@ -64,6 +68,7 @@ use crate::error::{FieldError, Problem};
         (name = "contracts", description = "Contracts and the components they cover"),
         (name = "findings", description = "Findings filed by monitors, routed to responsible contractors"),
         (name = "cases", description = "One case per finding and responsible contractor: lifecycle, history, deadlines"),
+        (name = "notifications", description = "The mail outbox and the suppression list (admins)"),
         (name = "operations", description = "Liveness and readiness"),
     )
 )]

@@ -12,6 +12,8 @@ diesel::table! {
         language -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        timezone -> Text,
+        digest_hour -> Nullable<Integer>,
     }
 }
 
@@ -213,6 +215,17 @@ diesel::table! {
         last_error -> Nullable<Text>,
         sent_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        digest -> Bool,
+        lease_token -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    suppressed_addresses (email) {
+        email -> Text,
+        reason -> Text,
+        notification_id -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 
@@ -257,4 +270,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     notifications,
     deadline_policies,
+    suppressed_addresses,
 );

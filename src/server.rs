@@ -40,6 +40,13 @@ pub fn build_with_db(
     if let Some(every) = config.sweep_interval {
         spawn_sweeper(db.clone(), clock.clone(), policy.clone(), every);
     }
+    // The templates are checked here too: a broken one stops the start, not a mail.
+    let sender =
+        crate::notifications::sender::Sender::new(db.clone(), config.mail.clone(), clock.clone())
+            .map_err(std::io::Error::other)?;
+    if let Some(every) = config.mail.interval {
+        sender.spawn(every);
+    }
     let state = web::Data::new(AppState {
         db,
         config: Arc::new(config),

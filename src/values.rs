@@ -520,3 +520,39 @@ where
 {
     Option::<T>::deserialize(d).map(Some)
 }
+
+/// An IANA time zone name (`Europe/Brussels`): deadlines are shown to an organization in its zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TimeZone(pub chrono_tz::Tz);
+
+impl TryFrom<String> for TimeZone {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        raw.trim()
+            .parse::<chrono_tz::Tz>()
+            .map(TimeZone)
+            .map_err(|_| format!("{raw:?} is not an IANA time zone such as Europe/Brussels"))
+    }
+}
+
+impl From<TimeZone> for String {
+    fn from(v: TimeZone) -> String {
+        v.0.name().to_string()
+    }
+}
+
+impl utoipa::PartialSchema for TimeZone {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .examples([serde_json::json!("Europe/Brussels")])
+            .into()
+    }
+}
+impl utoipa::ToSchema for TimeZone {}
+
+ranged_number!(
+    /// An hour of the day, 0 to 23, in the organization's time zone.
+    Hour(i32) as utoipa::openapi::schema::Type::Integer, 0, 23
+);

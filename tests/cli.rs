@@ -13,10 +13,15 @@ use serde_json::{json, Value};
 const BIN: &str = env!("CARGO_BIN_EXE_ketenzorg");
 
 fn run(db: &TestDb, args: &[&str]) -> String {
+    run_with(db, args, &std::env::temp_dir().join("ketenzorg-test-mail"))
+}
+
+fn run_with(db: &TestDb, args: &[&str], mail_dir: &std::path::Path) -> String {
     let out = Command::new(BIN)
         .args(args)
         .env("DATABASE_URL", &db.url)
         .env("LOG_LEVEL", "warn")
+        .env("KETENZORG_MAIL_DIR", mail_dir)
         .output()
         .expect("run ketenzorg");
     assert!(
@@ -50,6 +55,7 @@ async fn serve(db: &TestDb) -> Served {
         .env("DATABASE_URL", &db.url)
         .env("BIND", format!("127.0.0.1:{port}"))
         .env("LOG_LEVEL", "warn")
+        .env("KETENZORG_MAIL_INTERVAL", "off")
         .stdout(Stdio::null())
         .spawn()
         .expect("start serve");
@@ -224,6 +230,47 @@ async fn demo_prints_a_working_token_per_role(backend: Backend) {
     assert_eq!(kinds, ["opened", "acknowledged", "plan_submitted"]);
 }
 
+async fn demo_then_sweep_leaves_readable_mails_in_several_languages(backend: Backend) {
+    let db = TestDb::new(backend);
+    let dir = tempfile::tempdir().unwrap();
+    run_with(&db, &["demo"], dir.path());
+    let out = run_with(&db, &["sweep"], dir.path());
+    assert!(out.contains("sent"), "{out}");
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(files.len() >= 8, "{} mails: {out}", files.len());
+    assert!(files
+        .iter()
+        .all(|f| f.extension().is_some_and(|e| e == "eml")));
+    let texts: Vec<String> = files
+        .iter()
+        .map(|f| common::smtp::decode(&std::fs::read_to_string(f).unwrap()))
+        .collect();
+    for lang in ["nl", "fr", "en"] {
+        let strings: toml::Table = toml::from_str(
+            &std::fs::read_to_string(format!(
+                "{}/templates/email/strings.{lang}.toml",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        let label = strings["next_label"].as_str().unwrap();
+        assert!(
+            texts.iter().any(|t| t.contains(label)),
+            "no {lang} mail (looking for {label:?})"
+        );
+    }
+    assert!(texts
+        .iter()
+        .all(|t| t.contains("Message-ID: <") && t.contains("text/html")));
+    // A second sweep sends nothing again.
+    let again = run_with(&db, &["sweep"], dir.path());
+    assert!(again.contains("mail: 0 sent"), "{again}");
+}
+
 #[test]
 fn bad_configuration_is_refused_at_start() {
     let out = Command::new(BIN)
@@ -242,5 +289,6 @@ fn bad_configuration_is_refused_at_start() {
 
 on_both_backends!(
     admin_token_and_restart_keep_everything,
-    demo_prints_a_working_token_per_role
+    demo_prints_a_working_token_per_role,
+    demo_then_sweep_leaves_readable_mails_in_several_languages,
 );

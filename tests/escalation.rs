@@ -248,7 +248,7 @@ async fn a_killed_sweep_loses_nothing_and_doubles_nothing(backend: Backend) {
     let when = plus(8, 0).to_rfc3339();
     let sweep = || {
         std::process::Command::new(env!("CARGO_BIN_EXE_ketenzorg"))
-            .args(["sweep", "--at", &when])
+            .args(["sweep", "--no-mail", "--at", &when])
             .env("DATABASE_URL", &app.test_db.url)
             .env("LOG_LEVEL", "error")
             .stdout(std::process::Stdio::piped())

@@ -2,5 +2,10 @@
 //! recipient address, in the same transaction as the event (`outbox::enqueue`). Who is told
 //! of what is decided in one place, `rules`.
 
+pub mod http;
+pub mod mailer;
 pub mod outbox;
 pub mod rules;
+pub mod sender;
+pub mod service;
+pub mod templates;

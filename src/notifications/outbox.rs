@@ -33,6 +33,9 @@ pub struct NotificationRow {
     pub last_error: Option<String>,
     pub sent_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// Part of the recipient's daily digest rather than a mail of its own.
+    pub digest: bool,
+    pub lease_token: Option<String>,
 }
 
 /// Writes one pending row per recipient address for `event`. Returns how many.
@@ -79,14 +82,36 @@ pub fn enqueue(conn: &mut DbConnection, case: &CaseRow, event: &EventRow) -> Res
     let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
     let mut written = 0;
     for (org, escalation) in orgs {
-        let (emails, escalation_emails, language): (String, String, String) = organizations::table
+        let (emails, escalation_emails, language, timezone, digest_hour): (
+            String,
+            String,
+            String,
+            String,
+            Option<i32>,
+        ) = organizations::table
             .filter(organizations::id.eq(&org))
             .select((
                 organizations::notification_emails,
                 organizations::escalation_emails,
                 organizations::language,
+                organizations::timezone,
+                organizations::digest_hour,
             ))
             .first(conn)?;
+        // Non-urgent mails wait for the daily digest of organizations that asked for one.
+        let non_urgent =
+            event.kind == "comment" || (event.kind == "reminder" && case.severity == "minor");
+        let digest_at = match digest_hour {
+            Some(hour) if non_urgent => {
+                let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::Europe::Brussels);
+                Some(super::sender::next_digest(
+                    event.at,
+                    hour.clamp(0, 23) as u32,
+                    tz,
+                ))
+            }
+            _ => None,
+        };
         let normal = EmailList::from_db(&emails)?;
         let special = EmailList::from_db(&escalation_emails)?;
         let list = if escalation && !special.is_empty() {
@@ -109,6 +134,7 @@ pub fn enqueue(conn: &mut DbConnection, case: &CaseRow, event: &EventRow) -> Res
                 language: language.clone(),
                 payload: serde_json::to_string(&json!({
                     "event": payload,
+                    "actor_organization_id": event.actor_organization_id,
                     "case": {
                         "id": case.id, "state": case.state, "severity": case.severity,
                         "category": case.category, "finding_title": title,
@@ -119,11 +145,13 @@ pub fn enqueue(conn: &mut DbConnection, case: &CaseRow, event: &EventRow) -> Res
                 }))?,
                 status: "pending".into(),
                 attempts: 0,
-                next_attempt_at: event.at,
+                next_attempt_at: digest_at.unwrap_or(event.at),
                 lease_until: None,
                 last_error: None,
                 sent_at: None,
                 created_at: event.at,
+                digest: digest_at.is_some(),
+                lease_token: None,
             };
             diesel::insert_into(notifications::table)
                 .values(&row)

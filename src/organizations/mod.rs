@@ -12,7 +12,9 @@ use utoipa::ToSchema;
 use crate::clock::utc;
 use crate::error::Error;
 use crate::schema::organizations;
-use crate::values::{CountryCode, EmailList, Language, Name, OrgKind, OrganizationId};
+use crate::values::{
+    CountryCode, EmailList, Hour, Language, Name, OrgKind, OrganizationId, TimeZone,
+};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +28,11 @@ pub struct NewOrganization {
     pub language: Option<Language>,
     /// Who is told when a case of this organization escalates; defaults to none.
     pub escalation_emails: Option<EmailList>,
+    /// IANA time zone in which deadlines are shown to it; defaults to Europe/Brussels.
+    pub timezone: Option<TimeZone>,
+    /// Local hour (0-23) of a daily digest of non-urgent mails (comments, reminders of minor
+    /// cases) instead of one mail each; absent: every mail at once.
+    pub digest_hour: Option<Hour>,
 }
 
 /// Changes to an organization; absent fields stay as they are. The kind never changes.
@@ -37,6 +44,11 @@ pub struct OrganizationPatch {
     pub notification_emails: Option<EmailList>,
     pub language: Option<Language>,
     pub escalation_emails: Option<EmailList>,
+    pub timezone: Option<TimeZone>,
+    /// A number to receive a daily digest at that hour; null to receive every mail at once.
+    #[serde(default, deserialize_with = "crate::values::double_option")]
+    #[schema(value_type = Option<i32>, nullable)]
+    pub digest_hour: Option<Option<Hour>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -48,12 +60,14 @@ pub struct Organization {
     pub notification_emails: Vec<String>,
     pub escalation_emails: Vec<String>,
     pub language: Language,
+    pub timezone: String,
+    pub digest_hour: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = organizations)]
+#[diesel(table_name = organizations, treat_none_as_null = true)]
 pub struct OrganizationRow {
     pub id: String,
     pub kind: String,
@@ -64,6 +78,8 @@ pub struct OrganizationRow {
     pub language: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub timezone: String,
+    pub digest_hour: Option<i32>,
 }
 
 impl OrganizationRow {
@@ -82,6 +98,8 @@ impl OrganizationRow {
             language: Language::from_db(&self.language)?,
             name: self.name,
             country: self.country,
+            timezone: self.timezone,
+            digest_hour: self.digest_hour,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
         })

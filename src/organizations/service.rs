@@ -74,6 +74,10 @@ pub fn insert(
         language: input.language.unwrap_or(Language::En).as_str().to_string(),
         created_at: now,
         updated_at: now,
+        timezone: input
+            .timezone
+            .map_or_else(|| "Europe/Brussels".to_string(), String::from),
+        digest_hour: input.digest_hour.map(|h| h.0),
     };
     diesel::insert_into(organizations::table)
         .values(&row)
@@ -171,6 +175,11 @@ pub fn update(
             .to_string(),
         created_at: current.created_at.naive_utc(),
         updated_at: now,
+        timezone: patch.timezone.map_or(current.timezone, String::from),
+        digest_hour: match patch.digest_hour {
+            Some(h) => h.map(|h| h.0),
+            None => current.digest_hour,
+        },
     };
     diesel::update(organizations::table.filter(organizations::id.eq(id.to_string())))
         .set(&row)

@@ -3,6 +3,8 @@
 //! to it.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::net::TcpListener;
 
 use diesel::connection::SimpleConnection;
@@ -117,6 +119,8 @@ pub fn config_for(url: &str) -> Config {
         ("KETENZORG_MAX_BODY_BYTES".to_string(), "65536".to_string()),
         // Tests sweep explicitly, at the instants they choose.
         ("KETENZORG_SWEEP_INTERVAL".to_string(), "off".to_string()),
+        // And deliver mail explicitly, with senders they configure.
+        ("KETENZORG_MAIL_INTERVAL".to_string(), "off".to_string()),
     ])
     .expect("test config")
 }

@@ -1,0 +1,92 @@
+//! HTTP handlers for the outbox and the suppression list (admins).
+
+use actix_web::{web, HttpResponse};
+
+use super::service::{self, Notification, NotificationStatus, Suppression};
+use crate::auth::Caller;
+use crate::error::Error;
+use crate::http::extract::QueryParams;
+use crate::http::AppState;
+use crate::pagination::Page;
+use crate::values::{CaseId, Email, NotificationId};
+
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
+    params(
+        ("status" = Option<NotificationStatus>, Query), ("case_id" = Option<CaseId>, Query),
+        ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
+    ),
+    responses((status = 200, description = "The outbox", body = Page<Notification>)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> Result<HttpResponse, Error> {
+    let page = q.page()?;
+    let status = q.get::<NotificationStatus>("status")?;
+    let case = q.get::<CaseId>("case_id")?;
+    let result = state
+        .db
+        .read(move |c| service::list(c, &caller, status, case, &page))
+        .await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/requeue", tag = "notifications",
+    params(("id" = NotificationId, Path)),
+    responses(
+        (status = 200, description = "Back in the queue", body = Notification),
+        (status = 409, description = "Pending or sent: nothing to re-queue", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn requeue(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<NotificationId>,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let now = state.clock.now_naive();
+    let n = state
+        .db
+        .write(move |c| service::requeue(c, &caller, id, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(n))
+}
+
+#[utoipa::path(get, path = "/api/v1/suppressions", tag = "notifications",
+    params(("limit" = Option<i64>, Query), ("after" = Option<String>, Query, description = "Addresses after this one")),
+    responses((status = 200, description = "Addresses no mail goes to", body = Page<Suppression>)))]
+pub async fn suppressions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> Result<HttpResponse, Error> {
+    let page = q.page()?;
+    let after = q.raw("after").map(str::to_string);
+    let result = state
+        .db
+        .read(move |c| service::suppressions(c, &caller, &page, after))
+        .await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+#[utoipa::path(delete, path = "/api/v1/suppressions/{email}", tag = "notifications",
+    params(("email" = String, Path)),
+    responses((status = 204, description = "Cleared: mail goes to the address again")))]
+pub async fn clear(
+    state: web::Data<AppState>,
+    caller: Caller,
+    email: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let email = Email::try_from(email.into_inner()).map_err(|e| Error::bad_param("email", e))?;
+    state
+        .db
+        .write(move |c| service::clear_suppression(c, &caller, &email))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(crate::http::resource("/notifications").get(list))
+        .service(crate::http::resource("/notifications/{id}/requeue").post(requeue))
+        .service(crate::http::resource("/suppressions").get(suppressions))
+        .service(crate::http::resource("/suppressions/{email}").delete(clear));
+}
