@@ -57,6 +57,8 @@ use crate::error::{FieldError, Problem};
         crate::notifications::http::requeue,
         crate::notifications::http::suppressions,
         crate::notifications::http::clear,
+        crate::due_diligence::http::contract,
+        crate::due_diligence::http::portfolio,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&CommonResponses),
@@ -68,6 +70,7 @@ use crate::error::{FieldError, Problem};
         (name = "contracts", description = "Contracts and the components they cover"),
         (name = "findings", description = "Findings filed by monitors, routed to responsible contractors"),
         (name = "cases", description = "One case per finding and responsible contractor: lifecycle, history, deadlines"),
+        (name = "due-diligence", description = "Per contract and per portfolio: coverage, cases, response times, status"),
         (name = "notifications", description = "The mail outbox and the suppression list (admins)"),
         (name = "operations", description = "Liveness and readiness"),
     )

@@ -172,6 +172,7 @@ diesel::table! {
         plan_escalated_for -> Nullable<Timestamp>,
         remediation_escalated_for -> Nullable<Timestamp>,
         next_action_at -> Nullable<Timestamp>,
+        max_escalation_level -> Integer,
     }
 }
 
@@ -271,4 +272,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     deadline_policies,
     suppressed_addresses,
+);
+
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    case_contracts::contract_id,
+    cases::severity,
+    cases::escalation_level,
 );

@@ -175,6 +175,8 @@ pub struct CaseRow {
     pub remediation_escalated_for: Option<NaiveDateTime>,
     /// When the next reminder or escalation is due; null when none is.
     pub next_action_at: Option<NaiveDateTime>,
+    /// The highest level the case ever reached (an extension may lower the current one).
+    pub max_escalation_level: i32,
 }
 
 /// The `ETag` of a case version.

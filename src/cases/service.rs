@@ -126,6 +126,7 @@ pub fn open(
         plan_escalated_for: None,
         remediation_escalated_for: None,
         next_action_at: None,
+        max_escalation_level: 0,
     };
     escalation::reschedule(&mut row, policy.reminder_before);
     diesel::insert_into(cases::table)
@@ -270,6 +271,7 @@ pub fn save(conn: &mut DbConnection, row: &CaseRow) -> Result<(), Error> {
                 cases::plan_escalated_for.eq(row.plan_escalated_for),
                 cases::remediation_escalated_for.eq(row.remediation_escalated_for),
                 cases::next_action_at.eq(row.next_action_at),
+                cases::max_escalation_level.eq(row.max_escalation_level),
             ),
         ))
         .execute(conn)?;
@@ -363,8 +365,9 @@ fn apply_transition(
             row.acknowledged_at = Some(now)
         }
         Action::SubmitPlan => row.plan_submitted_at = Some(now),
-        // The plan deadline is met by the submission that is accepted.
-        Action::AcceptPlan => row.plan_accepted_at = row.plan_submitted_at.or(Some(now)),
+        // The plan deadline is met by the submission that is accepted (it stopped the clock
+        // when it was submitted); the acceptance instant is kept for "time to accepted plan".
+        Action::AcceptPlan => row.plan_accepted_at = Some(now),
         Action::RejectPlan => row.plan_submitted_at = None,
         Action::ReportRemediated => row.remediated_at = Some(now),
         Action::Close => row.closed_at = Some(now),

@@ -126,6 +126,7 @@ pub fn reschedule(row: &mut CaseRow, reminder_before: TimeDelta) {
         }
     }
     row.escalation_level = level.min(3);
+    row.max_escalation_level = row.max_escalation_level.max(row.escalation_level);
     row.overdue = row.escalation_level >= 2;
     row.next_due_at = next_deadline;
     row.due_order = due_order(next_deadline);

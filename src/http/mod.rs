@@ -52,6 +52,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
                     .configure(crate::findings::http::routes)
                     .configure(crate::cases::http::routes)
                     .configure(crate::notifications::http::routes)
+                    .configure(crate::due_diligence::http::routes)
                     .service(resource("/openapi.json").get(crate::openapi::serve)),
             )
             .configure(crate::openapi::docs_ui);

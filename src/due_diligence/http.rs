@@ -1,0 +1,124 @@
+//! HTTP handlers for the due-diligence status: JSON, or CSV with `Accept: text/csv`.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::service::{self, PortfolioSort};
+use super::{DueDiligence, PortfolioEntry, Status};
+use crate::auth::Caller;
+use crate::error::Error;
+use crate::http::extract::QueryParams;
+use crate::http::AppState;
+use crate::pagination::Page;
+use crate::values::ContractId;
+
+fn wants_csv(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim().starts_with("text/csv")))
+}
+
+fn csv(body: String, name: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}.csv\""),
+        ))
+        .body(body)
+}
+
+#[utoipa::path(get, path = "/api/v1/contracts/{id}/due-diligence", tag = "due-diligence",
+    params(
+        ("id" = ContractId, Path),
+        ("at" = Option<String>, Query, description = "A past date (YYYY-MM-DD): the status as of the end of that day, from the event history"),
+    ),
+    responses((status = 200, description = "The contract's due-diligence status",
+        content((DueDiligence = "application/json"), (String = "text/csv")))))]
+pub async fn contract(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ContractId>,
+    q: QueryParams,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let at = match q.raw("at") {
+        None => None,
+        Some(raw) => Some(
+            chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
+                Error::bad_param(
+                    "at",
+                    format!("at must be a date such as 2026-12-31, not {raw:?}"),
+                )
+            })?,
+        ),
+    };
+    let now = state.clock.now_naive();
+    let dd = state
+        .db
+        .read(move |c| service::contract(c, &caller, id, at, now))
+        .await?;
+    if wants_csv(&req) {
+        Ok(csv(
+            service::contract_csv(&dd)?,
+            &format!(
+                "due-diligence-{}",
+                dd.reference.replace(['/', '"', '\\'], "-")
+            ),
+        ))
+    } else {
+        Ok(HttpResponse::Ok().json(dd))
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/due-diligence", tag = "due-diligence",
+    params(
+        ("status" = Option<Status>, Query, description = "Only contracts with this status"),
+        ("sort" = Option<String>, Query, description = "`status` (red first, default), `reference`, `open_cases`, `overdue_cases`"),
+        ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
+    ),
+    responses((status = 200, description = "Every contract of the caller with its status and key figures",
+        content((Page<PortfolioEntry> = "application/json"), (String = "text/csv")))))]
+pub async fn portfolio(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: QueryParams,
+    req: HttpRequest,
+) -> Result<HttpResponse, Error> {
+    let page = q.page()?;
+    let only = q.get::<Status>("status")?;
+    let sort = match q.raw("sort") {
+        None | Some("status") => PortfolioSort::Status,
+        Some("reference") => PortfolioSort::Reference,
+        Some("open_cases") => PortfolioSort::OpenCases,
+        Some("overdue_cases") => PortfolioSort::OverdueCases,
+        Some(other) => {
+            return Err(Error::bad_param(
+                "sort",
+                format!(
+                    "sort must be status, reference, open_cases or overdue_cases, not {other:?}"
+                ),
+            ))
+        }
+    };
+    let now = state.clock.now_naive();
+    let result = state
+        .db
+        .read(move |c| service::portfolio(c, &caller, only, sort, &page, now))
+        .await?;
+    if wants_csv(&req) {
+        Ok(csv(
+            service::portfolio_csv(&result.items)?,
+            "due-diligence-portfolio",
+        ))
+    } else {
+        Ok(HttpResponse::Ok().json(result))
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(crate::http::resource("/contracts/{id}/due-diligence").get(contract))
+        .service(crate::http::resource("/due-diligence").get(portfolio));
+}

@@ -1,0 +1,702 @@
+//! Computing the due-diligence figures. The present view reads the case rows (one query for
+//! all cases of the contract, aggregated in memory); a view of the past replays the event
+//! history up to the end of the asked day. Who may see: the buyer and the contractor of the
+//! contract, monitors, admins; anyone else gets 404.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::{
+    durations, judge, CaseFigures, Coverage, DueDiligence, Factories, HistoryEntry, OpenCase,
+    PortfolioEntry, Status, SupplyChainFactory, UncoveredItem,
+};
+use crate::auth::Caller;
+use crate::clock::utc;
+use crate::components::service::with_descendants;
+use crate::db::DbConnection;
+use crate::error::Error;
+use crate::pagination::{Cursor, Page, PageRequest};
+use crate::schema::{
+    case_contracts, case_events, cases, components, contract_items, contracts, factories,
+    sourcing_links,
+};
+use crate::values::{CaseId, ComponentId, ContractId, ContractItemId, FactoryId, OrgKind};
+
+const STATES: [&str; 8] = [
+    "open",
+    "acknowledged",
+    "plan_submitted",
+    "plan_accepted",
+    "remediated",
+    "verified",
+    "disputed",
+    "closed",
+];
+const SEVERITIES: [&str; 3] = ["critical", "major", "minor"];
+
+fn is_open(state: &str) -> bool {
+    !matches!(state, "verified" | "closed")
+}
+
+/// The contract row if the caller may see its status.
+fn visible_contract(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: ContractId,
+) -> Result<(String, String, String), Error> {
+    let mut q = contracts::table
+        .filter(contracts::id.eq(id.to_string()))
+        .select((contracts::id, contracts::reference, contracts::title))
+        .into_boxed();
+    let me = caller.organization_id.to_string();
+    match caller.kind {
+        OrgKind::Admin | OrgKind::Monitor => {}
+        OrgKind::Buyer => q = q.filter(contracts::buyer_id.eq(me)),
+        OrgKind::Contractor => q = q.filter(contracts::contractor_id.eq(me)),
+    }
+    q.first(conn).optional()?.ok_or(Error::NotFound("contract"))
+}
+
+/// The end of a day, the instant a view "as of that day" describes.
+pub fn end_of(day: NaiveDate) -> NaiveDateTime {
+    day.and_hms_micro_opt(23, 59, 59, 999_999)
+        .unwrap_or_else(|| day.and_time(chrono::NaiveTime::MIN))
+}
+
+fn valid_on(day: NaiveDate) -> impl Fn(&(String, i32, NaiveDate, Option<NaiveDate>)) -> bool {
+    move |(_, _, from, to)| *from <= day && to.is_none_or(|t| t >= day)
+}
+
+fn coverage(
+    conn: &mut DbConnection,
+    contract: &str,
+    t: NaiveDateTime,
+) -> Result<(Coverage, Vec<String>), Error> {
+    let items: Vec<(String, String, String)> = contract_items::table
+        .inner_join(components::table)
+        .filter(contract_items::contract_id.eq(contract))
+        .filter(contract_items::created_at.le(t))
+        .order(contract_items::id.asc())
+        .select((
+            contract_items::id,
+            contract_items::component_id,
+            components::name,
+        ))
+        .load(conn)?;
+    let item_components: Vec<String> = items.iter().map(|i| i.1.clone()).collect();
+    let links: Vec<(String, i32, NaiveDate, Option<NaiveDate>)> = sourcing_links::table
+        .filter(sourcing_links::component_id.eq_any(&item_components))
+        .filter(sourcing_links::tier.eq(1))
+        .filter(sourcing_links::created_at.le(t))
+        .select((
+            sourcing_links::component_id,
+            sourcing_links::tier,
+            sourcing_links::valid_from,
+            sourcing_links::valid_to,
+        ))
+        .load(conn)?;
+    let ok = valid_on(t.date());
+    let covered: std::collections::HashSet<&String> =
+        links.iter().filter(|l| ok(l)).map(|l| &l.0).collect();
+    let mut uncovered = Vec::new();
+    for (item, component, name) in &items {
+        if !covered.contains(component) {
+            uncovered.push(UncoveredItem {
+                item_id: ContractItemId::from_db(item)?,
+                component_id: ComponentId::from_db(component)?,
+                component_name: name.clone(),
+            });
+        }
+    }
+    let n = items.len() as i64;
+    let c = n - uncovered.len() as i64;
+    Ok((
+        Coverage {
+            items: n,
+            covered: c,
+            share: (n > 0).then(|| c as f64 / n as f64),
+            uncovered,
+        },
+        item_components,
+    ))
+}
+
+fn supply_chain(
+    conn: &mut DbConnection,
+    item_components: Vec<String>,
+    t: NaiveDateTime,
+) -> Result<Factories, Error> {
+    let all = with_descendants(conn, item_components)?;
+    let links: Vec<(String, i32, NaiveDate, Option<NaiveDate>)> = sourcing_links::table
+        .filter(sourcing_links::component_id.eq_any(&all))
+        .filter(sourcing_links::created_at.le(t))
+        .select((
+            sourcing_links::factory_id,
+            sourcing_links::tier,
+            sourcing_links::valid_from,
+            sourcing_links::valid_to,
+        ))
+        .load(conn)?;
+    let ok = valid_on(t.date());
+    let mut tier_of: BTreeMap<String, i32> = BTreeMap::new();
+    for l in links.iter().filter(|l| ok(l)) {
+        let e = tier_of.entry(l.0.clone()).or_insert(l.1);
+        *e = (*e).min(l.1);
+    }
+    let ids: Vec<String> = tier_of.keys().cloned().collect();
+    let rows: Vec<(String, String, String)> = factories::table
+        .filter(factories::id.eq_any(&ids))
+        .order(factories::id.asc())
+        .select((factories::id, factories::name, factories::country))
+        .load(conn)?;
+    let mut out = Factories {
+        total: rows.len() as i64,
+        by_tier: BTreeMap::new(),
+        by_country: BTreeMap::new(),
+        list: Vec::new(),
+    };
+    for (id, name, country) in rows {
+        let tier = tier_of[&id];
+        *out.by_tier.entry(tier.to_string()).or_default() += 1;
+        *out.by_country.entry(country.clone()).or_default() += 1;
+        out.list.push(SupplyChainFactory {
+            id: FactoryId::from_db(&id)?,
+            name,
+            country,
+            tier,
+        });
+    }
+    out.list
+        .sort_by(|a, b| (a.tier, &a.country, &a.name).cmp(&(b.tier, &b.country, &b.name)));
+    Ok(out)
+}
+
+/// One case as the figures need it.
+struct CaseState {
+    id: String,
+    state: String,
+    severity: String,
+    level: i32,
+    max_level: i32,
+    next_due_at: Option<NaiveDateTime>,
+    opened_at: NaiveDateTime,
+    acknowledged_at: Option<NaiveDateTime>,
+    plan_accepted_at: Option<NaiveDateTime>,
+}
+
+type CaseColumns = (
+    String,
+    String,
+    String,
+    i32,
+    i32,
+    Option<NaiveDateTime>,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+);
+
+fn cases_now(conn: &mut DbConnection, contract: &str) -> Result<Vec<CaseState>, Error> {
+    let rows: Vec<CaseColumns> = cases::table
+        .inner_join(case_contracts::table)
+        .filter(case_contracts::contract_id.eq(contract))
+        .select((
+            cases::id,
+            cases::state,
+            cases::severity,
+            cases::escalation_level,
+            cases::max_escalation_level,
+            cases::next_due_at,
+            cases::opened_at,
+            cases::acknowledged_at,
+            cases::plan_accepted_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| CaseState {
+            id: r.0,
+            state: r.1,
+            severity: r.2,
+            level: r.3,
+            max_level: r.4,
+            next_due_at: r.5,
+            opened_at: r.6,
+            acknowledged_at: r.7,
+            plan_accepted_at: r.8,
+        })
+        .collect())
+}
+
+/// The cases as they stood at `t`, replayed from their events.
+fn cases_then(
+    conn: &mut DbConnection,
+    contract: &str,
+    t: NaiveDateTime,
+) -> Result<Vec<CaseState>, Error> {
+    let of_contract = case_contracts::table
+        .filter(case_contracts::contract_id.eq(contract.to_string()))
+        .select(case_contracts::case_id);
+    let meta: Vec<(String, String)> = cases::table
+        .filter(cases::id.eq_any(of_contract))
+        .filter(cases::created_at.le(t))
+        .select((cases::id, cases::severity))
+        .load(conn)?;
+    let severity: HashMap<String, String> = meta.into_iter().collect();
+    let of_contract = case_contracts::table
+        .filter(case_contracts::contract_id.eq(contract.to_string()))
+        .select(case_contracts::case_id);
+    let events: Vec<(String, String, NaiveDateTime, String)> = case_events::table
+        .filter(case_events::case_id.eq_any(of_contract))
+        .filter(case_events::at.le(t))
+        .filter(case_events::kind.ne("comment"))
+        .filter(case_events::kind.ne("reminder"))
+        .order((case_events::case_id.asc(), case_events::seq.asc()))
+        .select((
+            case_events::case_id,
+            case_events::kind,
+            case_events::at,
+            case_events::payload,
+        ))
+        .load(conn)?;
+    let mut out: Vec<CaseState> = Vec::new();
+    for (case_id, kind, at, payload) in events {
+        let Some(sev) = severity.get(&case_id) else {
+            continue;
+        };
+        if out.last().is_none_or(|c| c.id != case_id) {
+            out.push(CaseState {
+                id: case_id.clone(),
+                state: "open".into(),
+                severity: sev.clone(),
+                level: 0,
+                max_level: 0,
+                next_due_at: None,
+                opened_at: at,
+                acknowledged_at: None,
+                plan_accepted_at: None,
+            });
+        }
+        let c = out.last_mut().expect("just pushed");
+        let p: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
+        if let Some(to) = p.get("to").and_then(|v| v.as_str()) {
+            c.state = to.to_string();
+        }
+        match kind.as_str() {
+            "opened" => c.opened_at = at,
+            "acknowledged" | "disputed" if c.acknowledged_at.is_none() => {
+                c.acknowledged_at = Some(at)
+            }
+            "plan_accepted" => c.plan_accepted_at = Some(at),
+            "escalated" => c.level = p["level"].as_i64().unwrap_or(c.level as i64 + 1) as i32,
+            "extension_granted" | "deadlines_recomputed" => {
+                if let Some(l) = p["escalation_level"]["after"].as_i64() {
+                    c.level = l as i32;
+                }
+            }
+            _ => {}
+        }
+        c.max_level = c.max_level.max(c.level);
+    }
+    Ok(out)
+}
+
+fn hours(from: NaiveDateTime, to: NaiveDateTime) -> f64 {
+    (to - from).num_seconds() as f64 / 3600.0
+}
+
+pub fn contract(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: ContractId,
+    at: Option<NaiveDate>,
+    now: NaiveDateTime,
+) -> Result<DueDiligence, Error> {
+    let (contract, reference, title) = visible_contract(conn, caller, id)?;
+    if at.is_some_and(|d| d > now.date()) {
+        return Err(Error::bad_param("at", "at must be a past or present date"));
+    }
+    let t = at.map_or(now, end_of);
+    let (coverage, item_components) = coverage(conn, &contract, t)?;
+    let factories = supply_chain(conn, item_components, t)?;
+    let all = match at {
+        None => cases_now(conn, &contract)?,
+        Some(_) => cases_then(conn, &contract, t)?,
+    };
+    let mut by_state: BTreeMap<String, i64> = STATES.iter().map(|s| (s.to_string(), 0)).collect();
+    let mut by_severity: BTreeMap<String, i64> =
+        SEVERITIES.iter().map(|s| (s.to_string(), 0)).collect();
+    let (mut ack, mut plan) = (Vec::new(), Vec::new());
+    let mut open_cases = Vec::new();
+    for c in &all {
+        *by_state.entry(c.state.clone()).or_default() += 1;
+        *by_severity.entry(c.severity.clone()).or_default() += 1;
+        if let Some(a) = c.acknowledged_at {
+            ack.push(hours(c.opened_at, a));
+        }
+        if let Some(p) = c.plan_accepted_at {
+            plan.push(hours(c.opened_at, p));
+        }
+        if is_open(&c.state) {
+            open_cases.push(OpenCase {
+                id: CaseId::from_db(&c.id)?,
+                state: c.state.clone(),
+                severity: c.severity.clone(),
+                escalation_level: c.level,
+                overdue: c.level >= 2,
+                next_due_at: c.next_due_at.map(utc),
+            });
+        }
+    }
+    open_cases.sort_by(|a, b| {
+        (a.next_due_at.is_none(), a.next_due_at, b.escalation_level).cmp(&(
+            b.next_due_at.is_none(),
+            b.next_due_at,
+            a.escalation_level,
+        ))
+    });
+    let open = open_cases.len() as i64;
+    let overdue = open_cases.iter().filter(|c| c.overdue).count() as i64;
+    open_cases.truncate(200);
+    let judged: Vec<(String, i32, bool)> = all
+        .iter()
+        .filter(|c| is_open(&c.state))
+        .map(|c| (c.severity.clone(), c.level, true))
+        .collect();
+    let (status, status_reasons) = judge(&coverage, &judged);
+    let of_contract = case_contracts::table
+        .filter(case_contracts::contract_id.eq(contract.clone()))
+        .select(case_contracts::case_id);
+    let history: Vec<(String, String, NaiveDateTime)> = case_events::table
+        .filter(case_events::case_id.eq_any(of_contract))
+        .filter(case_events::at.le(t))
+        .order((case_events::at.desc(), case_events::seq.desc()))
+        .limit(20)
+        .select((case_events::case_id, case_events::kind, case_events::at))
+        .load(conn)?;
+    Ok(DueDiligence {
+        contract_id: id,
+        reference,
+        title,
+        as_of: utc(t),
+        status,
+        status_reasons,
+        coverage,
+        factories,
+        cases: CaseFigures {
+            open,
+            overdue,
+            total: all.len() as i64,
+            by_state,
+            by_severity,
+            open_cases,
+        },
+        time_to_acknowledge: durations(ack),
+        time_to_accepted_plan: durations(plan),
+        max_escalation_level: all.iter().map(|c| c.max_level).max().unwrap_or(0),
+        history: history
+            .into_iter()
+            .map(|(c, kind, at)| {
+                Ok(HistoryEntry {
+                    case_id: CaseId::from_db(&c)?,
+                    kind,
+                    at: utc(at),
+                })
+            })
+            .collect::<Result<_, Error>>()?,
+    })
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PortfolioSort {
+    /// Red first, then amber, then green; by reference within.
+    #[default]
+    Status,
+    Reference,
+    OpenCases,
+    OverdueCases,
+}
+
+/// Every contract of the caller with its status and key figures, as of now.
+pub fn portfolio(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    only: Option<Status>,
+    sort: PortfolioSort,
+    page: &PageRequest,
+    now: NaiveDateTime,
+) -> Result<Page<PortfolioEntry>, Error> {
+    let me = caller.organization_id.to_string();
+    let mut q = contracts::table
+        .select((contracts::id, contracts::reference, contracts::title))
+        .order(contracts::reference.asc())
+        .into_boxed();
+    match caller.kind {
+        OrgKind::Admin | OrgKind::Monitor => {}
+        OrgKind::Buyer => q = q.filter(contracts::buyer_id.eq(me)),
+        OrgKind::Contractor => q = q.filter(contracts::contractor_id.eq(me)),
+    }
+    let rows: Vec<(String, String, String)> = q.load(conn)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    // Coverage of all contracts in two queries.
+    let items: Vec<(String, String)> = contract_items::table
+        .filter(contract_items::contract_id.eq_any(&ids))
+        .select((contract_items::contract_id, contract_items::component_id))
+        .load(conn)?;
+    let comps: Vec<String> = items.iter().map(|i| i.1.clone()).collect();
+    let links: Vec<(String, i32, NaiveDate, Option<NaiveDate>)> = sourcing_links::table
+        .filter(sourcing_links::component_id.eq_any(&comps))
+        .filter(sourcing_links::tier.eq(1))
+        .select((
+            sourcing_links::component_id,
+            sourcing_links::tier,
+            sourcing_links::valid_from,
+            sourcing_links::valid_to,
+        ))
+        .load(conn)?;
+    let ok = valid_on(now.date());
+    let covered: std::collections::HashSet<&String> =
+        links.iter().filter(|l| ok(l)).map(|l| &l.0).collect();
+    let mut cov: HashMap<&str, (i64, i64)> = HashMap::new();
+    for (k, c) in &items {
+        let e = cov.entry(k.as_str()).or_default();
+        e.0 += 1;
+        if covered.contains(c) {
+            e.1 += 1;
+        }
+    }
+    // Open cases of all contracts, aggregated by the database.
+    let groups: Vec<(String, String, i32, i64)> = cases::table
+        .inner_join(case_contracts::table)
+        .filter(case_contracts::contract_id.eq_any(&ids))
+        .filter(cases::state.ne_all(["verified", "closed"]))
+        .group_by((
+            case_contracts::contract_id,
+            cases::severity,
+            cases::escalation_level,
+        ))
+        .select((
+            case_contracts::contract_id,
+            cases::severity,
+            cases::escalation_level,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    let max_levels: Vec<(String, Option<i32>)> = cases::table
+        .inner_join(case_contracts::table)
+        .filter(case_contracts::contract_id.eq_any(&ids))
+        .group_by(case_contracts::contract_id)
+        .select((
+            case_contracts::contract_id,
+            diesel::dsl::max(cases::max_escalation_level),
+        ))
+        .load(conn)?;
+    let max_level: HashMap<String, i32> = max_levels
+        .into_iter()
+        .map(|(k, m)| (k, m.unwrap_or(0)))
+        .collect();
+    let mut open_of: HashMap<&str, Vec<(String, i32, bool)>> = HashMap::new();
+    for (k, severity, level, n) in &groups {
+        let v = open_of.entry(k.as_str()).or_default();
+        for _ in 0..*n {
+            v.push((severity.clone(), *level, true));
+        }
+    }
+    let mut entries = Vec::with_capacity(rows.len());
+    for (id, reference, title) in &rows {
+        let (n, c) = cov.get(id.as_str()).copied().unwrap_or((0, 0));
+        let coverage = Coverage {
+            items: n,
+            covered: c,
+            share: (n > 0).then(|| c as f64 / n as f64),
+            uncovered: vec![],
+        };
+        let open = open_of.remove(id.as_str()).unwrap_or_default();
+        let (status, status_reasons) = judge(&coverage, &open);
+        entries.push(PortfolioEntry {
+            contract_id: ContractId::from_db(id)?,
+            reference: reference.clone(),
+            title: title.clone(),
+            status,
+            status_reasons,
+            items: n,
+            covered: c,
+            coverage_share: coverage.share,
+            open_cases: open.len() as i64,
+            overdue_cases: open.iter().filter(|o| o.1 >= 2).count() as i64,
+            max_escalation_level: max_level.get(id).copied().unwrap_or(0),
+        });
+    }
+    if let Some(s) = only {
+        entries.retain(|e| e.status == s);
+    }
+    let rank = |s: Status| match s {
+        Status::Red => 0,
+        Status::Amber => 1,
+        Status::Green => 2,
+    };
+    match sort {
+        PortfolioSort::Status => entries
+            .sort_by(|a, b| (rank(a.status), &a.reference).cmp(&(rank(b.status), &b.reference))),
+        PortfolioSort::Reference => {}
+        PortfolioSort::OpenCases => {
+            entries.sort_by(|a, b| (b.open_cases, &a.reference).cmp(&(a.open_cases, &b.reference)))
+        }
+        PortfolioSort::OverdueCases => entries
+            .sort_by(|a, b| (b.overdue_cases, &a.reference).cmp(&(a.overdue_cases, &b.reference))),
+    }
+    // The order is computed, so the cursor is a position in it.
+    let start = page.after.and_then(|c| c.key).unwrap_or(0).max(0) as usize;
+    let end = (start + page.limit as usize).min(entries.len());
+    let next_cursor = (end < entries.len())
+        .then(|| Cursor::encode_with_key(&uuid::Uuid::nil().to_string(), end as i64))
+        .flatten();
+    let items = if start < entries.len() {
+        entries.drain(start..end).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// The status of one contract as CSV (a header row and one row).
+pub fn contract_csv(d: &DueDiligence) -> Result<String, Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = [
+        "contract_id",
+        "reference",
+        "title",
+        "as_of",
+        "status",
+        "status_reasons",
+        "items",
+        "covered",
+        "coverage_share",
+        "uncovered_components",
+        "factories_total",
+        "factories_by_tier",
+        "factories_by_country",
+        "cases_total",
+        "cases_open",
+        "cases_overdue",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    header.extend(STATES.iter().map(|s| format!("state_{s}")));
+    header.extend(SEVERITIES.iter().map(|s| format!("severity_{s}")));
+    header.extend(
+        [
+            "time_to_acknowledge_median_hours",
+            "time_to_acknowledge_p90_hours",
+            "time_to_accepted_plan_median_hours",
+            "time_to_accepted_plan_p90_hours",
+            "max_escalation_level",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let join = |m: &BTreeMap<String, i64>| {
+        m.iter()
+            .map(|(k, v)| format!("{k}:{v}"))
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    let mut row = vec![
+        d.contract_id.to_string(),
+        d.reference.clone(),
+        d.title.clone(),
+        d.as_of.to_rfc3339(),
+        d.status.to_string(),
+        d.status_reasons
+            .iter()
+            .map(|r| r.detail.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        d.coverage.items.to_string(),
+        d.coverage.covered.to_string(),
+        opt(d.coverage.share),
+        d.coverage
+            .uncovered
+            .iter()
+            .map(|u| u.component_name.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        d.factories.total.to_string(),
+        join(&d.factories.by_tier),
+        join(&d.factories.by_country),
+        d.cases.total.to_string(),
+        d.cases.open.to_string(),
+        d.cases.overdue.to_string(),
+    ];
+    row.extend(
+        STATES
+            .iter()
+            .map(|s| d.cases.by_state.get(*s).copied().unwrap_or(0).to_string()),
+    );
+    row.extend(SEVERITIES.iter().map(|s| {
+        d.cases
+            .by_severity
+            .get(*s)
+            .copied()
+            .unwrap_or(0)
+            .to_string()
+    }));
+    row.extend([
+        opt(d.time_to_acknowledge.median_hours),
+        opt(d.time_to_acknowledge.p90_hours),
+        opt(d.time_to_accepted_plan.median_hours),
+        opt(d.time_to_accepted_plan.p90_hours),
+        d.max_escalation_level.to_string(),
+    ]);
+    w.write_record(&header)
+        .map_err(|e| Error::internal(e.to_string()))?;
+    w.write_record(&row)
+        .map_err(|e| Error::internal(e.to_string()))?;
+    String::from_utf8(w.into_inner().map_err(|e| Error::internal(e.to_string()))?)
+        .map_err(|e| Error::internal(e.to_string()))
+}
+
+/// A portfolio page as CSV (a header row and one row per contract).
+pub fn portfolio_csv(entries: &[PortfolioEntry]) -> Result<String, Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "contract_id",
+        "reference",
+        "title",
+        "status",
+        "status_reasons",
+        "items",
+        "covered",
+        "coverage_share",
+        "open_cases",
+        "overdue_cases",
+        "max_escalation_level",
+    ])
+    .map_err(|e| Error::internal(e.to_string()))?;
+    for e in entries {
+        w.write_record([
+            e.contract_id.to_string(),
+            e.reference.clone(),
+            e.title.clone(),
+            e.status.to_string(),
+            e.status_reasons
+                .iter()
+                .map(|r| r.detail.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+            e.items.to_string(),
+            e.covered.to_string(),
+            e.coverage_share.map(|x| x.to_string()).unwrap_or_default(),
+            e.open_cases.to_string(),
+            e.overdue_cases.to_string(),
+            e.max_escalation_level.to_string(),
+        ])
+        .map_err(|e| Error::internal(e.to_string()))?;
+    }
+    String::from_utf8(w.into_inner().map_err(|e| Error::internal(e.to_string()))?)
+        .map_err(|e| Error::internal(e.to_string()))
+}

@@ -1,0 +1,549 @@
+//! The due-diligence status of a contract and of a portfolio, on a hand-built contract whose
+//! figures are worked out below; the status rules; the view of the past; CSV against JSON;
+//! who may see it.
+
+mod common;
+
+use chrono::TimeDelta;
+use common::{at, id, Backend, TestApp};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const T0: &str = "2026-06-01T09:00:00Z";
+
+fn t(days: i64, hours: i64) -> chrono::DateTime<chrono::Utc> {
+    at(T0) + TimeDelta::days(days) + TimeDelta::hours(hours)
+}
+
+struct Setup {
+    app: TestApp,
+    buyer: String,
+    buyer_id: String,
+    contractor: String,
+    contractor_id: String,
+    monitor: String,
+    k: String,
+    /// cases at F1 (critical) and F4 (major); the third, at F3 (minor), is left alone
+    a: String,
+    b: String,
+}
+
+/// Contract K covers three items:
+/// * laptop — tier-1 at F1 (CN), its battery tier-2 at F4 (CN): covered;
+/// * dock — tier-1 at F2 (VN) only until 2026-03-31: expired, not covered;
+/// * monitor — no tier-1 factory; its panel tier-2 at F3 (MY): not covered.
+///
+/// So coverage is 1 of 3, and the supply chain on 2026-06 is F1 (tier 1), F4 and F3 (tier 2):
+/// by tier {1: 1, 2: 2}, by country {CN: 2, MY: 1}.
+async fn setup(backend: Backend) -> Setup {
+    let app = TestApp::spawn(backend).await;
+    let (buyer_id, buyer) = app.org("buyer", "Buyer").await;
+    let (contractor_id, contractor) = app.org("contractor", "Contractor").await;
+    let (_, monitor) = app.org("monitor", "Monitor").await;
+    let k = app
+        .contract(
+            &buyer_id,
+            &buyer,
+            &contractor_id,
+            "K",
+            "2026-01-01",
+            "2027-12-31",
+        )
+        .await;
+    let laptop = app.component(&contractor, "Laptop", None).await;
+    let battery = app.component(&contractor, "Battery", Some(&laptop)).await;
+    let dock = app.component(&contractor, "Dock", None).await;
+    let screen = app.component(&contractor, "Monitor", None).await;
+    let panel = app.component(&contractor, "Panel", Some(&screen)).await;
+    let factory = |name: &'static str, country: &'static str| {
+        let app = &app;
+        let contractor = contractor.clone();
+        async move {
+            let (_, f) = app
+                .post(
+                    "/api/v1/factories",
+                    &contractor,
+                    json!({"name": name, "address": "1 Road", "country": country}),
+                )
+                .await;
+            id(&f)
+        }
+    };
+    let (f1, f2, f3, f4) = (
+        factory("F1", "CN").await,
+        factory("F2", "VN").await,
+        factory("F3", "MY").await,
+        factory("F4", "CN").await,
+    );
+    let link = |component: String, f: String, tier: i32, to: Option<&'static str>| {
+        let app = &app;
+        let contractor = contractor.clone();
+        async move {
+            let (s, l) = app.post(&format!("/api/v1/components/{component}/sources"), &contractor,
+                json!({"factory_id": f, "tier": tier, "valid_from": "2026-01-01", "valid_to": to})).await;
+            assert!(s.is_success(), "{l}");
+        }
+    };
+    link(laptop.clone(), f1.clone(), 1, None).await;
+    link(battery, f4.clone(), 2, None).await;
+    link(dock.clone(), f2, 1, Some("2026-03-31")).await;
+    link(panel, f3.clone(), 2, None).await;
+    for item in [&laptop, &dock, &screen] {
+        app.item(&contractor, &k, item).await;
+    }
+    let case_at = |f: String, severity: &'static str| {
+        let app = &app;
+        let monitor = monitor.clone();
+        async move {
+            let finding = app.finding(&monitor, &f, severity, "2026-05-20").await;
+            finding["cases"][0]["id"].as_str().unwrap().to_string()
+        }
+    };
+    let a = case_at(f1, "critical").await;
+    let b = case_at(f4, "major").await;
+    let c = case_at(f3, "minor").await;
+    assert_ne!(c, a);
+    Setup {
+        app,
+        buyer,
+        buyer_id,
+        contractor,
+        contractor_id,
+        monitor,
+        k,
+        a,
+        b,
+    }
+}
+
+async fn act(s: &Setup, when: chrono::DateTime<chrono::Utc>, case: &str, token: &str, body: Value) {
+    s.app.clock.set(when);
+    let (st, r) = s
+        .app
+        .post(&format!("/api/v1/cases/{case}/transitions"), token, body)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+}
+
+async fn dd(s: &Setup, query: &str, token: &str) -> Value {
+    let (st, v) = s
+        .app
+        .get(
+            &format!("/api/v1/contracts/{}/due-diligence{query}", s.k),
+            token,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    v
+}
+
+fn rules(v: &Value) -> Vec<String> {
+    v["status_reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn every_figure_of_a_hand_built_contract(backend: Backend) {
+    let s = setup(backend).await;
+    let plan = json!({"action": "submit_plan", "plan": {"root_cause": "r", "actions": [
+        {"description": "d", "kind": "corrective", "owner": "o", "due_on": "2026-08-01"}]}});
+    // A (critical): acknowledged after 10 h; plan submitted after 1 day, accepted after 2 days
+    // (48 h to an accepted plan; the day under review is added to its remediation deadline,
+    // now day 31).
+    act(
+        &s,
+        t(0, 10),
+        &s.a,
+        &s.contractor,
+        json!({"action": "acknowledge"}),
+    )
+    .await;
+    act(&s, t(1, 0), &s.a, &s.contractor, plan.clone()).await;
+    act(
+        &s,
+        t(2, 0),
+        &s.a,
+        &s.monitor,
+        json!({"action": "accept_plan"}),
+    )
+    .await;
+    // B (major): acknowledged after 30 h, never plans (plan deadline day 14).
+    act(
+        &s,
+        t(1, 6),
+        &s.b,
+        &s.contractor,
+        json!({"action": "acknowledge"}),
+    )
+    .await;
+    // C (minor): silent (acknowledge deadline day 14).
+    s.app.sweep_at(t(15, 0), None).await;
+    s.app.clock.set(t(15, 1));
+
+    let v = dd(&s, "", &s.buyer).await;
+    assert_eq!(v["coverage"]["items"], 3);
+    assert_eq!(v["coverage"]["covered"], 1);
+    assert!((v["coverage"]["share"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9);
+    let uncovered: Vec<&str> = v["coverage"]["uncovered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["component_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(uncovered, ["Dock", "Monitor"]);
+    assert_eq!(v["factories"]["total"], 3);
+    assert_eq!(v["factories"]["by_tier"], json!({"1": 1, "2": 2}));
+    assert_eq!(v["factories"]["by_country"], json!({"CN": 2, "MY": 1}));
+    assert_eq!(v["cases"]["total"], 3);
+    assert_eq!(v["cases"]["open"], 3);
+    assert_eq!(v["cases"]["overdue"], 0);
+    assert_eq!(v["cases"]["by_state"]["plan_accepted"], 1);
+    assert_eq!(v["cases"]["by_state"]["acknowledged"], 1);
+    assert_eq!(v["cases"]["by_state"]["open"], 1);
+    assert_eq!(
+        v["cases"]["by_severity"],
+        json!({"critical": 1, "major": 1, "minor": 1})
+    );
+    // Acknowledged after 10 h and 30 h: median (nearest rank) 10, p90 30.
+    assert_eq!(
+        v["time_to_acknowledge"],
+        json!({"count": 2, "median_hours": 10.0, "p90_hours": 30.0})
+    );
+    assert_eq!(
+        v["time_to_accepted_plan"],
+        json!({"count": 1, "median_hours": 48.0, "p90_hours": 48.0})
+    );
+    // B missed its plan deadline, C its acknowledgement: level 1 each.
+    assert_eq!(v["max_escalation_level"], 1);
+    assert_eq!(v["status"], "amber");
+    assert_eq!(rules(&v), ["case_escalated", "coverage_incomplete"]);
+    let open: Vec<&str> = v["cases"]["open_cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(open.len(), 3);
+    // Soonest first: day 14, B's missed plan deadline and C's missed acknowledgement (a missed
+    // deadline that is still unmet stays the next one); A's remediation (day 31) last.
+    let dues: Vec<&str> = v["cases"]["open_cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["next_due_at"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        dues,
+        [
+            "2026-06-15T09:00:00Z",
+            "2026-06-15T09:00:00Z",
+            "2026-07-02T09:00:00Z"
+        ]
+    );
+    assert!(!v["history"].as_array().unwrap().is_empty());
+
+    // Day 31: A misses remediation (level 1), C its plan (level 2: a minor case overdue).
+    s.app.sweep_at(t(31, 0), None).await;
+    s.app.clock.set(t(31, 1));
+    let v = dd(&s, "", &s.buyer).await;
+    assert_eq!(v["cases"]["overdue"], 1);
+    assert_eq!(v["status"], "amber", "a minor overdue case is amber");
+    assert_eq!(
+        rules(&v),
+        ["case_overdue", "case_escalated", "coverage_incomplete"]
+    );
+    // Day 180: C at level 3, non-cooperation: red.
+    s.app.sweep_at(t(180, 0), None).await;
+    s.app.clock.set(t(180, 1));
+    let v = dd(&s, "", &s.monitor).await;
+    assert_eq!(v["status"], "red");
+    assert_eq!(rules(&v)[0], "non_cooperation");
+    assert_eq!(v["max_escalation_level"], 3);
+}
+
+async fn a_critical_overdue_case_is_red_and_a_clean_contract_green(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let chain = app.chain(1).await;
+    let k = chain.contractors[0].2.clone();
+    let product = chain.contractors[0].3.clone();
+    let f1 = app.factory(&chain.contractors[0].1, "Assembly").await;
+    // Cover the only item with a tier-1 factory: green.
+    app.post(
+        &format!("/api/v1/components/{product}/sources"),
+        &chain.contractors[0].1,
+        json!({"factory_id": f1, "tier": 1, "valid_from": "2026-01-01"}),
+    )
+    .await;
+    let (_, v) = app
+        .get(
+            &format!("/api/v1/contracts/{k}/due-diligence"),
+            &chain.buyer,
+        )
+        .await;
+    assert_eq!(
+        (v["status"].as_str(), v["coverage"]["share"].as_f64()),
+        (Some("green"), Some(1.0)),
+        "{v}"
+    );
+    assert!(v["status_reasons"].as_array().unwrap().is_empty());
+    // A critical case nobody answers: level 2 after 7 days: red.
+    app.finding(&chain.monitor, &chain.factory, "critical", "2026-05-20")
+        .await;
+    app.sweep_at(t(7, 0), None).await;
+    let (_, v) = app
+        .get(
+            &format!("/api/v1/contracts/{k}/due-diligence"),
+            &chain.buyer,
+        )
+        .await;
+    assert_eq!(v["status"], "red");
+    assert_eq!(rules(&v), ["critical_overdue", "case_overdue"]);
+    // The portfolio lists it, red first, and filters by status.
+    let (_, p) = app
+        .get("/api/v1/due-diligence?status=red", &chain.buyer)
+        .await;
+    assert_eq!(p["items"].as_array().unwrap().len(), 1);
+    assert_eq!(p["items"][0]["contract_id"], k.as_str());
+    assert_eq!(p["items"][0]["overdue_cases"], 1);
+    let (_, p) = app
+        .get("/api/v1/due-diligence?status=green", &chain.buyer)
+        .await;
+    assert!(p["items"].as_array().unwrap().is_empty());
+}
+
+async fn the_view_of_the_past_before_and_after_a_case_closes(backend: Backend) {
+    let s = setup(backend).await;
+    act(
+        &s,
+        t(0, 10),
+        &s.a,
+        &s.contractor,
+        json!({"action": "acknowledge"}),
+    )
+    .await;
+    s.app.sweep_at(t(15, 0), None).await; // B and C reach level 1
+    act(
+        &s,
+        t(20, 0),
+        &s.a,
+        &s.monitor,
+        json!({"action": "close", "reason": "Resolved with the factory"}),
+    )
+    .await;
+    s.app.clock.set(t(25, 0));
+    // Before the findings existed: nothing.
+    let v = dd(&s, "?at=2026-05-31", &s.buyer).await;
+    assert_eq!(v["cases"]["total"], 0);
+    assert_eq!(v["as_of"], "2026-05-31T23:59:59.999999Z");
+    // Day 10 (2026-06-11): three cases, A acknowledged, no escalation yet.
+    let v = dd(&s, "?at=2026-06-11", &s.buyer).await;
+    assert_eq!(v["cases"]["open"], 3);
+    assert_eq!(v["cases"]["by_state"]["acknowledged"], 1);
+    assert_eq!(v["max_escalation_level"], 0);
+    assert_eq!(rules(&v), ["coverage_incomplete"]);
+    // Day 18 (2026-06-19), after the sweep of day 15: B (never acknowledged, no plan) at level
+    // 2, C (minor, silent) at level 1; A still open.
+    let v = dd(&s, "?at=2026-06-19", &s.buyer).await;
+    assert_eq!(v["cases"]["open"], 3);
+    assert_eq!(v["cases"]["overdue"], 1);
+    assert_eq!(v["max_escalation_level"], 2);
+    assert_eq!(
+        rules(&v),
+        ["case_overdue", "case_escalated", "coverage_incomplete"]
+    );
+    // Day 22 (2026-06-23): A closed.
+    let v = dd(&s, "?at=2026-06-23", &s.buyer).await;
+    assert_eq!(v["cases"]["open"], 2);
+    assert_eq!(v["cases"]["by_state"]["closed"], 1);
+    // The past agrees with the present on what has not changed since.
+    let now = dd(&s, "", &s.buyer).await;
+    assert_eq!(now["cases"]["by_state"], v["cases"]["by_state"]);
+    assert_eq!(now["time_to_acknowledge"], v["time_to_acknowledge"]);
+    let (st, p) = s
+        .app
+        .get(
+            &format!("/api/v1/contracts/{}/due-diligence?at=2027-01-01", s.k),
+            &s.buyer,
+        )
+        .await;
+    assert_eq!(
+        (st, p["errors"][0]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("at"))
+    );
+    let (st, _) = s
+        .app
+        .get(
+            &format!("/api/v1/contracts/{}/due-diligence?at=yesterday", s.k),
+            &s.buyer,
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+}
+
+fn parse_csv(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let headers = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            headers
+                .iter()
+                .zip(rec.unwrap().iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+async fn csv_and_json_agree(backend: Backend) {
+    let s = setup(backend).await;
+    act(
+        &s,
+        t(0, 10),
+        &s.a,
+        &s.contractor,
+        json!({"action": "acknowledge"}),
+    )
+    .await;
+    s.app.sweep_at(t(15, 0), None).await;
+    s.app.clock.set(t(15, 1));
+    let json_v = dd(&s, "", &s.buyer).await;
+    let res = s
+        .app
+        .client
+        .get(format!(
+            "{}/api/v1/contracts/{}/due-diligence",
+            s.app.base, s.k
+        ))
+        .bearer_auth(&s.buyer)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = res.text().await.unwrap();
+    assert!(text.contains("\r\n") || text.contains('\n'));
+    let rows = parse_csv(&text);
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row["contract_id"], s.k);
+    assert_eq!(row["status"], json_v["status"].as_str().unwrap());
+    for (col, path) in [
+        ("items", ["coverage", "items"]),
+        ("covered", ["coverage", "covered"]),
+        ("cases_open", ["cases", "open"]),
+        ("cases_overdue", ["cases", "overdue"]),
+        ("cases_total", ["cases", "total"]),
+        ("factories_total", ["factories", "total"]),
+    ] {
+        assert_eq!(row[col], json_v[path[0]][path[1]].to_string(), "{col}");
+    }
+    assert_eq!(
+        row["state_open"],
+        json_v["cases"]["by_state"]["open"].to_string()
+    );
+    assert_eq!(
+        row["severity_minor"],
+        json_v["cases"]["by_severity"]["minor"].to_string()
+    );
+    assert_eq!(
+        row["time_to_acknowledge_median_hours"]
+            .parse::<f64>()
+            .unwrap(),
+        json_v["time_to_acknowledge"]["median_hours"]
+            .as_f64()
+            .unwrap()
+    );
+    assert_eq!(
+        row["max_escalation_level"],
+        json_v["max_escalation_level"].to_string()
+    );
+    assert_eq!(row["uncovered_components"], "Dock; Monitor");
+    assert_eq!(row["factories_by_country"], "CN:2;MY:1");
+    // The portfolio, both ways.
+    let (_, p) = s.app.get("/api/v1/due-diligence", &s.buyer).await;
+    let res = s
+        .app
+        .client
+        .get(format!("{}/api/v1/due-diligence", s.app.base))
+        .bearer_auth(&s.buyer)
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    let rows = parse_csv(&res.text().await.unwrap());
+    let items = p["items"].as_array().unwrap();
+    assert_eq!(rows.len(), items.len());
+    for (row, item) in rows.iter().zip(items) {
+        assert_eq!(row["contract_id"], item["contract_id"].as_str().unwrap());
+        assert_eq!(row["status"], item["status"].as_str().unwrap());
+        assert_eq!(row["open_cases"], item["open_cases"].to_string());
+        assert_eq!(row["covered"], item["covered"].to_string());
+    }
+}
+
+async fn only_the_parties_and_monitors_see_a_contract_s_status(backend: Backend) {
+    let s = setup(backend).await;
+    let (other_c_id, other_contractor) = s.app.org("contractor", "Other contractor").await;
+    let (_, other_buyer) = s.app.org("buyer", "Other buyer").await;
+    let path = format!("/api/v1/contracts/{}/due-diligence", s.k);
+    for token in [&other_contractor, &other_buyer] {
+        let (st, _) = s.app.get(&path, token).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        let (st, _) = s.app.get(&format!("{path}?at=2026-06-01"), token).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+    }
+    for token in [&s.buyer, &s.contractor, &s.monitor, &s.app.admin_token] {
+        let (st, _) = s.app.get(&path, token).await;
+        assert_eq!(st, StatusCode::OK);
+    }
+    // Portfolios hold only the caller's own contracts.
+    let k2 = s
+        .app
+        .contract(
+            &s.buyer_id,
+            &s.buyer,
+            &other_c_id,
+            "K-OTHER",
+            "2026-01-01",
+            "2026-12-31",
+        )
+        .await;
+    let ids = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["contract_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, mine) = s
+        .app
+        .get("/api/v1/due-diligence?sort=reference", &s.buyer)
+        .await;
+    assert_eq!(ids(&mine), vec![s.k.clone(), k2.clone()]);
+    let (_, theirs) = s.app.get("/api/v1/due-diligence", &other_contractor).await;
+    assert_eq!(ids(&theirs), vec![k2]);
+    let (_, c) = s.app.get("/api/v1/due-diligence", &s.contractor).await;
+    assert_eq!(ids(&c), vec![s.k.clone()]);
+    let _ = &s.contractor_id;
+    let (st, p) = s
+        .app
+        .get("/api/v1/due-diligence?sort=colour", &s.buyer)
+        .await;
+    assert_eq!(
+        (st, p["errors"][0]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("sort"))
+    );
+}
+
+on_both_backends!(
+    every_figure_of_a_hand_built_contract,
+    a_critical_overdue_case_is_red_and_a_clean_contract_green,
+    the_view_of_the_past_before_and_after_a_case_closes,
+    csv_and_json_agree,
+    only_the_parties_and_monitors_see_a_contract_s_status,
+);
