@@ -45,6 +45,11 @@ pub enum Command {
     },
     /// Apply the deadline policy in force to open cases given deadlines under another one.
     RecomputeDeadlines,
+    /// Write a consistent copy of the live SQLite database to PATH (PostgreSQL: use pg_dump).
+    Backup {
+        /// A file that does not exist yet.
+        path: std::path::PathBuf,
+    },
 }
 
 fn parse_instant(raw: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
@@ -103,6 +108,7 @@ pub fn run(cli: Cli, config: Config) -> Result<(), String> {
             )
             .map_err(|e| e.to_string())
         }
+        Command::Backup { path } => backup(config, &path),
         Command::RecomputeDeadlines => {
             let db = Db::connect(&config.database, 2)?;
             let mut conn = db.get().map_err(|e| e.to_string())?;
@@ -144,6 +150,32 @@ fn serve(config: Config) -> Result<(), String> {
             crate::server::build(config, Clock::System, listener).map_err(|e| e.to_string())?;
         server.server.await.map_err(|e| e.to_string())
     })
+}
+
+/// SQLite's `VACUUM INTO` reads one consistent snapshot (WAL lets writers go on meanwhile) and
+/// writes it as a compact new database file.
+fn backup(config: Config, path: &std::path::Path) -> Result<(), String> {
+    use diesel::RunQueryDsl;
+    if config.database.backend == crate::db::Backend::Postgres {
+        return Err(format!(
+            "backup is for SQLite; for PostgreSQL run: pg_dump --format=custom --file={} \"$DATABASE_URL\"",
+            path.display()
+        ));
+    }
+    if path.exists() {
+        return Err(format!("{} exists; give a new file name", path.display()));
+    }
+    let target = path
+        .to_str()
+        .ok_or("the backup path is not valid UTF-8")?
+        .to_string();
+    let db = Db::connect(&config.database, 1)?;
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    diesel::sql_query("VACUUM INTO ?")
+        .bind::<diesel::sql_types::Text, _>(&target)
+        .execute(&mut *conn)
+        .map_err(|e| format!("backup failed: {e}"))?;
+    writeln!(std::io::stdout(), "backup: wrote {}", path.display()).map_err(|e| e.to_string())
 }
 
 fn verify_audit(config: Config) -> Result<(), String> {

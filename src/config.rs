@@ -18,6 +18,8 @@ pub struct Config {
     /// None: no sweeper inside `serve` (run `ketenzorg sweep` from cron instead).
     pub sweep_interval: Option<std::time::Duration>,
     pub mail: crate::notifications::mailer::MailConfig,
+    /// Failed authentications one address may make per minute before it gets 429.
+    pub auth_failures_per_minute: u32,
 }
 
 /// (name, default, description) for every variable; the README table mirrors this list.
@@ -57,6 +59,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "KETENZORG_SWEEP_INTERVAL",
         "60s",
         "how often serve sends due reminders and escalations; off to disable",
+    ),
+    (
+        "KETENZORG_AUTH_FAILURES_PER_MINUTE",
+        "30",
+        "failed authentications per address and minute before 429",
     ),
     (
         "KETENZORG_SMTP_URL",
@@ -154,6 +161,8 @@ impl Config {
             },
         };
         let pool_size = number("KETENZORG_POOL_SIZE", 10, 1, 200) as u32;
+        let auth_failures_per_minute =
+            number("KETENZORG_AUTH_FAILURES_PER_MINUTE", 30, 1, 100_000) as u32;
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         let workers = number("KETENZORG_WORKERS", cpus, 1, 64);
         let max_body_bytes = number(
@@ -207,6 +216,7 @@ impl Config {
                 policy,
                 sweep_interval,
                 mail,
+                auth_failures_per_minute,
             }),
             _ => Err(errors),
         }

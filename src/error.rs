@@ -55,6 +55,8 @@ pub enum Error {
     UnsupportedMediaType(String),
     #[error("{0}")]
     Unavailable(String),
+    #[error("{detail}")]
+    TooManyRequests { retry_after: u64, detail: String },
     /// A concurrent request won a race; the whole operation may be retried as it is.
     #[error("a concurrent request changed the same data; retry")]
     Retry,
@@ -100,6 +102,7 @@ impl Error {
             Error::Unavailable(_) | Error::Retry => {
                 ("unavailable", "Service temporarily unavailable")
             }
+            Error::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Error::Internal(_) => ("internal", "Internal error"),
         }
     }
@@ -167,6 +170,7 @@ impl ResponseError for Error {
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Unavailable(_) | Error::Retry => StatusCode::SERVICE_UNAVAILABLE,
+            Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -185,6 +189,9 @@ impl ResponseError for Error {
             }
             Error::Unavailable(_) | Error::Retry => {
                 response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            Error::TooManyRequests { retry_after, .. } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             _ => {}
         }
@@ -215,6 +222,26 @@ impl From<diesel::result::Error> for Error {
             }
             D::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
                 Error::Unavailable(format!("database unreachable: {}", info.message()))
+            }
+            // A connection cut under a running query (server restart, a terminated backend, a
+            // network failure) is an outage, not a bug.
+            D::DatabaseError(_, ref info)
+                if [
+                    "terminating connection",
+                    "server closed the connection",
+                    "connection to server",
+                    "no connection to the server",
+                    "could not receive data",
+                    "could not send data",
+                    "SSL SYSCALL",
+                ]
+                .iter()
+                .any(|m| info.message().contains(m)) =>
+            {
+                Error::Unavailable(format!("database connection lost: {}", info.message()))
+            }
+            D::BrokenTransactionManager => {
+                Error::Unavailable("database connection lost mid-transaction".into())
             }
             other => Error::Internal(format!("database error: {other}")),
         }

@@ -47,11 +47,16 @@ pub fn build_with_db(
     if let Some(every) = config.mail.interval {
         sender.spawn(every);
     }
+    let auth_limiter = Arc::new(crate::auth::limiter::FailedAuthLimiter::new(
+        config.auth_failures_per_minute,
+        std::time::Duration::from_secs(60),
+    ));
     let state = web::Data::new(AppState {
         db,
         config: Arc::new(config),
         clock,
         policy,
+        auth_limiter,
     });
     let server = HttpServer::new(move || {
         App::new()

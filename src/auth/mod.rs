@@ -3,6 +3,7 @@
 //! each domain module; this module only says *who* is calling.
 
 pub mod http;
+pub mod limiter;
 pub mod tokens;
 
 use actix_web::dev::Payload;
@@ -60,11 +61,31 @@ impl Caller {
 /// The prefix makes leaked tokens easy to spot in logs and by secret scanners.
 const TOKEN_PREFIX: &str = "kz_";
 
-/// A fresh token: 256 random bits from the operating system's generator.
-pub fn generate_token() -> String {
+/// A fresh token: `kz_<token id>_<secret>`, the secret 256 random bits from the operating
+/// system's generator. The id finds the row; the secret proves possession.
+pub fn generate_token(id: TokenId) -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+    format!(
+        "{TOKEN_PREFIX}{}_{}",
+        id.0.simple(),
+        URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// The token id a presented token names, if it has the right shape.
+fn token_id_of(token: &str) -> Option<String> {
+    let rest = token.strip_prefix(TOKEN_PREFIX)?;
+    let (id, secret) = rest.split_once('_')?;
+    if id.len() != 32 || secret.len() != 43 {
+        return None;
+    }
+    uuid::Uuid::parse_str(id).ok().map(|u| u.to_string())
+}
+
+/// Compares two equal-length byte strings in time that does not depend on where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Tokens carry 256 bits of entropy, so a fast hash is enough (a slow password hash defends
@@ -74,21 +95,27 @@ pub fn hash_token(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Looks a presented token up by its hash. Revoked tokens and unknown tokens are the same
-/// answer to the caller.
+/// Looks a presented token up by the id it names, then compares the hash of what was presented
+/// with the stored hash in constant time. Revoked, unknown and wrong tokens are one answer.
 pub fn authenticate(conn: &mut DbConnection, token: &str) -> Result<Caller, Error> {
     let invalid = || Error::Unauthorized("the bearer token is invalid or has been revoked".into());
-    if !token.starts_with(TOKEN_PREFIX) || token.len() > 100 {
-        return Err(invalid());
-    }
-    let row: Option<(String, String, String)> = api_tokens::table
+    let id = token_id_of(token).ok_or_else(invalid)?;
+    let row: Option<(String, String, String, String)> = api_tokens::table
         .inner_join(organizations::table)
-        .filter(api_tokens::token_hash.eq(hash_token(token)))
+        .filter(api_tokens::id.eq(&id))
         .filter(api_tokens::revoked_at.is_null())
-        .select((api_tokens::id, organizations::id, organizations::kind))
+        .select((
+            api_tokens::id,
+            api_tokens::token_hash,
+            organizations::id,
+            organizations::kind,
+        ))
         .first(conn)
         .optional()?;
-    let (token_id, org_id, kind) = row.ok_or_else(invalid)?;
+    let (token_id, stored, org_id, kind) = row.ok_or_else(invalid)?;
+    if !constant_time_eq(hash_token(token).as_bytes(), stored.as_bytes()) {
+        return Err(invalid());
+    }
     Ok(Caller {
         organization_id: OrganizationId::from_db(&org_id)?,
         kind: OrgKind::from_db(&kind)?,
@@ -103,10 +130,23 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
+        let ip = req.peer_addr().map(|a| a.ip());
         Box::pin(async move {
             let state = state.ok_or_else(|| Error::internal("application state missing"))?;
-            let token = token?;
-            state.db.read(move |conn| authenticate(conn, &token)).await
+            if let Some(ip) = ip {
+                state.auth_limiter.check(ip).map_err(|retry_after| Error::TooManyRequests {
+                    retry_after,
+                    detail: "too many failed authentications from your address; wait before trying again".into(),
+                })?;
+            }
+            let result = match token {
+                Ok(token) => state.db.read(move |conn| authenticate(conn, &token)).await,
+                Err(e) => Err(e),
+            };
+            if let (Err(Error::Unauthorized(_)), Some(ip)) = (&result, ip) {
+                state.auth_limiter.failed(ip);
+            }
+            result
         })
     }
 }
@@ -136,10 +176,18 @@ mod tests {
 
     #[test]
     fn tokens_are_long_random_and_hashed() {
-        let a = generate_token();
-        let b = generate_token();
+        let id = TokenId::new();
+        let a = generate_token(id);
+        let b = generate_token(id);
         assert_ne!(a, b);
-        assert!(a.starts_with("kz_") && a.len() == 3 + 43);
+        assert!(a.starts_with("kz_") && a.len() == 3 + 32 + 1 + 43);
+        assert_eq!(token_id_of(&a), Some(id.to_string()));
+        assert_eq!(token_id_of("kz_nope"), None);
+        assert!(
+            constant_time_eq(b"abc", b"abc")
+                && !constant_time_eq(b"abc", b"abd")
+                && !constant_time_eq(b"ab", b"abc")
+        );
         assert_eq!(hash_token(&a).len(), 64);
         assert_ne!(hash_token(&a), hash_token(&b));
         assert_eq!(hash_token(&a), hash_token(&a));

@@ -92,9 +92,10 @@ pub fn issue_unchecked(
     label: &str,
     now: NaiveDateTime,
 ) -> Result<IssuedToken, Error> {
-    let token = generate_token();
+    let id = TokenId::new();
+    let token = generate_token(id);
     let row = TokenRow {
-        id: TokenId::new().to_string(),
+        id: id.to_string(),
         organization_id: organization_id.to_string(),
         label: label.to_string(),
         token_hash: hash_token(&token),

@@ -96,6 +96,15 @@ pub struct Db {
 impl Db {
     /// Opens the pool, creating the SQLite file's folder if needed, and applies migrations.
     pub fn connect(target: &DatabaseTarget, pool_size: u32) -> Result<Db, String> {
+        Db::connect_with(target, pool_size, Duration::from_secs(5))
+    }
+
+    /// As `connect`, waiting at most `timeout` for a connection before a request gets 503.
+    pub fn connect_with(
+        target: &DatabaseTarget,
+        pool_size: u32,
+        timeout: Duration,
+    ) -> Result<Db, String> {
         if let Some(dir) = target.sqlite_dir() {
             std::fs::create_dir_all(&dir)
                 .map_err(|e| format!("cannot create database folder {}: {e}", dir.display()))?;
@@ -103,7 +112,7 @@ impl Db {
         let pool = Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(10))
+            .connection_timeout(timeout)
             .build(DbManager {
                 target: target.clone(),
             })

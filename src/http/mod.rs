@@ -24,6 +24,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub clock: Clock,
     pub policy: Arc<Policy>,
+    pub auth_limiter: Arc<crate::auth::limiter::FailedAuthLimiter>,
 }
 
 /// 201 with a `Location` header.
@@ -76,7 +77,8 @@ where
     let path = req.path().to_owned();
     let fut = srv.call(req);
     async move {
-        let res = fut.await?;
+        let mut res = fut.await?;
+        secure_headers(&path, res.headers_mut());
         tracing::info!(
             %method,
             %path,
@@ -85,6 +87,30 @@ where
             "request"
         );
         Ok(res)
+    }
+}
+
+/// Headers that keep browsers from doing anything clever with our answers. The API serves
+/// JSON, CSV and problem documents only: nothing may be framed, sniffed, cached or run; the
+/// /docs page needs its own scripts and styles. No CORS headers are sent: browsers on other
+/// origins cannot call the API.
+fn secure_headers(path: &str, h: &mut actix_web::http::header::HeaderMap) {
+    use actix_web::http::header::{HeaderName, HeaderValue};
+    let set = |h: &mut actix_web::http::header::HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
+    };
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    set(h, "referrer-policy", "no-referrer");
+    if path.starts_with("/docs") {
+        set(h, "content-security-policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+    } else {
+        set(
+            h,
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        );
+        set(h, "cache-control", "no-store");
     }
 }
 
