@@ -1,5 +1,6 @@
 //! Slows down guessing: after too many failed authentications from one address within a
-//! minute, that address gets 429 (with `Retry-After`) until the minute is over. Per instance,
+//! minute, further failures from that address get 429 (with `Retry-After`) instead of 401
+//! until the minute is over; valid tokens keep working. Per instance,
 //! in memory; tokens carry 256 random bits, so this is about noise and log flooding more than
 //! about the odds of a guess.
 

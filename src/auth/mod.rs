@@ -133,17 +133,19 @@ impl FromRequest for Caller {
         let ip = req.peer_addr().map(|a| a.ip());
         Box::pin(async move {
             let state = state.ok_or_else(|| Error::internal("application state missing"))?;
-            if let Some(ip) = ip {
-                state.auth_limiter.check(ip).map_err(|retry_after| Error::TooManyRequests {
-                    retry_after,
-                    detail: "too many failed authentications from your address; wait before trying again".into(),
-                })?;
-            }
             let result = match token {
                 Ok(token) => state.db.read(move |conn| authenticate(conn, &token)).await,
                 Err(e) => Err(e),
             };
+            // Valid tokens always pass, so colleagues behind one address are never locked out;
+            // past the allowance, failures answer 429 instead of 401.
             if let (Err(Error::Unauthorized(_)), Some(ip)) = (&result, ip) {
+                if let Err(retry_after) = state.auth_limiter.check(ip) {
+                    return Err(Error::TooManyRequests {
+                        retry_after,
+                        detail: "too many failed authentications from your address; wait before trying again".into(),
+                    });
+                }
                 state.auth_limiter.failed(ip);
             }
             result
