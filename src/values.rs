@@ -365,7 +365,7 @@ impl From<EmailList> for Vec<Email> {
 macro_rules! text_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         pub enum $name {
             $($(#[$vdoc])* #[serde(rename = $text)] $variant,)+
         }
@@ -380,6 +380,22 @@ macro_rules! text_enum {
             pub fn from_db(s: &str) -> Result<Self, crate::error::Error> {
                 s.parse().map_err(|_| crate::error::Error::internal(
                     format!("corrupt {} in database: {s:?}", stringify!($name))))
+            }
+        }
+
+        // Written out rather than derived: the derive does not see serde renames that come
+        // through a macro, and would document "Green" where the wire says "green".
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
             }
         }
 

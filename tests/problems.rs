@@ -295,3 +295,34 @@ fn merge(base: &Value, patch: Value) -> Value {
 }
 
 on_both_backends!(each_class_of_bad_input);
+
+/// The OpenAPI document names enum values as they are on the wire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_matches_the_wire() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (_, doc) = app
+        .request(reqwest::Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["Severity"]["enum"],
+        json!(["critical", "major", "minor"])
+    );
+    assert_eq!(
+        schemas["OrgKind"]["enum"],
+        json!(["admin", "buyer", "contractor", "monitor"])
+    );
+    assert_eq!(schemas["Status"]["enum"], json!(["green", "amber", "red"]));
+    assert!(schemas["CaseState"]["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("plan_submitted")));
+    // Every operation under /api/v1 is documented with its problem answers.
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        if path.starts_with("/api/v1/") && path != "/api/v1/openapi.json" {
+            for (_, op) in ops.as_object().unwrap() {
+                assert!(op["responses"]["401"].is_object(), "{path}");
+            }
+        }
+    }
+}

@@ -32,7 +32,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
     params(
         ("organization_id" = Option<OrganizationId>, Query, description = "Only this organization's tokens"),
-        ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query),
     ),
     responses((status = 200, description = "Tokens (never their secrets)", body = Page<TokenInfo>)))]
 pub async fn list(

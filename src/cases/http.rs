@@ -55,7 +55,7 @@ fn parse<T: std::str::FromStr<Err = String>>(
         ("contractor_id" = Option<OrganizationId>, Query), ("factory_id" = Option<FactoryId>, Query),
         ("finding_id" = Option<FindingId>, Query), ("overdue" = Option<bool>, Query),
         ("sort" = Option<String>, Query, description = "`newest` (default) or `next_deadline`"),
-        ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query),
     ),
     responses((status = 200, description = "The cases you may see", body = Page<Case>)))]
 pub async fn list(
@@ -106,7 +106,7 @@ pub async fn get(
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}/events", tag = "cases",
-    params(("id" = CaseId, Path), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    params(("id" = CaseId, Path), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "The case history, oldest first", body = Page<Event>)))]
 pub async fn events(
     state: web::Data<AppState>,

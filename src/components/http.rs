@@ -32,7 +32,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/components", tag = "components",
     params(
         ("parent_id" = Option<ComponentId>, Query, description = "Only direct parts of this component"),
-        ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query),
     ),
     responses((status = 200, description = "Components visible to the caller", body = Page<Component>)))]
 pub async fn list(
@@ -111,7 +111,7 @@ pub async fn add_source(
 }
 
 #[utoipa::path(get, path = "/api/v1/components/{id}/sources", tag = "components",
-    params(("id" = ComponentId, Path), ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    params(("id" = ComponentId, Path), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "Where the component is made", body = Page<SourcingLink>)))]
 pub async fn list_sources(
     state: web::Data<AppState>,

@@ -37,7 +37,7 @@ pub async fn create(
     params(
         ("buyer_id" = Option<OrganizationId>, Query),
         ("contractor_id" = Option<OrganizationId>, Query),
-        ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query),
     ),
     responses((status = 200, description = "The caller's contracts", body = Page<Contract>)))]
 pub async fn list(

@@ -77,7 +77,7 @@ pub async fn contract(
     params(
         ("status" = Option<Status>, Query, description = "Only contracts with this status"),
         ("sort" = Option<String>, Query, description = "`status` (red first, default), `reference`, `open_cases`, `overdue_cases`"),
-        ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query),
     ),
     responses((status = 200, description = "Every contract of the caller with its status and key figures",
         content((Page<PortfolioEntry> = "application/json"), (String = "text/csv")))))]

@@ -36,7 +36,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/factories", tag = "factories",
     params(
         ("country" = Option<String>, Query, description = "ISO 3166-1 alpha-2 code"),
-        ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query),
     ),
     responses((status = 200, description = "Factories visible to the caller", body = Page<Factory>)))]
 pub async fn list(

@@ -72,7 +72,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/findings", tag = "findings",
     params(
         ("routed" = Option<bool>, Query, description = "false: the unrouted findings (reaching no contractor yet)"),
-        ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query),
     ),
     responses((status = 200, description = "Your findings", body = Page<Finding>)))]
 pub async fn list(

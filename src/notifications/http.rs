@@ -13,7 +13,7 @@ use crate::values::{CaseId, Email, NotificationId};
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
     params(
         ("status" = Option<NotificationStatus>, Query), ("case_id" = Option<CaseId>, Query),
-        ("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query),
     ),
     responses((status = 200, description = "The outbox", body = Page<Notification>)))]
 pub async fn list(
@@ -52,7 +52,7 @@ pub async fn requeue(
 }
 
 #[utoipa::path(get, path = "/api/v1/suppressions", tag = "notifications",
-    params(("limit" = Option<i64>, Query), ("after" = Option<String>, Query, description = "Addresses after this one")),
+    params(("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("after" = Option<String>, Query, description = "Addresses after this one")),
     responses((status = 200, description = "Addresses no mail goes to", body = Page<Suppression>)))]
 pub async fn suppressions(
     state: web::Data<AppState>,

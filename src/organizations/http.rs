@@ -29,7 +29,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations",
     params(
         ("kind" = Option<OrgKind>, Query, description = "Only organizations of this kind"),
-        ("limit" = Option<i64>, Query, description = "Page size, 1-500 (default 50)"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Page size, 1-500 (default 50)"),
         ("cursor" = Option<String>, Query, description = "From `next_cursor` of the previous page"),
     ),
     responses((status = 200, description = "Organizations visible to the caller", body = Page<Organization>)))]
