@@ -1,0 +1,330 @@
+#!/usr/bin/env bash
+# Load benchmark (issue 7). One command:
+#
+#     bash bench/run.sh
+#
+# For SQLite and for PostgreSQL: build the release binary, fill a fresh database with a
+# realistic volume, serve it, drive it over loopback with wrk at several concurrency levels,
+# measure the same work in-process and the database's raw commit rate, and write
+# bench/results-<backend>.md. See bench/README.md for what each figure means.
+#
+# Settings (environment):
+#   BENCH_BACKENDS="sqlite postgres"   which backends, in this order
+#   BENCH_SCALE=1                      data volume (1: 500 contracts, 20,000 factories, 100,000 cases)
+#   BENCH_DURATION=10                  seconds per measurement
+#   BENCH_CONCURRENCY="1 4 16"         wrk connections per run
+#   BENCH_WARMUP=2                     seconds of unrecorded load before each request kind
+#   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/test   (a fresh schema, BENCH_PG_SCHEMA, is used)
+#   BENCH_PG_SCHEMA=bench_load
+#   BENCH_PORT=18080
+#   BENCH_SERVER_CPU=1 BENCH_LOAD_CPU=0  cores for the server and for the load generator
+#   BENCH_KEEP=0                       1: keep the databases (bench/out/sqlite/bench.db, the schema)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+BACKENDS=${BENCH_BACKENDS:-sqlite postgres}
+export BENCH_SCALE=${BENCH_SCALE:-1}
+export BENCH_DURATION=${BENCH_DURATION:-10}
+CONCURRENCY=${BENCH_CONCURRENCY:-1 4 16}
+WARMUP=${BENCH_WARMUP:-2}
+PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
+PG_SCHEMA=${BENCH_PG_SCHEMA:-bench_load}
+PORT=${BENCH_PORT:-18080}
+SERVER_CPU=${BENCH_SERVER_CPU:-1}
+LOAD_CPU=${BENCH_LOAD_CPU:-0}
+KEEP=${BENCH_KEEP:-0}
+STARTS=3
+OUT=$ROOT/bench/out
+BIN=$OUT/bin
+export BENCH_LUA=$ROOT/bench/lua
+BASE=http://127.0.0.1:$PORT
+
+say() { printf '\n== %s\n' "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+ms_now() { echo $(($(date +%s%N) / 1000000)); }
+
+SERVER_PID=""
+stop_server() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+}
+drop_databases() {
+    if [ "$KEEP" = 1 ]; then return 0; fi
+    rm -f "$OUT"/sqlite/bench.db "$OUT"/sqlite/bench.db-wal "$OUT"/sqlite/bench.db-shm
+    if command -v psql >/dev/null && [[ " $BACKENDS " == *" postgres "* ]]; then
+        psql -q "$PG_URL" -c "DROP SCHEMA IF EXISTS $PG_SCHEMA CASCADE" >/dev/null 2>&1 || true
+    fi
+}
+cleanup() {
+    stop_server
+    drop_databases
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- tools -----------------------------------------------------------------------------------
+for tool in cargo wrk curl jq taskset; do
+    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y wrk curl jq util-linux)"
+done
+if [[ " $BACKENDS " == *" postgres "* ]]; then
+    for tool in psql pgbench pg_isready; do
+        command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y postgresql-client postgresql-contrib)"
+    done
+    pg_isready -q -d "$PG_URL" || die "PostgreSQL does not answer at $PG_URL"
+fi
+[ "$(nproc)" -ge 2 ] || die "needs two cores (one for the server, one for the load generator)"
+if curl -s -o /dev/null "$BASE/healthz"; then die "port $PORT is in use; set BENCH_PORT"; fi
+
+STARTED=$(date +%s)
+mkdir -p "$BIN" "$OUT/sqlite" "$OUT/postgres"
+
+# --- build -----------------------------------------------------------------------------------
+# Copies of both binaries are run, so that a rebuild during the run changes nothing.
+say "build: cargo build --release; cargo bench --bench load --no-run"
+cargo build --release
+cp target/release/ketenzorg "$BIN/ketenzorg"
+LOAD_EXE=$(cargo bench --bench load --no-run --message-format=json |
+    jq -r 'select(.reason == "compiler-artifact" and .target.name == "load") | .executable')
+[ -x "$LOAD_EXE" ] || die "no bench executable for load"
+cp "$LOAD_EXE" "$BIN/load"
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=$(git status --porcelain 2>/dev/null | grep -cv '^??' || true)
+
+# --- helpers ---------------------------------------------------------------------------------
+# start_server URL LOG: spawns serve pinned to SERVER_CPU; sets SERVER_PID and STARTUP_MS (spawn
+# to the first /readyz answered 200).
+start_server() {
+    local url=$1 log=$2 t0
+    t0=$(ms_now)
+    DATABASE_URL=$url BIND=127.0.0.1:$PORT LOG_LEVEL=warn \
+        KETENZORG_SWEEP_INTERVAL=off KETENZORG_MAIL_INTERVAL=off \
+        taskset -c "$SERVER_CPU" "$BIN/ketenzorg" serve >>"$log" 2>&1 &
+    SERVER_PID=$!
+    while [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/readyz" || true)" != 200 ]; do
+        kill -0 "$SERVER_PID" 2>/dev/null || die "the server exited; see $log"
+        [ $(($(ms_now) - t0)) -lt 120000 ] || die "the server is not ready after 120 s; see $log"
+        sleep 0.002
+    done
+    STARTUP_MS=$(($(ms_now) - t0))
+}
+
+kb() { awk -v k="$1" '$1 == k":" { print $2 }' "/proc/$SERVER_PID/status"; }
+mb() { awk -v v="$1" 'BEGIN { printf "%.1f", v / 1024 }'; }
+field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }
+
+# run_wrk NAME CONNECTIONS SCRIPT [VAR=VALUE...]: one wrk run pinned to LOAD_CPU, recorded in
+# RESULTS when NAME is not "warmup".
+run_wrk() {
+    local name=$1 conns=$2 script=$3 seconds=$BENCH_DURATION raw line
+    shift 3
+    if [ "$name" = warmup ]; then seconds=$WARMUP; fi
+    [ "$seconds" != 0 ] || return 0
+    raw=$(env "$@" taskset -c "$LOAD_CPU" wrk -t1 -c"$conns" -d"${seconds}s" --timeout 10s \
+        -s "$BENCH_LUA/$script" "$BASE")
+    line=$(grep '^BENCH_RESULT' <<<"$raw" || true)
+    [ -n "$line" ] || die "wrk gave no result for $name: $raw"
+    if [ "$name" != warmup ]; then
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$conns" "$(field rps "$line")" \
+            "$(field p50_ms "$line")" "$(field p99_ms "$line")" \
+            "$(( $(field non2xx "$line") + $(field socket_errors "$line") ))" >>"$RESULTS"
+        printf '  %-34s c=%-3s %9s req/s  p50 %8s ms  p99 %8s ms  errors %s\n' "$name" "$conns" \
+            "$(field rps "$line")" "$(field p50_ms "$line")" "$(field p99_ms "$line")" \
+            "$(( $(field non2xx "$line") + $(field socket_errors "$line") ))" >&2
+    fi
+    grep '^BENCH_POOL' <<<"$raw" >&2 || true
+}
+
+# load NAME SCRIPT [VAR=VALUE...]: warm-up, then one run per concurrency level.
+load() {
+    local name=$1 script=$2
+    shift 2
+    run_wrk warmup 4 "$script" "$@"
+    for c in $CONCURRENCY; do run_wrk "$name" "$c" "$script" "$@"; done
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+
+# --- one backend -----------------------------------------------------------------------------
+bench_backend() {
+    local backend=$1 dir=$OUT/$1 url label
+    RESULTS=$dir/results.tsv
+    : >"$RESULTS"
+    local log=$dir/server.log
+    : >"$log"
+    case $backend in
+    sqlite)
+        label=SQLite
+        url=sqlite://$dir/bench.db
+        rm -f "$dir"/bench.db "$dir"/bench.db-wal "$dir"/bench.db-shm
+        ;;
+    postgres)
+        label=PostgreSQL
+        local sep='?'
+        if [[ $PG_URL == *\?* ]]; then sep='&'; fi
+        url="$PG_URL${sep}options=-csearch_path%3D$PG_SCHEMA"
+        psql -q "$PG_URL" -c "DROP SCHEMA IF EXISTS $PG_SCHEMA CASCADE" -c "CREATE SCHEMA $PG_SCHEMA" >/dev/null 2>&1
+        ;;
+    *) die "unknown backend $backend (sqlite, postgres)" ;;
+    esac
+    rm -f "$dir"/pool.txt "$dir"/pool.state
+
+    say "$label: seed (BENCH_SCALE=$BENCH_SCALE)"
+    local t0
+    t0=$(ms_now)
+    "$BIN/load" seed "$url" "$dir"
+    local seed_s
+    seed_s=$(awk -v ms=$(($(ms_now) - t0)) 'BEGIN { printf "%.0f", ms / 1000 }')
+    local counts
+    counts=$("$BIN/load" counts "$url")
+    echo "$counts" >&2
+    # shellcheck disable=SC1091
+    source "$dir/env.sh"
+
+    say "$label: start-up on the filled database ($STARTS starts, spawn to first /readyz 200)"
+    local starts=() rss_idle_kb
+    for i in $(seq 1 "$STARTS"); do
+        start_server "$url" "$log"
+        starts+=("$STARTUP_MS")
+        echo "  start $i: $STARTUP_MS ms" >&2
+        if [ "$i" -lt "$STARTS" ]; then stop_server; fi
+    done
+    local startup_ms
+    startup_ms=$(printf '%s\n' "${starts[@]}" | median)
+    sleep 1
+    rss_idle_kb=$(kb VmRSS)
+
+    say "$label: HTTP load (wrk -t1 on core $LOAD_CPU; server on core $SERVER_CPU; ${BENCH_DURATION}s per run)"
+    # Each finding must reach two contractors.
+    local answer n_cases
+    answer=$(curl -s -X POST "$BASE/api/v1/findings" -H "Authorization: Bearer $BENCH_MONITOR_TOKEN" \
+        -H 'Content-Type: application/json' \
+        -d "{\"factory_id\":\"$BENCH_FACTORY_ID\",\"category\":\"wages\",\"severity\":\"major\",\"title\":\"Check\",\"description\":\"Routing check\",\"observed_on\":\"$(date -u -d yesterday +%F)\"}")
+    n_cases=$(jq '.cases | length' <<<"$answer" 2>/dev/null || echo "?")
+    [ "$n_cases" = 2 ] || die "a finding at a shared factory should open 2 cases, got: $answer"
+    load "POST /findings (2 cases each)" findings.lua \
+        BENCH_MONITOR_TOKEN="$BENCH_MONITOR_TOKEN" BENCH_FACTORIES="$dir/factories.txt"
+    local list='/api/v1/cases?state=open&severity=major&limit=50'
+    load "GET /cases open+major (monitor)" get.lua BENCH_TOKEN="$BENCH_MONITOR_TOKEN" BENCH_PATH="$list"
+    load "GET /cases open+major (buyer)" get.lua BENCH_TOKEN="$BENCH_BUYER_TOKEN" BENCH_PATH="$list"
+    local dd_status dd_note
+    dd_status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $BENCH_BUYER_TOKEN" \
+        "$BASE/api/v1/contracts/$BENCH_CONTRACT_ID/due-diligence" || true)
+    if [ "$dd_status" = 200 ]; then
+        sed 's|^|/api/v1/contracts/|; s|$|/due-diligence|' "$dir/contracts.txt" >"$dir/due-diligence-paths.txt"
+        load "GET /contracts/{id}/due-diligence" get.lua BENCH_TOKEN="$BENCH_BUYER_TOKEN" \
+            BENCH_PATHS="$dir/due-diligence-paths.txt"
+        dd_note="as the buyer, over its $(wc -l <"$dir/contracts.txt") contracts in turn"
+    else
+        dd_note="skipped: the endpoint answered $dd_status (not there yet?)"
+        echo "  GET /contracts/{id}/due-diligence $dd_note" >&2
+    fi
+    "$BIN/load" pool "$url" "$dir"
+    local pool_size
+    pool_size=$(wc -l <"$dir/pool.txt")
+    load "POST /cases/{id}/transitions ack" acknowledge.lua \
+        BENCH_POOL="$dir/pool.txt" BENCH_POOL_STATE="$dir/pool.state"
+    local pool_used
+    pool_used=$(cat "$dir/pool.state" 2>/dev/null || echo 0)
+    sleep 2
+    local rss_after_kb hwm_kb
+    rss_after_kb=$(kb VmRSS)
+    hwm_kb=$(kb VmHWM)
+    stop_server
+
+    say "$label: in-process reference (findings::service::file in write_tx, one connection, ${BENCH_DURATION}s)"
+    local inproc raw_line pgb1="" pgb8=""
+    inproc=$("$BIN/load" inprocess "$url" "$dir" | grep '^BENCH_RESULT')
+    echo "  $inproc" >&2
+    say "$label: raw commit rate (a finding, a case, an event, a notification per transaction)"
+    raw_line=$("$BIN/load" raw "$url" "$dir" | grep '^BENCH_RESULT')
+    echo "  in-process INSERT loop: $raw_line" >&2
+    if [ "$backend" = postgres ]; then
+        # shellcheck disable=SC1091
+        source "$dir/raw-template.env"
+        local script=$dir/pgbench.sql
+        cat >"$script" <<SQL
+-- One finding's kind of rows per transaction, copied from real rows with new ids
+-- (jsonb_populate_record keeps every other column of the template row).
+BEGIN;
+INSERT INTO findings SELECT (jsonb_populate_record(t, jsonb_build_object('id', gen_random_uuid()::text))).* FROM findings t WHERE t.id = '$RAW_FINDING' RETURNING id AS fid \gset
+INSERT INTO cases SELECT (jsonb_populate_record(t, jsonb_build_object('id', gen_random_uuid()::text, 'finding_id', :fid::text))).* FROM cases t WHERE t.id = '$RAW_CASE' RETURNING id AS cid \gset
+INSERT INTO case_events SELECT (jsonb_populate_record(t, jsonb_build_object('id', gen_random_uuid()::text, 'case_id', :cid::text, 'dedup_key', NULL))).* FROM case_events t WHERE t.id = '$RAW_EVENT' RETURNING id AS eid \gset
+INSERT INTO notifications SELECT (jsonb_populate_record(t, jsonb_build_object('id', gen_random_uuid()::text, 'case_id', :cid::text, 'event_id', :eid::text))).* FROM notifications t WHERE t.id = '$RAW_NOTIFICATION';
+COMMIT;
+SQL
+        for c in 1 8; do
+            local tps
+            tps=$(PGOPTIONS="-c search_path=$PG_SCHEMA" taskset -c "$LOAD_CPU" \
+                pgbench -n -M prepared -f "$script" -c "$c" -j 1 -T "$BENCH_DURATION" "$PG_URL" 2>&1 |
+                sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
+            [ -n "$tps" ] || die "pgbench -c $c failed; run it by hand with $script"
+            echo "  pgbench -c $c: $tps tx/s" >&2
+            if [ "$c" = 1 ]; then pgb1=$tps; else pgb8=$tps; fi
+        done
+    fi
+
+    # --- results file ------------------------------------------------------------------------
+    local file=$ROOT/bench/results-$backend.md
+    local inproc_rate raw_rate http1 httpbest ref_raw
+    inproc_rate=$(field rate "$inproc")
+    raw_rate=$(field rate "$raw_line")
+    http1=$(awk -F'\t' '$1 ~ /^POST \/findings/ && $2 == 1 { print $3 }' "$RESULTS")
+    httpbest=$(awk -F'\t' '$1 ~ /^POST \/findings/ { if ($3 > m) m = $3 } END { print m + 0 }' "$RESULTS")
+    ref_raw=${pgb1:-$raw_rate}
+    ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+    {
+        echo "# Load benchmark: $label"
+        echo
+        echo "\`bash bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT$([ "$DIRTY" != 0 ] && echo " with $DIRTY uncommitted changed files"),"
+        echo "$(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), BENCH_SCALE=$BENCH_SCALE, BENCH_DURATION=${BENCH_DURATION}s."
+        echo "Server \`ketenzorg serve\` (release build) pinned to core $SERVER_CPU, wrk (one thread) pinned to core $LOAD_CPU,"
+        echo "over loopback; $([ "$backend" = postgres ] && echo "PostgreSQL 15 on the same host, not pinned (it shares both cores)" || echo "SQLite in WAL mode, synchronous=NORMAL, in the server process")."
+        echo
+        echo "Data (seeded in ${seed_s}s; counts before the load):"
+        echo "$counts" | awk -F= '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1 } END { print "." }'
+        echo
+        echo "| request | connections | requests/s | median (ms) | p99 (ms) | errors |"
+        echo "|---|---:|---:|---:|---:|---:|"
+        awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6 }' "$RESULTS"
+        echo
+        echo "- POST /findings: as the monitor, at $(wc -l <"$dir/factories.txt") factories in turn that two contractors' contracts source from; every finding is routed and opens two cases (checked before the run)."
+        echo "- GET /cases: \`$list\`, the first page, as the monitor and as a buyer."
+        echo "- due-diligence: $dd_note."
+        echo "- transitions: \`{\"action\":\"acknowledge\"}\` as the case's contractor, each request on a different open case (a shuffled pool of $pool_size open cases, $pool_used used; errors would be 409s from a used-up pool)."
+        echo
+        echo "| reference | per second | median (ms) | p99 (ms) |"
+        echo "|---|---:|---:|---:|"
+        echo "| in-process: \`findings::service::file\` in \`db::write_tx\`, one connection (findings) | $inproc_rate | $(field p50_ms "$inproc") | $(field p99_ms "$inproc") |"
+        echo "| raw: 4 single-row INSERTs (finding, case, event, notification) per transaction, in-process diesel, one connection | $raw_rate | $(field p50_ms "$raw_line") | $(field p99_ms "$raw_line") |"
+        if [ -n "$pgb1" ]; then
+            echo "| raw: the same rows with \`pgbench -n -M prepared -c 1\` (transactions) | $pgb1 | | |"
+            echo "| raw: the same rows with \`pgbench -n -M prepared -c 8\` (transactions) | $pgb8 | | |"
+        fi
+        echo
+        echo "| server | value |"
+        echo "|---|---:|"
+        echo "| start-up on the filled database: spawn to first \`/readyz\` 200 (median of $STARTS: ${starts[*]} ms) | $startup_ms ms |"
+        echo "| RSS idle after start-up (VmRSS) | $(mb "$rss_idle_kb") MiB |"
+        echo "| RSS idle after the load (VmRSS) | $(mb "$rss_after_kb") MiB |"
+        echo "| peak RSS during the load (VmHWM) | $(mb "$hwm_kb") MiB |"
+        echo
+        echo "| ratio | value |"
+        echo "|---|---:|"
+        echo "| service / in-process: HTTP findings/s at 1 connection ÷ in-process findings/s | $(ratio "$http1" "$inproc_rate") |"
+        echo "| service / in-process: best HTTP findings/s (any concurrency) ÷ in-process findings/s | $(ratio "$httpbest" "$inproc_rate") |"
+        echo "| in-process / raw: in-process findings/s ÷ raw transactions/s ($([ -n "$pgb1" ] && echo "pgbench -c 1" || echo "INSERT loop"), one connection) | $(ratio "$inproc_rate" "$ref_raw") |"
+    } >"$file"
+    say "$label: written to bench/results-$backend.md"
+    cat "$file"
+}
+
+for b in $BACKENDS; do
+    bench_backend "$b"
+done
+say "done in $(($(date +%s) - STARTED)) s"
