@@ -61,7 +61,15 @@ drop_databases() {
         psql -q "$PG_URL" -c "DROP SCHEMA IF EXISTS $PG_SCHEMA CASCADE" >/dev/null 2>&1 || true
     fi
 }
+declare -A SEEDING=()
 cleanup() {
+    local pid
+    for pid in "${SEEDING[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            pkill -TERM -P "$pid" 2>/dev/null || true
+            kill -TERM "$pid" 2>/dev/null || true
+        fi
+    done
     stop_server
     drop_databases
 }
@@ -148,40 +156,76 @@ load() {
     for c in $CONCURRENCY; do run_wrk "$name" "$c" "$script" "$@"; done
 }
 
+# Share of both cores busy over one second (anything: other work on the machine included).
+cpu_busy() {
+    local a b
+    a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)
+    sleep 1
+    b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; idle = y[2] - x[2]; printf "%.0f%%", 100 * busy / (busy + idle + 1e-9) }'
+}
+
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+
+# --- seeding -----------------------------------------------------------------------------------
+url_of() {
+    case $1 in
+    sqlite) echo "sqlite://$OUT/sqlite/bench.db" ;;
+    postgres)
+        local sep='?'
+        if [[ $PG_URL == *\?* ]]; then sep='&'; fi
+        echo "$PG_URL${sep}options=-csearch_path%3D$PG_SCHEMA"
+        ;;
+    *) die "unknown backend $1 (sqlite, postgres)" ;;
+    esac
+}
+label_of() { case $1 in sqlite) echo SQLite ;; postgres) echo PostgreSQL ;; esac; }
+
+# seed BACKEND: a fresh database (file, or schema), filled; log and timing in OUT/BACKEND.
+seed() {
+    local b=$1 dir=$OUT/$1 t0
+    rm -f "$dir"/bench.db "$dir"/bench.db-wal "$dir"/bench.db-shm "$dir"/pool.txt "$dir"/pool.state
+    if [ "$b" = postgres ]; then
+        psql -q "$PG_URL" -c "DROP SCHEMA IF EXISTS $PG_SCHEMA CASCADE" -c "CREATE SCHEMA $PG_SCHEMA" >/dev/null 2>&1
+    fi
+    t0=$(ms_now)
+    "$BIN/load" seed "$(url_of "$b")" "$dir"
+    echo $(($(ms_now) - t0)) >"$dir/seed.ms"
+}
+
+# The two fills are independent (one is mostly this process, the other mostly PostgreSQL):
+# run them side by side to keep the whole run short.
+say "seed: a fresh database per backend, BENCH_SCALE=$BENCH_SCALE (logs in bench/out/<backend>/seed.log)"
+for b in $BACKENDS; do
+    url_of "$b" >/dev/null
+    seed "$b" >"$OUT/$b/seed.log" 2>&1 &
+    SEEDING[$b]=$!
+done
+for b in $BACKENDS; do
+    if ! wait "${SEEDING[$b]}"; then
+        cat "$OUT/$b/seed.log" >&2
+        die "seeding $b failed"
+    fi
+    sed "s/^/  $b: /" "$OUT/$b/seed.log" >&2
+done
 
 # --- one backend -----------------------------------------------------------------------------
 bench_backend() {
     local backend=$1 dir=$OUT/$1 url label
+    url=$(url_of "$backend")
+    label=$(label_of "$backend")
     RESULTS=$dir/results.tsv
     : >"$RESULTS"
     local log=$dir/server.log
     : >"$log"
-    case $backend in
-    sqlite)
-        label=SQLite
-        url=sqlite://$dir/bench.db
-        rm -f "$dir"/bench.db "$dir"/bench.db-wal "$dir"/bench.db-shm
-        ;;
-    postgres)
-        label=PostgreSQL
-        local sep='?'
-        if [[ $PG_URL == *\?* ]]; then sep='&'; fi
-        url="$PG_URL${sep}options=-csearch_path%3D$PG_SCHEMA"
-        psql -q "$PG_URL" -c "DROP SCHEMA IF EXISTS $PG_SCHEMA CASCADE" -c "CREATE SCHEMA $PG_SCHEMA" >/dev/null 2>&1
-        ;;
-    *) die "unknown backend $backend (sqlite, postgres)" ;;
-    esac
-    rm -f "$dir"/pool.txt "$dir"/pool.state
-
-    say "$label: seed (BENCH_SCALE=$BENCH_SCALE)"
-    local t0
-    t0=$(ms_now)
-    "$BIN/load" seed "$url" "$dir"
+    local loadavg busy
+    loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
+    busy=$(cpu_busy)
     local seed_s
-    seed_s=$(awk -v ms=$(($(ms_now) - t0)) 'BEGIN { printf "%.0f", ms / 1000 }')
+    seed_s=$(awk -v ms="$(cat "$dir/seed.ms")" 'BEGIN { printf "%.0f", ms / 1000 }')
     local counts
     counts=$("$BIN/load" counts "$url")
+    say "$label: rows"
     echo "$counts" >&2
     # shellcheck disable=SC1091
     source "$dir/env.sh"
@@ -285,8 +329,12 @@ SQL
         echo "$(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), BENCH_SCALE=$BENCH_SCALE, BENCH_DURATION=${BENCH_DURATION}s."
         echo "Server \`ketenzorg serve\` (release build) pinned to core $SERVER_CPU, wrk (one thread) pinned to core $LOAD_CPU,"
         echo "over loopback; $([ "$backend" = postgres ] && echo "PostgreSQL 15 on the same host, not pinned (it shares both cores)" || echo "SQLite in WAL mode, synchronous=NORMAL, in the server process")."
+        echo "Server settings: defaults (KETENZORG_POOL_SIZE 10; KETENZORG_WORKERS unset, so one HTTP worker per"
+        echo "core the process may use: 1 under taskset), LOG_LEVEL=warn, sweeper and mail sender off."
+        echo "When this backend's measurements began: load average $loadavg, CPU busy $busy over 1 s (other work on"
+        echo "the machine skews the figures). Server log: $(grep -c . "$log" || true) lines at warn level or above."
         echo
-        echo "Data (seeded in ${seed_s}s; counts before the load):"
+        echo "Data (seeded in ${seed_s}s, $( [ "$(wc -w <<<"$BACKENDS")" -gt 1 ] && echo "side by side with the other backend's fill" || echo "alone"); counts before the load):"
         echo "$counts" | awk -F= '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1 } END { print "." }'
         echo
         echo "| request | connections | requests/s | median (ms) | p99 (ms) | errors |"
@@ -300,7 +348,7 @@ SQL
         echo
         echo "| reference | per second | median (ms) | p99 (ms) |"
         echo "|---|---:|---:|---:|"
-        echo "| in-process: \`findings::service::file\` in \`db::write_tx\`, one connection (findings) | $inproc_rate | $(field p50_ms "$inproc") | $(field p99_ms "$inproc") |"
+        echo "| in-process: \`findings::service::file\` in \`db::write_tx\`, one connection (findings; $(field statements_per_finding "$inproc") statements each) | $inproc_rate | $(field p50_ms "$inproc") | $(field p99_ms "$inproc") |"
         echo "| raw: 4 single-row INSERTs (finding, case, event, notification) per transaction, in-process diesel, one connection | $raw_rate | $(field p50_ms "$raw_line") | $(field p99_ms "$raw_line") |"
         if [ -n "$pgb1" ]; then
             echo "| raw: the same rows with \`pgbench -n -M prepared -c 1\` (transactions) | $pgb1 | | |"

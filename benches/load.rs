@@ -1401,6 +1401,33 @@ fn inprocess(url: &str, out: &Path) {
     let conn: &mut DbConnection = &mut conn;
     let caller =
         ketenzorg::auth::authenticate(conn, &env["BENCH_MONITOR_TOKEN"]).expect("monitor token");
+    // Statements sent to the database (diesel's instrumentation), to put round trips per
+    // finding next to the time per finding.
+    let statements = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    {
+        let statements = statements.clone();
+        // BENCH_TRACE_MS=N: print each statement slower than N ms.
+        let slow: Option<f64> = std::env::var("BENCH_TRACE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok());
+        let mut began = Instant::now();
+        conn.set_instrumentation(move |event: diesel::connection::InstrumentationEvent<'_>| {
+            use diesel::connection::InstrumentationEvent as E;
+            match event {
+                E::StartQuery { .. } => {
+                    statements.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    began = Instant::now();
+                }
+                E::FinishQuery { query, .. } => {
+                    let ms = began.elapsed().as_secs_f64() * 1000.0;
+                    if slow.is_some_and(|limit| ms > limit) {
+                        eprintln!("slow statement: {ms:.2} ms: {query}");
+                    }
+                }
+                _ => {}
+            }
+        });
+    }
     let policy = Policy::default();
     let observed = (now() - TimeDelta::days(1))
         .date()
@@ -1436,7 +1463,11 @@ fn inprocess(url: &str, out: &Path) {
         n,
         started.elapsed().as_secs_f64(),
         lat,
-        &format!("cases_per_finding={:.2}", cases as f64 / n.max(1) as f64),
+        &format!(
+            "cases_per_finding={:.2} statements_per_finding={:.1}",
+            cases as f64 / n.max(1) as f64,
+            statements.load(std::sync::atomic::Ordering::Relaxed) as f64 / n.max(1) as f64
+        ),
     );
 }
 
