@@ -208,6 +208,19 @@ for b in $BACKENDS; do
     fi
     sed "s/^/  $b: /" "$OUT/$b/seed.log" >&2
 done
+# The fills wrote gigabytes: flush them now, not during the measurements.
+sync
+
+# values_of TABLE ID CASES: "INSERT INTO TABLE (every column) VALUES (its values in row ID as
+# literals)", with a new id and the columns named in CASES ("WHEN 'col' THEN 'sql'") replaced.
+values_of() {
+    PGOPTIONS="-c search_path=$PG_SCHEMA" psql -qAt -v ON_ERROR_STOP=1 "$PG_URL" -c "
+        SELECT 'INSERT INTO $1 (' || string_agg(quote_ident(j.key), ', ' ORDER BY j.n) || ') VALUES (' ||
+            string_agg(CASE j.key WHEN 'id' THEN 'gen_random_uuid()::text' $3
+                ELSE coalesce(quote_literal(j.value), 'NULL') END, ', ' ORDER BY j.n) || ')'
+        FROM $1 t, json_each_text(row_to_json(t)) WITH ORDINALITY AS j(key, value, n)
+        WHERE t.id = '$2'"
+}
 
 # --- one backend -----------------------------------------------------------------------------
 bench_backend() {
@@ -292,21 +305,22 @@ bench_backend() {
         # shellcheck disable=SC1091
         source "$dir/raw-template.env"
         local script=$dir/pgbench.sql
-        cat >"$script" <<SQL
--- One finding's kind of rows per transaction, copied from real rows with new ids
--- (jsonb_populate_record keeps every other column of the template row).
-BEGIN;
-INSERT INTO findings SELECT (jsonb_populate_record(t, jsonb_build_object('id', gen_random_uuid()::text))).* FROM findings t WHERE t.id = '$RAW_FINDING' RETURNING id AS fid \gset
-INSERT INTO cases SELECT (jsonb_populate_record(t, jsonb_build_object('id', gen_random_uuid()::text, 'finding_id', :fid::text))).* FROM cases t WHERE t.id = '$RAW_CASE' RETURNING id AS cid \gset
-INSERT INTO case_events SELECT (jsonb_populate_record(t, jsonb_build_object('id', gen_random_uuid()::text, 'case_id', :cid::text, 'dedup_key', NULL))).* FROM case_events t WHERE t.id = '$RAW_EVENT' RETURNING id AS eid \gset
-INSERT INTO notifications SELECT (jsonb_populate_record(t, jsonb_build_object('id', gen_random_uuid()::text, 'case_id', :cid::text, 'event_id', :eid::text))).* FROM notifications t WHERE t.id = '$RAW_NOTIFICATION';
-COMMIT;
-SQL
+        {
+            echo "-- One finding's kind of rows per transaction: the template rows' values as literals,"
+            echo "-- new ids (gen_random_uuid), linked to each other by pgbench variables (simple protocol:"
+            echo "-- pgbench substitutes :fid, :cid, :eid as text and leaves the times' colons alone)."
+            echo "BEGIN;"
+            echo "$(values_of findings "$RAW_FINDING" "") RETURNING id AS fid \\gset"
+            echo "$(values_of cases "$RAW_CASE" "WHEN 'finding_id' THEN ''':fid'''") RETURNING id AS cid \\gset"
+            echo "$(values_of case_events "$RAW_EVENT" "WHEN 'case_id' THEN ''':cid''' WHEN 'dedup_key' THEN 'NULL'") RETURNING id AS eid \\gset"
+            echo "$(values_of notifications "$RAW_NOTIFICATION" "WHEN 'case_id' THEN ''':cid''' WHEN 'event_id' THEN ''':eid'''");"
+            echo "COMMIT;"
+        } >"$script"
         for c in 1 8; do
             local tps
             tps=$(PGOPTIONS="-c search_path=$PG_SCHEMA" taskset -c "$LOAD_CPU" \
-                pgbench -n -M prepared -f "$script" -c "$c" -j 1 -T "$BENCH_DURATION" "$PG_URL" 2>&1 |
-                sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
+                pgbench -n -f "$script" -c "$c" -j 1 -T "$BENCH_DURATION" "$PG_URL" 2>&1 |
+                sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1 | awk '{ printf "%.1f", $1 }')
             [ -n "$tps" ] || die "pgbench -c $c failed; run it by hand with $script"
             echo "  pgbench -c $c: $tps tx/s" >&2
             if [ "$c" = 1 ]; then pgb1=$tps; else pgb8=$tps; fi
@@ -351,8 +365,8 @@ SQL
         echo "| in-process: \`findings::service::file\` in \`db::write_tx\`, one connection (findings; $(field statements_per_finding "$inproc") statements each) | $inproc_rate | $(field p50_ms "$inproc") | $(field p99_ms "$inproc") |"
         echo "| raw: 4 single-row INSERTs (finding, case, event, notification) per transaction, in-process diesel, one connection | $raw_rate | $(field p50_ms "$raw_line") | $(field p99_ms "$raw_line") |"
         if [ -n "$pgb1" ]; then
-            echo "| raw: the same rows with \`pgbench -n -M prepared -c 1\` (transactions) | $pgb1 | | |"
-            echo "| raw: the same rows with \`pgbench -n -M prepared -c 8\` (transactions) | $pgb8 | | |"
+            echo "| raw: the same rows with \`pgbench -n -f bench/out/postgres/pgbench.sql -c 1\` (transactions) | $pgb1 | | |"
+            echo "| raw: the same rows with \`pgbench -n -f bench/out/postgres/pgbench.sql -c 8 -j 1\` (transactions) | $pgb8 | | |"
         fi
         echo
         echo "| server | value |"

@@ -807,6 +807,11 @@ fn seed(url: &str, out: &Path) {
                 conn.batch_execute(&format!("VACUUM ANALYZE \"{}\"", t.tablename))
                     .unwrap();
             }
+            // Write the fill's dirty pages out now rather than in a checkpoint during the
+            // measurements (needs superuser or pg_checkpoint; skipped otherwise).
+            if let Err(e) = conn.batch_execute("CHECKPOINT") {
+                eprintln!("seed: no CHECKPOINT ({e}); a checkpoint may land in the measurements");
+            }
         }
         DbConnection::Sqlite(_) => conn
             .batch_execute("ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);")
