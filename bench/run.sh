@@ -211,15 +211,16 @@ done
 # The fills wrote gigabytes: flush them now, not during the measurements.
 sync
 
-# values_of TABLE ID CASES: "INSERT INTO TABLE (every column) VALUES (its values in row ID as
-# literals)", with a new id and the columns named in CASES ("WHEN 'col' THEN 'sql'") replaced.
+# values_of TABLE WHERE CASES: "INSERT INTO TABLE (every column) VALUES (the values of the row
+# WHERE selects, as literals)", with a new id and the columns named in CASES ("WHEN 'col' THEN
+# 'sql'") replaced.
 values_of() {
     PGOPTIONS="-c search_path=$PG_SCHEMA" psql -qAt -v ON_ERROR_STOP=1 "$PG_URL" -c "
         SELECT 'INSERT INTO $1 (' || string_agg(quote_ident(j.key), ', ' ORDER BY j.n) || ') VALUES (' ||
             string_agg(CASE j.key WHEN 'id' THEN 'gen_random_uuid()::text' $3
                 ELSE coalesce(quote_literal(j.value), 'NULL') END, ', ' ORDER BY j.n) || ')'
         FROM $1 t, json_each_text(row_to_json(t)) WITH ORDINALITY AS j(key, value, n)
-        WHERE t.id = '$2'"
+        WHERE $2"
 }
 
 # --- one backend -----------------------------------------------------------------------------
@@ -269,18 +270,17 @@ bench_backend() {
     local list='/api/v1/cases?state=open&severity=major&limit=50'
     load "GET /cases open+major (monitor)" get.lua BENCH_TOKEN="$BENCH_MONITOR_TOKEN" BENCH_PATH="$list"
     load "GET /cases open+major (buyer)" get.lua BENCH_TOKEN="$BENCH_BUYER_TOKEN" BENCH_PATH="$list"
-    local dd_status dd_note
-    dd_status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $BENCH_BUYER_TOKEN" \
-        "$BASE/api/v1/contracts/$BENCH_CONTRACT_ID/due-diligence" || true)
-    if [ "$dd_status" = 200 ]; then
-        sed 's|^|/api/v1/contracts/|; s|$|/due-diligence|' "$dir/contracts.txt" >"$dir/due-diligence-paths.txt"
-        load "GET /contracts/{id}/due-diligence" get.lua BENCH_TOKEN="$BENCH_BUYER_TOKEN" \
-            BENCH_PATHS="$dir/due-diligence-paths.txt"
-        dd_note="as the buyer, over its $(wc -l <"$dir/contracts.txt") contracts in turn"
-    else
-        dd_note="skipped: the endpoint answered $dd_status (not there yet?)"
-        echo "  GET /contracts/{id}/due-diligence $dd_note" >&2
-    fi
+    sed 's|^|/api/v1/contracts/|; s|$|/due-diligence|' "$dir/contracts.txt" >"$dir/due-diligence-paths.txt"
+    load "GET /contracts/{id}/due-diligence" get.lua BENCH_TOKEN="$BENCH_BUYER_TOKEN" \
+        BENCH_PATHS="$dir/due-diligence-paths.txt"
+    local dd_note
+    dd_note="as the buyer, over its $(wc -l <"$dir/contracts.txt") contracts in turn"
+    load "GET /contracts/{id}/due-diligence, 10,000 cases" get.lua BENCH_TOKEN="$BENCH_BUYER_TOKEN" \
+        BENCH_PATH="/api/v1/contracts/$BENCH_BIG_CONTRACT_ID/due-diligence"
+    local n_portfolio
+    n_portfolio=$(sed -n 's/^contracts=//p' <<<"$counts")
+    load "GET /due-diligence (portfolio of $n_portfolio contracts)" get.lua BENCH_TOKEN="$BENCH_MONITOR_TOKEN" \
+        BENCH_PATH="/api/v1/due-diligence?limit=100"
     "$BIN/load" pool "$url" "$dir"
     local pool_size
     pool_size=$(wc -l <"$dir/pool.txt")
@@ -298,22 +298,23 @@ bench_backend() {
     local inproc raw_line pgb1="" pgb8=""
     inproc=$("$BIN/load" inprocess "$url" "$dir" | grep '^BENCH_RESULT')
     echo "  $inproc" >&2
-    say "$label: raw commit rate (a finding, a case, an event, a notification per transaction)"
+    say "$label: raw commit rate (the rows of one filing per transaction)"
     raw_line=$("$BIN/load" raw "$url" "$dir" | grep '^BENCH_RESULT')
     echo "  in-process INSERT loop: $raw_line" >&2
     if [ "$backend" = postgres ]; then
-        # shellcheck disable=SC1091
-        source "$dir/raw-template.env"
-        local script=$dir/pgbench.sql
+        local script=$dir/pgbench.sql table where var arms
         {
-            echo "-- One finding's kind of rows per transaction: the template rows' values as literals,"
-            echo "-- new ids (gen_random_uuid), linked to each other by pgbench variables (simple protocol:"
-            echo "-- pgbench substitutes :fid, :cid, :eid as text and leaves the times' colons alone)."
+            echo "-- The rows of one filing per transaction (bench/out/postgres/raw-template.plan): the"
+            echo "-- template rows' values as literals, new ids (gen_random_uuid), linked to each other by"
+            echo "-- pgbench variables (simple protocol: pgbench substitutes :fid, :c0, :e0 as text)."
             echo "BEGIN;"
-            echo "$(values_of findings "$RAW_FINDING" "") RETURNING id AS fid \\gset"
-            echo "$(values_of cases "$RAW_CASE" "WHEN 'finding_id' THEN ''':fid'''") RETURNING id AS cid \\gset"
-            echo "$(values_of case_events "$RAW_EVENT" "WHEN 'case_id' THEN ''':cid''' WHEN 'dedup_key' THEN 'NULL'") RETURNING id AS eid \\gset"
-            echo "$(values_of notifications "$RAW_NOTIFICATION" "WHEN 'case_id' THEN ''':cid''' WHEN 'event_id' THEN ''':eid'''");"
+            while IFS='|' read -r table where var arms; do
+                if [ -n "$var" ]; then
+                    echo "$(values_of "$table" "$where" "$arms") RETURNING id AS $var \\gset"
+                else
+                    echo "$(values_of "$table" "$where" "$arms");"
+                fi
+            done <"$dir/raw-template.plan"
             echo "COMMIT;"
         } >"$script"
         for c in 1 8; do
@@ -357,13 +358,13 @@ bench_backend() {
         echo
         echo "- POST /findings: as the monitor, at $(wc -l <"$dir/factories.txt") factories in turn that two contractors' contracts source from; every finding is routed and opens two cases (checked before the run)."
         echo "- GET /cases: \`$list\`, the first page, as the monitor and as a buyer."
-        echo "- due-diligence: $dd_note."
+        echo "- due-diligence: $dd_note; then one contract with ${BENCH_BIG_CASES:-10000} cases (the seed's big contract, 70% acknowledged, 30% with an accepted plan), as its buyer; then the portfolio as the monitor, who sees every contract (first page of 100, figures computed over all of them)."
         echo "- transitions: \`{\"action\":\"acknowledge\"}\` as the case's contractor, each request on a different open case (a shuffled pool of $pool_size open cases, $pool_used used; errors would be 409s from a used-up pool)."
         echo
         echo "| reference | per second | median (ms) | p99 (ms) |"
         echo "|---|---:|---:|---:|"
         echo "| in-process: \`findings::service::file\` in \`db::write_tx\`, one connection (findings; $(field statements_per_finding "$inproc") statements each) | $inproc_rate | $(field p50_ms "$inproc") | $(field p99_ms "$inproc") |"
-        echo "| raw: 4 single-row INSERTs (finding, case, event, notification) per transaction, in-process diesel, one connection | $raw_rate | $(field p50_ms "$raw_line") | $(field p99_ms "$raw_line") |"
+        echo "| raw: the rows one filing writes ($(field rows_per_transaction "$raw_line") single-row INSERTs: the finding, its cases and their contract links, events and notifications) per transaction, in-process diesel, one connection | $raw_rate | $(field p50_ms "$raw_line") | $(field p99_ms "$raw_line") |"
         if [ -n "$pgb1" ]; then
             echo "| raw: the same rows with \`pgbench -n -f bench/out/postgres/pgbench.sql -c 1\` (transactions) | $pgb1 | | |"
             echo "| raw: the same rows with \`pgbench -n -f bench/out/postgres/pgbench.sql -c 8 -j 1\` (transactions) | $pgb8 | | |"

@@ -784,6 +784,7 @@ fn seed(url: &str, out: &Path) {
         "seed: {n_findings} findings, {made_cases} cases, {n_events} events, {n_notes} notifications in bulk in {:.1}s",
         t.elapsed().as_secs_f64()
     );
+    let big = big_contract(conn, &model, now);
     // The highest level reached: no extension lowered any in this history. (A column of the
     // due-diligence work; ignored where it does not exist.)
     let _ = conn.batch_execute(
@@ -854,6 +855,7 @@ fn seed(url: &str, out: &Path) {
             format!("BENCH_CONTRACTOR_TOKEN='{}'", model.contractors[0].token),
             format!("BENCH_CONTRACTOR_ID='{}'", model.contractors[0].id),
             format!("BENCH_CONTRACT_ID='{}'", contract.id),
+            format!("BENCH_BIG_CONTRACT_ID='{big}'"),
             format!("BENCH_FACTORY_ID='{}'", hot[0]),
             format!(
                 "BENCH_SEED_SECONDS='{:.1}'",
@@ -1476,84 +1478,297 @@ fn inprocess(url: &str, out: &Path) {
     );
 }
 
-/// The database's commit rate for one finding's kind of rows: a finding, a case, an event and
-/// a notification (clones of existing rows with new ids), four single-row INSERTs in one
-/// transaction each, one connection, for BENCH_DURATION. On SQLite with the service's
-/// connection settings (WAL, synchronous=NORMAL, BEGIN IMMEDIATE).
+/// The database's commit rate for the same rows one filing writes: a finding filed here
+/// through the service (routed to two contractors) is the template, and each transaction
+/// inserts a copy of every row it wrote (the finding, its cases with their contract links,
+/// their events and their notifications) with new ids, one single-row INSERT per row, one
+/// connection, for BENCH_DURATION. On SQLite with the service's connection settings (WAL,
+/// synchronous=NORMAL, BEGIN IMMEDIATE).
 fn raw(url: &str, out: &Path) {
     let env = read_env(out);
+    let hot = read_lines(&out.join("factories.txt"));
     let db = connect(url);
     let mut conn = db.get().unwrap();
     let conn: &mut DbConnection = &mut conn;
-    let monitor = &env["BENCH_MONITOR_ID"];
+    let caller =
+        ketenzorg::auth::authenticate(conn, &env["BENCH_MONITOR_TOKEN"]).expect("monitor token");
+    let input = serde_json::from_value(json!({
+        "factory_id": hot[0], "category": "working_hours", "severity": "major",
+        "title": "Excessive overtime (raw template)",
+        "description": "Workers report 72-hour weeks during the peak season; overtime is not voluntary.",
+        "observed_on": (now() - TimeDelta::days(1)).date().format("%Y-%m-%d").to_string(),
+    }))
+    .unwrap();
+    let filed = write_tx(conn, |c| {
+        ketenzorg::findings::service::file(c, &caller, input, None, now(), &Policy::default())
+    })
+    .expect("file the template finding");
+    let Filed::Created(filed) = filed else {
+        panic!("the template finding was not created")
+    };
     let finding: FindingRow = findings::table
-        .filter(findings::monitor_id.eq(monitor))
-        .filter(findings::routed.eq(true))
+        .filter(findings::id.eq(filed.id.to_string()))
         .select(FindingRow::as_select())
         .first(conn)
-        .expect("a finding");
-    let case: CaseRow = cases::table
+        .expect("the template finding");
+    let case_rows: Vec<CaseRow> = cases::table
         .filter(cases::finding_id.eq(&finding.id))
+        .order(cases::id.asc())
         .select(CaseRow::as_select())
-        .first(conn)
-        .expect("a case");
-    let event: EventRow = case_events::table
-        .filter(case_events::case_id.eq(&case.id))
-        .filter(case_events::kind.eq("opened"))
+        .load(conn)
+        .expect("its cases");
+    let case_ids: Vec<String> = case_rows.iter().map(|k| k.id.clone()).collect();
+    let links: Vec<(String, String)> = case_contracts::table
+        .filter(case_contracts::case_id.eq_any(&case_ids))
+        .order((case_contracts::case_id, case_contracts::contract_id))
+        .select((case_contracts::case_id, case_contracts::contract_id))
+        .load(conn)
+        .expect("their contracts");
+    let events: Vec<EventRow> = case_events::table
+        .filter(case_events::case_id.eq_any(&case_ids))
+        .order(case_events::id.asc())
         .select(EventRow::as_select())
-        .first(conn)
-        .expect("an opened event");
-    let note: NotificationRow = notifications::table
-        .filter(notifications::event_id.eq(&event.id))
+        .load(conn)
+        .expect("their events");
+    let event_ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+    let notes: Vec<NotificationRow> = notifications::table
+        .filter(notifications::case_id.eq_any(&case_ids))
+        .order(notifications::id.asc())
         .select(NotificationRow::as_select())
-        .first(conn)
-        .expect("a notification");
-    // For pgbench (bench/run.sh): the same template rows.
-    write_lines(
-        &out.join("raw-template.env"),
-        [
-            format!("RAW_FINDING='{}'", finding.id),
-            format!("RAW_CASE='{}'", case.id),
-            format!("RAW_EVENT='{}'", event.id),
-            format!("RAW_NOTIFICATION='{}'", note.id),
-        ],
+        .load(conn)
+        .expect("their notifications");
+    assert!(
+        case_rows.len() >= 2 && !events.is_empty() && !notes.is_empty(),
+        "the template finding should open two cases with events and notifications"
     );
+    let rows = 1 + case_rows.len() + links.len() + events.len() + notes.len();
+    // For pgbench (bench/run.sh): each template row as `table|WHERE|RETURNING variable|the
+    // columns to replace` (CASE arms over the column name, pgbench variables of earlier rows).
+    let at = |ids: &[String], id: &str| ids.iter().position(|x| x == id).unwrap();
+    let mut plan = vec![format!("findings|id = '{}'|fid|", finding.id)];
+    for (i, k) in case_rows.iter().enumerate() {
+        plan.push(format!(
+            "cases|id = '{}'|c{i}|WHEN 'finding_id' THEN ''':fid'''",
+            k.id
+        ));
+    }
+    for (case, contract) in &links {
+        plan.push(format!(
+            "case_contracts|case_id = '{case}' AND contract_id = '{contract}'||WHEN 'case_id' THEN ''':c{}'''",
+            at(&case_ids, case)
+        ));
+    }
+    for (i, e) in events.iter().enumerate() {
+        plan.push(format!(
+            "case_events|id = '{}'|e{i}|WHEN 'case_id' THEN ''':c{}''' WHEN 'dedup_key' THEN 'NULL'",
+            e.id,
+            at(&case_ids, &e.case_id)
+        ));
+    }
+    for n in &notes {
+        plan.push(format!(
+            "notifications|id = '{}'||WHEN 'case_id' THEN ''':c{}''' WHEN 'event_id' THEN ''':e{}'''",
+            n.id,
+            at(&case_ids, &n.case_id),
+            at(&event_ids, &n.event_id)
+        ));
+    }
+    write_lines(&out.join("raw-template.plan"), plan);
     let limit = duration();
     let mut lat = Vec::new();
     let started = Instant::now();
     while started.elapsed() < limit {
         let t = Instant::now();
-        let at = now();
+        let when = now();
         let mut f = finding.clone();
-        f.id = v7(at);
-        f.created_at = at;
-        let mut k = case.clone();
-        k.id = v7(at);
-        k.finding_id = f.id.clone();
-        let mut e = event.clone();
-        e.id = v7(at);
-        e.case_id = k.id.clone();
-        e.dedup_key = None;
-        let mut n = note.clone();
-        n.id = v7(at);
-        n.case_id = k.id.clone();
-        n.event_id = e.id.clone();
+        f.id = v7(when);
+        f.created_at = when;
+        let new_cases: Vec<String> = case_rows.iter().map(|_| v7(when)).collect();
+        let new_events: Vec<String> = events.iter().map(|_| v7(when)).collect();
+        let ks: Vec<CaseRow> = case_rows
+            .iter()
+            .zip(&new_cases)
+            .map(|(k, id)| {
+                let mut k = k.clone();
+                k.id = id.clone();
+                k.finding_id = f.id.clone();
+                k
+            })
+            .collect();
+        let es: Vec<EventRow> = events
+            .iter()
+            .zip(&new_events)
+            .map(|(e, id)| {
+                let mut e = e.clone();
+                e.id = id.clone();
+                e.case_id = new_cases[at(&case_ids, &e.case_id)].clone();
+                e.dedup_key = None;
+                e
+            })
+            .collect();
+        let ns: Vec<NotificationRow> = notes
+            .iter()
+            .map(|n| {
+                let mut n = n.clone();
+                n.id = v7(when);
+                n.case_id = new_cases[at(&case_ids, &n.case_id)].clone();
+                n.event_id = new_events[at(&event_ids, &n.event_id)].clone();
+                n
+            })
+            .collect();
         write_tx(conn, |c| {
             diesel::insert_into(findings::table).values(&f).execute(c)?;
-            diesel::insert_into(cases::table).values(&k).execute(c)?;
-            diesel::insert_into(case_events::table)
-                .values(&e)
-                .execute(c)?;
-            diesel::insert_into(notifications::table)
-                .values(&n)
-                .execute(c)?;
+            for k in &ks {
+                diesel::insert_into(cases::table).values(k).execute(c)?;
+            }
+            for (case, contract) in &links {
+                diesel::insert_into(case_contracts::table)
+                    .values((
+                        case_contracts::case_id.eq(&new_cases[at(&case_ids, case)]),
+                        case_contracts::contract_id.eq(contract),
+                    ))
+                    .execute(c)?;
+            }
+            for e in &es {
+                diesel::insert_into(case_events::table)
+                    .values(e)
+                    .execute(c)?;
+            }
+            for n in &ns {
+                diesel::insert_into(notifications::table)
+                    .values(n)
+                    .execute(c)?;
+            }
             Ok(())
         })
         .expect("raw insert");
         lat.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let n = lat.len();
-    report("raw", n, started.elapsed().as_secs_f64(), lat, "");
+    report(
+        "raw",
+        n,
+        started.elapsed().as_secs_f64(),
+        lat,
+        &format!("rows_per_transaction={rows}"),
+    );
+}
+
+/// The due-diligence benchmark's large contract (issue 6): a contractor of its own with one
+/// contract of buyer 0 whose only product is made at a factory of its own, and
+/// BENCH_BIG_CASES (default 10,000) findings there, each opening one case on that contract,
+/// filed through the service; 70% are then acknowledged, 40% get a plan, 30% an accepted
+/// plan. Returns the contract id.
+fn big_contract(conn: &mut DbConnection, model: &Model, now: NaiveDateTime) -> String {
+    let n: usize = std::env::var("BENCH_BIG_CASES")
+        .ok()
+        .map(|v| v.parse().expect("BENCH_BIG_CASES: a number"))
+        .unwrap_or(10_000);
+    let t = Instant::now();
+    let policy = Policy::default();
+    let buyer = &model.buyers[0];
+    let monitor = &model.monitors[0];
+    let (contractor, contract, factory) = write_tx(conn, |c| {
+        let contractor = make_org(c, "contractor", CONTRACTORS, now)?;
+        let k = ketenzorg::contracts::service::create(
+            c,
+            &buyer.caller,
+            serde_json::from_value(json!({
+                "reference": "FW-ICT-2024/BIG/LOT-01", "title": "ICT framework agreement, all laptops",
+                "buyer_id": buyer.id, "contractor_id": contractor.id,
+                "starts_on": "2024-01-01", "ends_on": "2030-12-31",
+                "value": {"amount": "95000000.00", "currency": "EUR"},
+            }))
+            .unwrap(),
+            now,
+        )?;
+        let (factory, _) = ketenzorg::factories::service::create(
+            c,
+            &contractor.caller,
+            serde_json::from_value(json!({"name": "Big Contract Assembly Plant", "address": "9 Assembly Road, Kunshan",
+                "country": "CN", "sector": "electronics", "workers": 31000})).unwrap(),
+            now,
+        )?;
+        let product = ketenzorg::components::service::create(
+            c,
+            &contractor.caller,
+            serde_json::from_value(json!({"name": "Big contract laptop"})).unwrap(),
+            now,
+        )?;
+        ketenzorg::contracts::service::add_item(
+            c,
+            &contractor.caller,
+            k.id,
+            serde_json::from_value(json!({"component_id": product.id})).unwrap(),
+            now,
+            &policy,
+        )?;
+        ketenzorg::components::service::add_source(
+            c,
+            &contractor.caller,
+            product.id,
+            serde_json::from_value(json!({"factory_id": factory.id, "tier": 1, "valid_from": "2024-01-01"})).unwrap(),
+            now,
+            &policy,
+        )?;
+        Ok((contractor, k.id, factory.id))
+    })
+    .expect("the big contract");
+    let observed = (now - TimeDelta::days(1))
+        .date()
+        .format("%Y-%m-%d")
+        .to_string();
+    let severities = ["minor", "major", "major", "critical"];
+    let plan = json!({"root_cause": "Peak-season planning", "actions": [{"description": "Cap overtime at 60 hours",
+        "kind": "corrective", "owner": "Plant HR manager", "due_on": "2027-06-30"}]});
+    for chunk in (0..n).collect::<Vec<_>>().chunks(250) {
+        write_tx(conn, |c| {
+            for &i in chunk {
+                let filed = ketenzorg::findings::service::file(
+                    c,
+                    &monitor.caller,
+                    serde_json::from_value(json!({"factory_id": factory, "category": CATEGORIES[i % CATEGORIES.len()],
+                        "severity": severities[i % 4], "title": format!("Finding {i} at the assembly plant"),
+                        "description": "Reported by workers in interviews off-site.", "observed_on": observed})).unwrap(),
+                    None,
+                    now,
+                    &policy,
+                )?;
+                let Filed::Created(f) = filed else {
+                    panic!("a big-contract finding was replayed")
+                };
+                let case = f.cases[0].id;
+                let mut act = |who: &Caller, body: Value| {
+                    ketenzorg::cases::service::transition(
+                        c,
+                        who,
+                        case,
+                        serde_json::from_value(body).unwrap(),
+                        None,
+                        now,
+                        &policy,
+                    )
+                    .map(|_| ())
+                };
+                if i % 10 < 7 {
+                    act(&contractor.caller, json!({"action": "acknowledge"}))?;
+                }
+                if i % 10 < 4 {
+                    act(&contractor.caller, json!({"action": "submit_plan", "plan": plan}))?;
+                }
+                if i % 10 < 3 {
+                    act(&monitor.caller, json!({"action": "accept_plan"}))?;
+                }
+            }
+            Ok(())
+        })
+        .expect("big-contract findings");
+    }
+    eprintln!(
+        "seed: a contract with {n} cases through the service in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
+    contract.to_string()
 }
 
 /// Every open case with its contractor's token, shuffled: `case_id token` per line, for the

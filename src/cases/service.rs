@@ -35,14 +35,14 @@ fn visible_to(caller: &Caller) -> Option<Visible> {
         OrgKind::Admin => None,
         OrgKind::Contractor => Some(Box::new(cases::contractor_id.eq(me))),
         OrgKind::Monitor => Some(Box::new(cases::monitor_id.eq(me))),
-        OrgKind::Buyer => Some(Box::new(
-            cases::id.eq_any(
-                case_contracts::table
-                    .inner_join(contracts::table)
-                    .filter(contracts::buyer_id.eq(me))
-                    .select(case_contracts::case_id),
-            ),
-        )),
+        // A correlated EXISTS, probed per candidate row through the case_contracts key: an
+        // `id IN (all of the buyer's cases)` had to collect tens of thousands of ids per request.
+        OrgKind::Buyer => Some(Box::new(diesel::dsl::exists(
+            case_contracts::table
+                .inner_join(contracts::table)
+                .filter(case_contracts::case_id.eq(cases::id))
+                .filter(contracts::buyer_id.eq(me)),
+        ))),
     }
 }
 

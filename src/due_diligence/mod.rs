@@ -141,10 +141,12 @@ pub struct PortfolioEntry {
 }
 
 /// The green/amber/red rules, in one place (documented in docs/due-diligence.md).
-pub fn judge(coverage: &Coverage, cases: &[(String, i32, bool)]) -> (Status, Vec<StatusReason>) {
-    // cases: (severity, current level, open)
+pub fn judge(coverage: &Coverage, open: &[(String, i32, i64)]) -> (Status, Vec<StatusReason>) {
+    // open: (severity, current level, how many open cases)
     let mut reasons = Vec::new();
-    let count = |f: &dyn Fn(&(String, i32, bool)) -> bool| cases.iter().filter(|c| f(c)).count();
+    let count = |f: &dyn Fn(&(String, i32, i64)) -> bool| -> i64 {
+        open.iter().filter(|c| f(c)).map(|c| c.2).sum()
+    };
     let level3 = count(&|c| c.1 >= 3);
     if level3 > 0 {
         reasons.push(StatusReason {
@@ -252,7 +254,7 @@ mod tests {
             share: Some(0.5),
             uncovered: vec![],
         };
-        let c = |s: &str, l: i32| (s.to_string(), l, true);
+        let c = |s: &str, l: i32| (s.to_string(), l, 1);
         assert_eq!(
             judge(&full, &[c("critical", 0), c("minor", 0)]).0,
             Status::Green
@@ -272,6 +274,20 @@ mod tests {
                 "case_overdue",
                 "coverage_incomplete"
             ]
+        );
+        // Grouped counts add up: two groups of overdue cases make one reason with their sum.
+        let (_, reasons) = judge(
+            &full,
+            &[
+                ("major".into(), 2, 3),
+                ("minor".into(), 2, 4),
+                c("minor", 0),
+            ],
+        );
+        assert_eq!(reasons.len(), 1);
+        assert_eq!(
+            reasons[0].detail,
+            "7 case(s) overdue (escalation level 2 or more)"
         );
     }
 }

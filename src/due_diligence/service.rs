@@ -186,48 +186,187 @@ struct CaseState {
     plan_accepted_at: Option<NaiveDateTime>,
 }
 
-type CaseColumns = (
-    String,
-    String,
-    String,
-    i32,
-    i32,
-    Option<NaiveDateTime>,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-);
+/// The case figures of one contract, as `contract` reports them.
+struct Tally {
+    by_state: BTreeMap<String, i64>,
+    by_severity: BTreeMap<String, i64>,
+    total: i64,
+    open: i64,
+    overdue: i64,
+    /// The first 200 open cases, soonest deadline first.
+    open_cases: Vec<OpenCase>,
+    /// (severity, current level, how many) of the open cases, for `judge`.
+    judged: Vec<(String, i32, i64)>,
+    ack_hours: Vec<f64>,
+    plan_hours: Vec<f64>,
+    max_level: i32,
+}
 
-fn cases_now(conn: &mut DbConnection, contract: &str) -> Result<Vec<CaseState>, Error> {
-    let rows: Vec<CaseColumns> = cases::table
-        .inner_join(case_contracts::table)
-        .filter(case_contracts::contract_id.eq(contract))
+impl Tally {
+    fn new() -> Tally {
+        Tally {
+            by_state: STATES.iter().map(|s| (s.to_string(), 0)).collect(),
+            by_severity: SEVERITIES.iter().map(|s| (s.to_string(), 0)).collect(),
+            total: 0,
+            open: 0,
+            overdue: 0,
+            open_cases: Vec::new(),
+            judged: Vec::new(),
+            ack_hours: Vec::new(),
+            plan_hours: Vec::new(),
+            max_level: 0,
+        }
+    }
+
+    /// Adds `n` cases in `state` with `severity` at `level`.
+    fn count(&mut self, state: &str, severity: &str, level: i32, n: i64) {
+        *self.by_state.entry(state.to_string()).or_default() += n;
+        *self.by_severity.entry(severity.to_string()).or_default() += n;
+        self.total += n;
+        if is_open(state) {
+            self.open += n;
+            if level >= 2 {
+                self.overdue += n;
+            }
+            match self
+                .judged
+                .iter_mut()
+                .find(|(s, l, _)| s == severity && *l == level)
+            {
+                Some(j) => j.2 += n,
+                None => self.judged.push((severity.to_string(), level, n)),
+            }
+        }
+    }
+}
+
+/// Soonest deadline first (none last), then the most escalated, then by id: the same order in
+/// SQL (the present) and in memory (the past).
+fn open_case_order(a: &OpenCase, b: &OpenCase) -> std::cmp::Ordering {
+    (
+        a.next_due_at.is_none(),
+        a.next_due_at,
+        b.escalation_level,
+        a.id.to_string(),
+    )
+        .cmp(&(
+            b.next_due_at.is_none(),
+            b.next_due_at,
+            a.escalation_level,
+            b.id.to_string(),
+        ))
+}
+
+const OPEN_CASES_LISTED: i64 = 200;
+
+/// The present figures, aggregated by the database: the counts grouped by state, severity and
+/// level, the first open cases in deadline order, and only the instants the durations need.
+/// Nothing here reads every case row of a large contract into memory.
+fn tally_now(conn: &mut DbConnection, contract: &str) -> Result<Tally, Error> {
+    let of_contract = || {
+        cases::table
+            .inner_join(case_contracts::table)
+            .filter(case_contracts::contract_id.eq(contract.to_string()))
+    };
+    let groups: Vec<(String, String, i32, i64, Option<i32>)> = of_contract()
+        .group_by((cases::state, cases::severity, cases::escalation_level))
+        .select((
+            cases::state,
+            cases::severity,
+            cases::escalation_level,
+            diesel::dsl::count_star(),
+            diesel::dsl::max(cases::max_escalation_level),
+        ))
+        .load(conn)?;
+    let mut t = Tally::new();
+    for (state, severity, level, n, max) in &groups {
+        t.count(state, severity, *level, *n);
+        t.max_level = t.max_level.max(max.unwrap_or(0));
+    }
+    let open: Vec<(String, String, String, i32, Option<NaiveDateTime>)> = of_contract()
+        .filter(cases::state.ne_all(["verified", "closed"]))
+        .order((
+            cases::next_due_at.is_null().asc(),
+            cases::next_due_at.asc(),
+            cases::escalation_level.desc(),
+            cases::id.asc(),
+        ))
+        .limit(OPEN_CASES_LISTED)
         .select((
             cases::id,
             cases::state,
             cases::severity,
             cases::escalation_level,
-            cases::max_escalation_level,
             cases::next_due_at,
-            cases::opened_at,
-            cases::acknowledged_at,
-            cases::plan_accepted_at,
         ))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| CaseState {
-            id: r.0,
-            state: r.1,
-            severity: r.2,
-            level: r.3,
-            max_level: r.4,
-            next_due_at: r.5,
-            opened_at: r.6,
-            acknowledged_at: r.7,
-            plan_accepted_at: r.8,
-        })
-        .collect())
+    for (id, state, severity, level, next) in open {
+        t.open_cases.push(OpenCase {
+            id: CaseId::from_db(&id)?,
+            state,
+            severity,
+            escalation_level: level,
+            overdue: level >= 2,
+            next_due_at: next.map(utc),
+        });
+    }
+    let instants: Vec<(NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>)> =
+        of_contract()
+            .filter(cases::acknowledged_at.is_not_null())
+            .select((
+                cases::opened_at,
+                cases::acknowledged_at,
+                cases::plan_accepted_at,
+            ))
+            .load(conn)?;
+    for (opened, ack, plan) in instants {
+        if let Some(a) = ack {
+            t.ack_hours.push(hours(opened, a));
+        }
+        if let Some(p) = plan {
+            t.plan_hours.push(hours(opened, p));
+        }
+    }
+    // A plan is only accepted after an acknowledgement, but count any that is not.
+    let stray: Vec<(NaiveDateTime, Option<NaiveDateTime>)> = of_contract()
+        .filter(cases::acknowledged_at.is_null())
+        .filter(cases::plan_accepted_at.is_not_null())
+        .select((cases::opened_at, cases::plan_accepted_at))
+        .load(conn)?;
+    t.plan_hours.extend(
+        stray
+            .into_iter()
+            .filter_map(|(o, p)| p.map(|p| hours(o, p))),
+    );
+    Ok(t)
+}
+
+/// The past figures, from cases replayed in memory.
+fn tally_of(all: &[CaseState]) -> Result<Tally, Error> {
+    let mut t = Tally::new();
+    for c in all {
+        t.count(&c.state, &c.severity, c.level, 1);
+        t.max_level = t.max_level.max(c.max_level);
+        if let Some(a) = c.acknowledged_at {
+            t.ack_hours.push(hours(c.opened_at, a));
+        }
+        if let Some(p) = c.plan_accepted_at {
+            t.plan_hours.push(hours(c.opened_at, p));
+        }
+        if is_open(&c.state) {
+            t.open_cases.push(OpenCase {
+                id: CaseId::from_db(&c.id)?,
+                state: c.state.clone(),
+                severity: c.severity.clone(),
+                escalation_level: c.level,
+                overdue: c.level >= 2,
+                next_due_at: c.next_due_at.map(utc),
+            });
+        }
+    }
+    t.open_cases.sort_by(open_case_order);
+    t.open_cases.truncate(OPEN_CASES_LISTED as usize);
+    Ok(t)
 }
 
 /// The cases as they stood at `t`, replayed from their events.
@@ -321,51 +460,14 @@ pub fn contract(
     let t = at.map_or(now, end_of);
     let (coverage, item_components) = coverage(conn, &contract, t)?;
     let factories = supply_chain(conn, item_components, t)?;
-    let all = match at {
-        None => cases_now(conn, &contract)?,
-        Some(_) => cases_then(conn, &contract, t)?,
+    let (tally, past) = match at {
+        None => (tally_now(conn, &contract)?, None),
+        Some(_) => {
+            let all = cases_then(conn, &contract, t)?;
+            (tally_of(&all)?, Some(all))
+        }
     };
-    let mut by_state: BTreeMap<String, i64> = STATES.iter().map(|s| (s.to_string(), 0)).collect();
-    let mut by_severity: BTreeMap<String, i64> =
-        SEVERITIES.iter().map(|s| (s.to_string(), 0)).collect();
-    let (mut ack, mut plan) = (Vec::new(), Vec::new());
-    let mut open_cases = Vec::new();
-    for c in &all {
-        *by_state.entry(c.state.clone()).or_default() += 1;
-        *by_severity.entry(c.severity.clone()).or_default() += 1;
-        if let Some(a) = c.acknowledged_at {
-            ack.push(hours(c.opened_at, a));
-        }
-        if let Some(p) = c.plan_accepted_at {
-            plan.push(hours(c.opened_at, p));
-        }
-        if is_open(&c.state) {
-            open_cases.push(OpenCase {
-                id: CaseId::from_db(&c.id)?,
-                state: c.state.clone(),
-                severity: c.severity.clone(),
-                escalation_level: c.level,
-                overdue: c.level >= 2,
-                next_due_at: c.next_due_at.map(utc),
-            });
-        }
-    }
-    open_cases.sort_by(|a, b| {
-        (a.next_due_at.is_none(), a.next_due_at, b.escalation_level).cmp(&(
-            b.next_due_at.is_none(),
-            b.next_due_at,
-            a.escalation_level,
-        ))
-    });
-    let open = open_cases.len() as i64;
-    let overdue = open_cases.iter().filter(|c| c.overdue).count() as i64;
-    open_cases.truncate(200);
-    let judged: Vec<(String, i32, bool)> = all
-        .iter()
-        .filter(|c| is_open(&c.state))
-        .map(|c| (c.severity.clone(), c.level, true))
-        .collect();
-    let (status, status_reasons) = judge(&coverage, &judged);
+    let (status, status_reasons) = judge(&coverage, &tally.judged);
     // Every event updates its case's `updated_at`, so the newest events of the contract are
     // among those of its 20 most recently updated cases: no need to sort every event. (A view
     // of the past cannot take that shortcut and reads the contract's events up to then.)
@@ -377,7 +479,7 @@ pub fn contract(
             .limit(20)
             .select(cases::id)
             .load(conn)?,
-        Some(_) => all.iter().map(|c| c.id.clone()).collect(),
+        Some(_) => past.iter().flatten().map(|c| c.id.clone()).collect(),
     };
     let history: Vec<(String, String, NaiveDateTime)> = case_events::table
         .filter(case_events::case_id.eq_any(&recent))
@@ -396,16 +498,16 @@ pub fn contract(
         coverage,
         factories,
         cases: CaseFigures {
-            open,
-            overdue,
-            total: all.len() as i64,
-            by_state,
-            by_severity,
-            open_cases,
+            open: tally.open,
+            overdue: tally.overdue,
+            total: tally.total,
+            by_state: tally.by_state,
+            by_severity: tally.by_severity,
+            open_cases: tally.open_cases,
         },
-        time_to_acknowledge: durations(ack),
-        time_to_accepted_plan: durations(plan),
-        max_escalation_level: all.iter().map(|c| c.max_level).max().unwrap_or(0),
+        time_to_acknowledge: durations(tally.ack_hours),
+        time_to_accepted_plan: durations(tally.plan_hours),
+        max_escalation_level: tally.max_level,
         history: history
             .into_iter()
             .map(|(c, kind, at)| {
@@ -507,12 +609,12 @@ pub fn portfolio(
         .into_iter()
         .map(|(k, m)| (k, m.unwrap_or(0)))
         .collect();
-    let mut open_of: HashMap<&str, Vec<(String, i32, bool)>> = HashMap::new();
+    let mut open_of: HashMap<&str, Vec<(String, i32, i64)>> = HashMap::new();
     for (k, severity, level, n) in &groups {
-        let v = open_of.entry(k.as_str()).or_default();
-        for _ in 0..*n {
-            v.push((severity.clone(), *level, true));
-        }
+        open_of
+            .entry(k.as_str())
+            .or_default()
+            .push((severity.clone(), *level, *n));
     }
     let mut entries = Vec::with_capacity(rows.len());
     for (id, reference, title) in &rows {
@@ -534,8 +636,8 @@ pub fn portfolio(
             items: n,
             covered: c,
             coverage_share: coverage.share,
-            open_cases: open.len() as i64,
-            overdue_cases: open.iter().filter(|o| o.1 >= 2).count() as i64,
+            open_cases: open.iter().map(|o| o.2).sum(),
+            overdue_cases: open.iter().filter(|o| o.1 >= 2).map(|o| o.2).sum(),
             max_escalation_level: max_level.get(id).copied().unwrap_or(0),
         });
     }
