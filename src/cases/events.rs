@@ -136,6 +136,31 @@ pub fn append(
     at: NaiveDateTime,
     dedup_key: Option<String>,
 ) -> Result<EventRow, Error> {
+    chain(
+        Some(conn),
+        case_id,
+        head,
+        kind,
+        actor,
+        payload,
+        at,
+        dedup_key,
+    )
+}
+
+/// The next event of a chain, advancing `head`; written when `conn` is given. (A new case
+/// computes its first event before its own row exists, so that row is written once, complete.)
+#[allow(clippy::too_many_arguments)]
+pub fn chain(
+    conn: Option<&mut DbConnection>,
+    case_id: &str,
+    head: &mut ChainHead,
+    kind: &str,
+    actor: &Actor,
+    payload: serde_json::Value,
+    at: NaiveDateTime,
+    dedup_key: Option<String>,
+) -> Result<EventRow, Error> {
     let mut row = EventRow {
         id: EventId::new().to_string(),
         case_id: case_id.to_string(),
@@ -150,11 +175,13 @@ pub fn append(
         dedup_key,
     };
     row.hash = row.compute_hash();
-    diesel::insert_into(case_events::table)
-        .values(&row)
-        .execute(conn)?;
     head.event_count = row.seq;
     head.last_hash = row.hash.clone();
+    if let Some(conn) = conn {
+        diesel::insert_into(case_events::table)
+            .values(&row)
+            .execute(conn)?;
+    }
     Ok(row)
 }
 

@@ -129,6 +129,29 @@ pub fn open(
         max_escalation_level: 0,
     };
     escalation::reschedule(&mut row, policy.reminder_before);
+    let payload = json!({
+        "finding_id": finding.id,
+        "contract_ids": contract_ids,
+        "severity": finding.severity,
+        "late_routing": late,
+        "policy_version": row.policy_version,
+        "deadlines": {
+            "acknowledge": utc(due.acknowledge),
+            "plan": utc(due.plan),
+            "remediation": utc(due.remediation),
+        },
+    });
+    // The first event is chained before the case row is written, so the row goes in once
+    // with its chain head rather than being inserted and then updated.
+    let mut head = ChainHead {
+        event_count: row.event_count,
+        last_hash: row.last_event_hash.clone(),
+    };
+    let event = events::chain(
+        None, &row.id, &mut head, "opened", actor, payload, now, None,
+    )?;
+    row.event_count = head.event_count;
+    row.last_event_hash = head.last_hash;
     diesel::insert_into(cases::table)
         .values(&row)
         .execute(conn)?;
@@ -142,19 +165,10 @@ pub fn open(
             ))
             .execute(conn)?;
     }
-    let payload = json!({
-        "finding_id": finding.id,
-        "contract_ids": contract_ids,
-        "severity": finding.severity,
-        "late_routing": late,
-        "policy_version": row.policy_version,
-        "deadlines": {
-            "acknowledge": utc(due.acknowledge),
-            "plan": utc(due.plan),
-            "remediation": utc(due.remediation),
-        },
-    });
-    record(conn, &mut row, "opened", actor, payload, now, None)?;
+    diesel::insert_into(case_events::table)
+        .values(&event)
+        .execute(conn)?;
+    crate::notifications::outbox::enqueue_with_title(conn, &row, &event, Some(&finding.title))?;
     Ok(row)
 }
 

@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use super::FindingRow;
 use crate::cases::events::Actor;
 use crate::cases::service as cases;
+use crate::cases::CaseRow;
 use crate::db::DbConnection;
 use crate::error::Error;
 use crate::escalation::Policy;
@@ -123,19 +124,45 @@ pub fn route(
         .load::<String>(conn)?
         .into_iter()
         .collect();
-    let mut opened = 0;
-    for (contractor, contract_ids) in &responsible {
+    let opened = open_cases(
+        conn,
+        finding,
+        &responsible,
+        &existing,
+        actor,
+        late,
+        now,
+        policy,
+    )?;
+    if !opened.is_empty() && !finding.routed {
+        diesel::update(findings::table.filter(findings::id.eq(&finding.id)))
+            .set((findings::routed.eq(true), findings::updated_at.eq(now)))
+            .execute(conn)?;
+    }
+    Ok(opened.len())
+}
+
+/// Opens a case for every responsible contractor not in `existing`; returns each new case
+/// with its contract ids (sorted).
+#[allow(clippy::too_many_arguments)]
+pub fn open_cases(
+    conn: &mut DbConnection,
+    finding: &FindingRow,
+    responsible: &Responsible,
+    existing: &HashSet<String>,
+    actor: &Actor,
+    late: bool,
+    now: NaiveDateTime,
+    policy: &Policy,
+) -> Result<Vec<(CaseRow, Vec<String>)>, Error> {
+    let mut opened = Vec::new();
+    for (contractor, contract_ids) in responsible {
         if existing.contains(contractor) {
             continue;
         }
         let ids: Vec<String> = contract_ids.iter().cloned().collect();
-        cases::open(conn, finding, contractor, &ids, actor, late, now, policy)?;
-        opened += 1;
-    }
-    if opened > 0 && !finding.routed {
-        diesel::update(findings::table.filter(findings::id.eq(&finding.id)))
-            .set((findings::routed.eq(true), findings::updated_at.eq(now)))
-            .execute(conn)?;
+        let row = cases::open(conn, finding, contractor, &ids, actor, late, now, policy)?;
+        opened.push((row, ids));
     }
     Ok(opened)
 }

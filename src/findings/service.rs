@@ -55,10 +55,14 @@ pub fn file(
     if scope.len() > 100 {
         return Err(Error::field("component_ids", "at most 100 components"));
     }
-    let known: Vec<String> = components::table
-        .filter(components::id.eq_any(&scope))
-        .select(components::id)
-        .load(conn)?;
+    let known: Vec<String> = if scope.is_empty() {
+        Vec::new()
+    } else {
+        components::table
+            .filter(components::id.eq_any(&scope))
+            .select(components::id)
+            .load(conn)?
+    };
     if let Some(i) = scope.iter().position(|c| !known.contains(c)) {
         return Err(Error::field(
             format!("component_ids[{i}]"),
@@ -69,6 +73,13 @@ pub fn file(
     if evidence.len() > 50 {
         return Err(Error::field("evidence", "at most 50 references"));
     }
+    // Routed before the finding is written, so that its row goes in once, already marked.
+    let responsible = routing::responsible(
+        conn,
+        &input.factory_id.to_string(),
+        input.observed_on,
+        &scope,
+    )?;
     let row = FindingRow {
         id: FindingId::new().to_string(),
         monitor_id: me.clone(),
@@ -81,7 +92,7 @@ pub fn file(
         evidence: serde_json::to_string(&evidence)?,
         confidential_notes: input.confidential_notes.map(|n| n.into_inner()),
         worker_protection: input.worker_protection.unwrap_or(false),
-        routed: false,
+        routed: !responsible.is_empty(),
         created_at: now,
         updated_at: now,
     };
@@ -96,8 +107,38 @@ pub fn file(
             ))
             .execute(conn)?;
     }
-    routing::route(conn, &row, &Actor::from(caller), false, now, policy)?;
-    let finding = get_row_view(conn, &row.id)?;
+    let mut opened = routing::open_cases(
+        conn,
+        &row,
+        &responsible,
+        &Default::default(),
+        &Actor::from(caller),
+        false,
+        now,
+        policy,
+    )?;
+    // The answer from what was just written, in the order `get` gives it.
+    opened.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    let cases = opened
+        .iter()
+        .map(|(case, contracts)| {
+            Ok(FindingCase {
+                id: CaseId::from_db(&case.id)?,
+                contractor_id: OrganizationId::from_db(&case.contractor_id)?,
+                contract_ids: contracts
+                    .iter()
+                    .map(|c| ContractId::from_db(c))
+                    .collect::<Result<Vec<_>, Error>>()?,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let mut component_ids = scope.clone();
+    component_ids.sort();
+    let component_ids = component_ids
+        .iter()
+        .map(|c| ComponentId::from_db(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let finding = row.view(component_ids, cases)?;
     if let Some(key) = key {
         idempotency::complete(conn, &me, key, 201, &serde_json::to_string(&finding)?)?;
     }
@@ -112,14 +153,6 @@ fn dedup(v: Vec<String>) -> Vec<String> {
         }
     }
     out
-}
-
-fn get_row_view(conn: &mut DbConnection, id: &str) -> Result<Finding, Error> {
-    let row: FindingRow = findings::table
-        .filter(findings::id.eq(id))
-        .select(FindingRow::as_select())
-        .first(conn)?;
-    Ok(views(conn, vec![row])?.remove(0))
 }
 
 fn views(conn: &mut DbConnection, rows: Vec<FindingRow>) -> Result<Vec<Finding>, Error> {

@@ -38,8 +38,21 @@ pub struct NotificationRow {
     pub lease_token: Option<String>,
 }
 
+/// (id, notification emails, escalation emails, language, timezone, digest hour)
+type OrgSettings = (String, String, String, String, String, Option<i32>);
+
 /// Writes one pending row per recipient address for `event`. Returns how many.
 pub fn enqueue(conn: &mut DbConnection, case: &CaseRow, event: &EventRow) -> Result<usize, Error> {
+    enqueue_with_title(conn, case, event, None)
+}
+
+/// As `enqueue`, with the finding's title when the caller already has it.
+pub fn enqueue_with_title(
+    conn: &mut DbConnection,
+    case: &CaseRow,
+    event: &EventRow,
+    title: Option<&str>,
+) -> Result<usize, Error> {
     let payload: serde_json::Value = serde_json::from_str(&event.payload)?;
     let level = payload
         .get("level")
@@ -75,29 +88,36 @@ pub fn enqueue(conn: &mut DbConnection, case: &CaseRow, event: &EventRow) -> Res
             }
         }
     }
-    let title: String = findings::table
-        .filter(findings::id.eq(&case.finding_id))
-        .select(findings::title)
-        .first(conn)?;
+    let title: String = match title {
+        Some(t) => t.to_string(),
+        None => findings::table
+            .filter(findings::id.eq(&case.finding_id))
+            .select(findings::title)
+            .first(conn)?,
+    };
+    // Every recipient organization's settings in one query.
+    let ids: Vec<&str> = orgs.iter().map(|(o, _)| o.as_str()).collect();
+    let settings: Vec<OrgSettings> = organizations::table
+        .filter(organizations::id.eq_any(&ids))
+        .select((
+            organizations::id,
+            organizations::notification_emails,
+            organizations::escalation_emails,
+            organizations::language,
+            organizations::timezone,
+            organizations::digest_hour,
+        ))
+        .load(conn)?;
     let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
     let mut written = 0;
     for (org, escalation) in orgs {
-        let (emails, escalation_emails, language, timezone, digest_hour): (
-            String,
-            String,
-            String,
-            String,
-            Option<i32>,
-        ) = organizations::table
-            .filter(organizations::id.eq(&org))
-            .select((
-                organizations::notification_emails,
-                organizations::escalation_emails,
-                organizations::language,
-                organizations::timezone,
-                organizations::digest_hour,
-            ))
-            .first(conn)?;
+        let Some((_, emails, escalation_emails, language, timezone, digest_hour)) =
+            settings.iter().find(|s| s.0 == org).cloned()
+        else {
+            return Err(Error::internal(format!(
+                "recipient organization {org} is gone"
+            )));
+        };
         // Non-urgent mails wait for the daily digest of organizations that asked for one.
         let non_urgent =
             event.kind == "comment" || (event.kind == "reminder" && case.severity == "minor");
