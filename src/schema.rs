@@ -180,6 +180,15 @@ diesel::table! {
     case_contracts (case_id, contract_id) {
         case_id -> Text,
         contract_id -> Text,
+        case_state -> Text,
+        case_severity -> Text,
+        case_level -> Integer,
+        case_max_level -> Integer,
+        case_next_due_at -> Nullable<Timestamp>,
+        case_opened_at -> Nullable<Timestamp>,
+        case_acknowledged_at -> Nullable<Timestamp>,
+        case_plan_accepted_at -> Nullable<Timestamp>,
+        case_updated_at -> Nullable<Timestamp>,
     }
 }
 

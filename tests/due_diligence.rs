@@ -262,6 +262,23 @@ async fn every_figure_of_a_hand_built_contract(backend: Backend) {
     assert_eq!(v["status"], "red");
     assert_eq!(rules(&v)[0], "non_cooperation");
     assert_eq!(v["max_escalation_level"], 3);
+    // The figures read copies of the case columns on each contract link (migration 6, kept
+    // by triggers): after transitions and sweeps, not one copy differs from its case.
+    assert!(s.app.count("SELECT COUNT(*) AS n FROM case_contracts").await >= 3);
+    let stale = s
+        .app
+        .count(
+            "SELECT COUNT(*) AS n FROM case_contracts cc JOIN cases c ON c.id = cc.case_id \
+             WHERE cc.case_state <> c.state OR cc.case_severity <> c.severity \
+             OR cc.case_level <> c.escalation_level OR cc.case_max_level <> c.max_escalation_level \
+             OR cc.case_next_due_at IS DISTINCT FROM c.next_due_at \
+             OR cc.case_opened_at IS DISTINCT FROM c.opened_at \
+             OR cc.case_acknowledged_at IS DISTINCT FROM c.acknowledged_at \
+             OR cc.case_plan_accepted_at IS DISTINCT FROM c.plan_accepted_at \
+             OR cc.case_updated_at IS DISTINCT FROM c.updated_at",
+        )
+        .await;
+    assert_eq!(stale, 0, "contract links whose case copies are out of step");
 }
 
 async fn a_critical_overdue_case_is_red_and_a_clean_contract_green(backend: Backend) {

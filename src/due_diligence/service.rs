@@ -263,19 +263,18 @@ const OPEN_CASES_LISTED: i64 = 200;
 /// level, the first open cases in deadline order, and only the instants the durations need.
 /// Nothing here reads every case row of a large contract into memory.
 fn tally_now(conn: &mut DbConnection, contract: &str) -> Result<Tally, Error> {
-    let of_contract = || {
-        cases::table
-            .inner_join(case_contracts::table)
-            .filter(case_contracts::contract_id.eq(contract.to_string()))
-    };
+    // Only `case_contracts`: the trigger-maintained copies of the case columns (migration
+    // 6) and the covering index `case_contracts_figures`.
+    use case_contracts as cc;
+    let of_contract = || cc::table.filter(cc::contract_id.eq(contract.to_string()));
     let groups: Vec<(String, String, i32, i64, Option<i32>)> = of_contract()
-        .group_by((cases::state, cases::severity, cases::escalation_level))
+        .group_by((cc::case_state, cc::case_severity, cc::case_level))
         .select((
-            cases::state,
-            cases::severity,
-            cases::escalation_level,
+            cc::case_state,
+            cc::case_severity,
+            cc::case_level,
             diesel::dsl::count_star(),
-            diesel::dsl::max(cases::max_escalation_level),
+            diesel::dsl::max(cc::case_max_level),
         ))
         .load(conn)?;
     let mut t = Tally::new();
@@ -284,20 +283,20 @@ fn tally_now(conn: &mut DbConnection, contract: &str) -> Result<Tally, Error> {
         t.max_level = t.max_level.max(max.unwrap_or(0));
     }
     let open: Vec<(String, String, String, i32, Option<NaiveDateTime>)> = of_contract()
-        .filter(cases::state.ne_all(["verified", "closed"]))
+        .filter(cc::case_state.ne_all(["verified", "closed"]))
         .order((
-            cases::next_due_at.is_null().asc(),
-            cases::next_due_at.asc(),
-            cases::escalation_level.desc(),
-            cases::id.asc(),
+            cc::case_next_due_at.is_null().asc(),
+            cc::case_next_due_at.asc(),
+            cc::case_level.desc(),
+            cc::case_id.asc(),
         ))
         .limit(OPEN_CASES_LISTED)
         .select((
-            cases::id,
-            cases::state,
-            cases::severity,
-            cases::escalation_level,
-            cases::next_due_at,
+            cc::case_id,
+            cc::case_state,
+            cc::case_severity,
+            cc::case_level,
+            cc::case_next_due_at,
         ))
         .load(conn)?;
     for (id, state, severity, level, next) in open {
@@ -310,16 +309,24 @@ fn tally_now(conn: &mut DbConnection, contract: &str) -> Result<Tally, Error> {
             next_due_at: next.map(utc),
         });
     }
-    let instants: Vec<(NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>)> =
-        of_contract()
-            .filter(cases::acknowledged_at.is_not_null())
-            .select((
-                cases::opened_at,
-                cases::acknowledged_at,
-                cases::plan_accepted_at,
-            ))
-            .load(conn)?;
+    let instants: Vec<(
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    )> = of_contract()
+        .filter(
+            cc::case_acknowledged_at
+                .is_not_null()
+                .or(cc::case_plan_accepted_at.is_not_null()),
+        )
+        .select((
+            cc::case_opened_at,
+            cc::case_acknowledged_at,
+            cc::case_plan_accepted_at,
+        ))
+        .load(conn)?;
     for (opened, ack, plan) in instants {
+        let Some(opened) = opened else { continue };
         if let Some(a) = ack {
             t.ack_hours.push(hours(opened, a));
         }
@@ -327,17 +334,6 @@ fn tally_now(conn: &mut DbConnection, contract: &str) -> Result<Tally, Error> {
             t.plan_hours.push(hours(opened, p));
         }
     }
-    // A plan is only accepted after an acknowledgement, but count any that is not.
-    let stray: Vec<(NaiveDateTime, Option<NaiveDateTime>)> = of_contract()
-        .filter(cases::acknowledged_at.is_null())
-        .filter(cases::plan_accepted_at.is_not_null())
-        .select((cases::opened_at, cases::plan_accepted_at))
-        .load(conn)?;
-    t.plan_hours.extend(
-        stray
-            .into_iter()
-            .filter_map(|(o, p)| p.map(|p| hours(o, p))),
-    );
     Ok(t)
 }
 
@@ -472,12 +468,11 @@ pub fn contract(
     // among those of its 20 most recently updated cases: no need to sort every event. (A view
     // of the past cannot take that shortcut and reads the contract's events up to then.)
     let recent: Vec<String> = match at {
-        None => cases::table
-            .inner_join(case_contracts::table)
+        None => case_contracts::table
             .filter(case_contracts::contract_id.eq(&contract))
-            .order(cases::updated_at.desc())
+            .order(case_contracts::case_updated_at.desc())
             .limit(20)
-            .select(cases::id)
+            .select(case_contracts::case_id)
             .load(conn)?,
         Some(_) => past.iter().flatten().map(|c| c.id.clone()).collect(),
     };
@@ -579,30 +574,30 @@ pub fn portfolio(
             e.1 += 1;
         }
     }
-    // Open cases of all contracts, aggregated by the database.
-    let groups: Vec<(String, String, i32, i64)> = cases::table
-        .inner_join(case_contracts::table)
+    // Open cases of all contracts, aggregated by the database over the copies of the case
+    // columns in `case_contracts` (its covering index, no case rows read).
+    let groups: Vec<(String, String, i32, i64)> = case_contracts::table
         .filter(case_contracts::contract_id.eq_any(&ids))
-        .filter(cases::state.ne_all(["verified", "closed"]))
+        .filter(case_contracts::case_state.ne_all(["verified", "closed"]))
         .group_by((
             case_contracts::contract_id,
-            cases::severity,
-            cases::escalation_level,
+            case_contracts::case_severity,
+            case_contracts::case_level,
         ))
         .select((
             case_contracts::contract_id,
-            cases::severity,
-            cases::escalation_level,
+            case_contracts::case_severity,
+            case_contracts::case_level,
             diesel::dsl::count_star(),
         ))
         .load(conn)?;
-    let max_levels: Vec<(String, Option<i32>)> = cases::table
-        .inner_join(case_contracts::table)
+    let max_levels: Vec<(String, Option<i32>)> = case_contracts::table
         .filter(case_contracts::contract_id.eq_any(&ids))
+        .filter(case_contracts::case_max_level.gt(0))
         .group_by(case_contracts::contract_id)
         .select((
             case_contracts::contract_id,
-            diesel::dsl::max(cases::max_escalation_level),
+            diesel::dsl::max(case_contracts::case_max_level),
         ))
         .load(conn)?;
     let max_level: HashMap<String, i32> = max_levels

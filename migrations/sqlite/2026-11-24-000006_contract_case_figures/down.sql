@@ -1,0 +1,13 @@
+DROP INDEX case_contracts_recent;
+DROP INDEX case_contracts_figures;
+DROP TRIGGER cases_copy_to_contracts;
+DROP TRIGGER case_contracts_copy_case;
+ALTER TABLE case_contracts DROP COLUMN case_updated_at;
+ALTER TABLE case_contracts DROP COLUMN case_plan_accepted_at;
+ALTER TABLE case_contracts DROP COLUMN case_acknowledged_at;
+ALTER TABLE case_contracts DROP COLUMN case_opened_at;
+ALTER TABLE case_contracts DROP COLUMN case_next_due_at;
+ALTER TABLE case_contracts DROP COLUMN case_max_level;
+ALTER TABLE case_contracts DROP COLUMN case_level;
+ALTER TABLE case_contracts DROP COLUMN case_severity;
+ALTER TABLE case_contracts DROP COLUMN case_state;
