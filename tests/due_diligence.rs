@@ -264,7 +264,12 @@ async fn every_figure_of_a_hand_built_contract(backend: Backend) {
     assert_eq!(v["max_escalation_level"], 3);
     // The figures read copies of the case columns on each contract link (migration 6, kept
     // by triggers): after transitions and sweeps, not one copy differs from its case.
-    assert!(s.app.count("SELECT COUNT(*) AS n FROM case_contracts").await >= 3);
+    assert!(
+        s.app
+            .count("SELECT COUNT(*) AS n FROM case_contracts")
+            .await
+            >= 3
+    );
     let stale = s
         .app
         .count(

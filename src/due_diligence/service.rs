@@ -15,7 +15,7 @@ use super::{
 use crate::auth::Caller;
 use crate::clock::utc;
 use crate::components::service::with_descendants;
-use crate::db::DbConnection;
+use crate::db::{Backend, DbConnection};
 use crate::error::Error;
 use crate::pagination::{Cursor, Page, PageRequest};
 use crate::schema::{
@@ -309,30 +309,35 @@ fn tally_now(conn: &mut DbConnection, contract: &str) -> Result<Tally, Error> {
             next_due_at: next.map(utc),
         });
     }
-    let instants: Vec<(
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-        Option<NaiveDateTime>,
-    )> = of_contract()
-        .filter(
-            cc::case_acknowledged_at
-                .is_not_null()
-                .or(cc::case_plan_accepted_at.is_not_null()),
-        )
-        .select((
-            cc::case_opened_at,
-            cc::case_acknowledged_at,
-            cc::case_plan_accepted_at,
-        ))
+    // The spans in hours, computed by the database: parsing two timestamps per case in
+    // Rust cost more than every query above together on a 10,000-case contract.
+    #[derive(QueryableByName)]
+    struct Spans {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+        ack: Option<f64>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+        plan: Option<f64>,
+    }
+    let hours_between = |from: &str, to: &str| match conn.backend() {
+        Backend::Sqlite => {
+            format!("ROUND((julianday({to}) - julianday({from})) * 86400.0) / 3600.0")
+        }
+        Backend::Postgres => {
+            format!("CAST(ROUND(EXTRACT(EPOCH FROM ({to} - {from}))) / 3600.0 AS DOUBLE PRECISION)")
+        }
+    };
+    let sql = format!(
+        "SELECT {} AS ack, {} AS plan FROM case_contracts WHERE contract_id = $1 \
+         AND (case_acknowledged_at IS NOT NULL OR case_plan_accepted_at IS NOT NULL)",
+        hours_between("case_opened_at", "case_acknowledged_at"),
+        hours_between("case_opened_at", "case_plan_accepted_at"),
+    );
+    let spans: Vec<Spans> = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Text, _>(contract)
         .load(conn)?;
-    for (opened, ack, plan) in instants {
-        let Some(opened) = opened else { continue };
-        if let Some(a) = ack {
-            t.ack_hours.push(hours(opened, a));
-        }
-        if let Some(p) = plan {
-            t.plan_hours.push(hours(opened, p));
-        }
+    for s in spans {
+        t.ack_hours.extend(s.ack);
+        t.plan_hours.extend(s.plan);
     }
     Ok(t)
 }

@@ -61,5 +61,5 @@ CREATE TRIGGER cases_copy_to_contracts AFTER UPDATE ON cases
     EXECUTE FUNCTION cases_copy_to_contracts();
 
 CREATE INDEX case_contracts_figures ON case_contracts
-    (contract_id, case_state, case_severity, case_level, case_max_level);
+    (contract_id, case_severity, case_level, case_state, case_max_level);
 CREATE INDEX case_contracts_recent ON case_contracts (contract_id, case_updated_at);

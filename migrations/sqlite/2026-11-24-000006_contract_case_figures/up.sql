@@ -52,5 +52,5 @@ BEGIN
 END;
 
 CREATE INDEX case_contracts_figures ON case_contracts
-    (contract_id, case_state, case_severity, case_level, case_max_level);
+    (contract_id, case_severity, case_level, case_state, case_max_level);
 CREATE INDEX case_contracts_recent ON case_contracts (contract_id, case_updated_at);
