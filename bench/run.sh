@@ -77,13 +77,26 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- tools -----------------------------------------------------------------------------------
-for tool in cargo wrk curl jq taskset; do
-    command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y wrk curl jq util-linux)"
+# The load generator and helpers come from the distribution's packages, installed when absent.
+need_packages=()
+for tool in wrk:wrk curl:curl jq:jq taskset:util-linux; do
+    command -v "${tool%%:*}" >/dev/null || need_packages+=("${tool#*:}")
 done
 if [[ " $BACKENDS " == *" postgres "* ]]; then
-    for tool in psql pgbench pg_isready; do
-        command -v "$tool" >/dev/null || die "$tool is missing (apt-get install -y postgresql-client postgresql-contrib)"
+    for tool in psql:postgresql-client pgbench:postgresql-contrib pg_isready:postgresql-client; do
+        command -v "${tool%%:*}" >/dev/null || need_packages+=("${tool#*:}")
     done
+fi
+if [ "${#need_packages[@]}" -gt 0 ]; then
+    say "installing ${need_packages[*]} (apt-get)"
+    command -v apt-get >/dev/null || die "missing: ${need_packages[*]}; install them"
+    sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+    $sudo_ apt-get install -y "${need_packages[@]}" >/dev/null 2>&1 ||
+        { $sudo_ apt-get update >/dev/null && $sudo_ apt-get install -y "${need_packages[@]}" >/dev/null; } ||
+        die "could not install ${need_packages[*]}"
+fi
+command -v cargo >/dev/null || die "cargo is missing"
+if [[ " $BACKENDS " == *" postgres "* ]]; then
     pg_isready -q -d "$PG_URL" || die "PostgreSQL does not answer at $PG_URL"
 fi
 [ "$(nproc)" -ge 2 ] || die "needs two cores (one for the server, one for the load generator)"

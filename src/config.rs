@@ -37,7 +37,7 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ),
     (
         "KETENZORG_POOL_SIZE",
-        "10",
+        "4 on SQLite, 10 on PostgreSQL",
         "database connections in the pool (1-200)",
     ),
     (
@@ -160,7 +160,13 @@ impl Config {
                 }
             },
         };
-        let pool_size = number("KETENZORG_POOL_SIZE", 10, 1, 200) as u32;
+        // SQLite runs in this process: each connection keeps its own page cache, and more
+        // readers than cores only queue for the CPU, so its default pool is small.
+        let default_pool = match database.as_ref().map(|d| d.backend) {
+            Some(crate::db::Backend::Sqlite) => 4,
+            _ => 10,
+        };
+        let pool_size = number("KETENZORG_POOL_SIZE", default_pool, 1, 200) as u32;
         let auth_failures_per_minute =
             number("KETENZORG_AUTH_FAILURES_PER_MINUTE", 30, 1, 100_000) as u32;
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -248,6 +254,9 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(c.database.url, "data/ketenzorg.db");
         assert_eq!(c.max_body_bytes, 262144);
+        assert_eq!(c.pool_size, 4, "SQLite's default pool");
+        let pg = Config::from_vars(vars(&[("DATABASE_URL", "postgres://u@h/db")])).unwrap();
+        assert_eq!(pg.pool_size, 10, "PostgreSQL's default pool");
     }
 
     #[test]
