@@ -357,7 +357,7 @@ bench_backend() {
         echo "$(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), BENCH_SCALE=$BENCH_SCALE, BENCH_DURATION=${BENCH_DURATION}s."
         echo "Server \`ketenzorg serve\` (release build) pinned to core $SERVER_CPU, wrk (one thread) pinned to core $LOAD_CPU,"
         echo "over loopback; $([ "$backend" = postgres ] && echo "PostgreSQL 15 on the same host, not pinned (it shares both cores)" || echo "SQLite in WAL mode, synchronous=NORMAL, in the server process")."
-        echo "Server settings: defaults (KETENZORG_POOL_SIZE 10; KETENZORG_WORKERS unset, so one HTTP worker per"
+        echo "Server settings: defaults (KETENZORG_POOL_SIZE $([ "$backend" = sqlite ] && echo 4 || echo 10); KETENZORG_WORKERS unset, so one HTTP worker per"
         echo "core the process may use: 1 under taskset), LOG_LEVEL=warn, sweeper and mail sender off."
         echo "When this backend's measurements began: load average $loadavg, CPU busy $busy over 1 s (other work on"
         echo "the machine skews the figures). Server log: $(grep -c . "$log" || true) lines at warn level or above."

@@ -572,6 +572,70 @@ async fn idempotent_filing(backend: Backend) {
     assert_eq!(cases["items"].as_array().unwrap().len(), 4);
 }
 
+/// Issue 7: under many concurrent writers the service queues them (SQLite: one writer at a
+/// time behind the in-process queue and BEGIN IMMEDIATE; PostgreSQL: row locks), so load only
+/// slows requests down: no 500 "database is locked", no 503, every write lands.
+async fn concurrent_writers_queue_and_all_land(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let chain = app.chain(2).await;
+    let opened = app
+        .finding(&chain.monitor, &chain.factory, "major", "2026-04-01")
+        .await;
+    let cases: Vec<(String, String)> = opened["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let contractor = c["contractor_id"].as_str().unwrap();
+            let token = chain
+                .contractors
+                .iter()
+                .find(|k| k.0 == contractor)
+                .map(|k| k.1.clone())
+                .unwrap();
+            (c["id"].as_str().unwrap().to_string(), token)
+        })
+        .collect();
+    let mut tasks = Vec::new();
+    for i in 0..48 {
+        let client = app.client.clone();
+        let base = app.base.clone();
+        let monitor = chain.monitor.clone();
+        let factory = chain.factory.clone();
+        let ack = if i < 2 { cases.get(i).cloned() } else { None };
+        tasks.push(tokio::spawn(async move {
+            let response = match ack {
+                Some((case, token)) => client
+                    .post(format!("{base}/api/v1/cases/{case}/transitions"))
+                    .bearer_auth(token)
+                    .json(&json!({"action": "acknowledge"})),
+                None => client
+                    .post(format!("{base}/api/v1/findings"))
+                    .bearer_auth(monitor)
+                    .json(&json!({"factory_id": factory, "category": "wages", "severity": "minor",
+                        "title": format!("Concurrent {i}"), "description": "d", "observed_on": "2026-04-01"})),
+            }
+            .send()
+            .await
+            .unwrap();
+            let status = response.status();
+            (status, response.text().await.unwrap())
+        }));
+    }
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        assert!(status.is_success(), "{status}: {body}");
+    }
+    // 1 + 46 findings, each with two cases; both first cases acknowledged.
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM findings").await, 47);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM cases").await, 94);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM cases WHERE state = 'acknowledged'")
+            .await,
+        2
+    );
+}
+
 async fn futures_util_join_all<F>(futs: impl Iterator<Item = F>) -> Vec<(StatusCode, Value)>
 where
     F: std::future::Future<Output = reqwest::Result<reqwest::Response>>,
@@ -669,5 +733,6 @@ on_both_backends!(
     if_match_lets_one_of_two_racing_clients_win,
     comments_and_extensions,
     idempotent_filing,
+    concurrent_writers_queue_and_all_land,
     verify_audit_catches_an_altered_event,
 );
