@@ -123,33 +123,10 @@ pub struct ChainHead {
     pub last_hash: String,
 }
 
-/// Builds and inserts the next event; returns it with the new chain head. The caller holds
-/// the case row (see `service::lock_case`) so that no other event can take the same place.
-#[allow(clippy::too_many_arguments)]
-pub fn append(
-    conn: &mut DbConnection,
-    case_id: &str,
-    head: &mut ChainHead,
-    kind: &str,
-    actor: &Actor,
-    payload: serde_json::Value,
-    at: NaiveDateTime,
-    dedup_key: Option<String>,
-) -> Result<EventRow, Error> {
-    chain(
-        Some(conn),
-        case_id,
-        head,
-        kind,
-        actor,
-        payload,
-        at,
-        dedup_key,
-    )
-}
-
-/// The next event of a chain, advancing `head`; written when `conn` is given. (A new case
-/// computes its first event before its own row exists, so that row is written once, complete.)
+/// The next event of a chain, advancing `head`; inserted when `conn` is given. The caller holds
+/// the case row (see `service::lock_case`) so that no other event can take the same place. (A
+/// new case computes its first event before its own row exists, so that row is written once,
+/// complete.)
 #[allow(clippy::too_many_arguments)]
 pub fn chain(
     conn: Option<&mut DbConnection>,

@@ -187,8 +187,15 @@ pub fn record(
         event_count: row.event_count,
         last_hash: row.last_event_hash.clone(),
     };
-    let event = events::append(
-        conn, &row.id, &mut head, kind, actor, payload, now, dedup_key,
+    let event = events::chain(
+        Some(conn),
+        &row.id,
+        &mut head,
+        kind,
+        actor,
+        payload,
+        now,
+        dedup_key,
     )?;
     row.event_count = head.event_count;
     row.last_event_hash = head.last_hash;
