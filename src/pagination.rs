@@ -61,6 +61,24 @@ impl Cursor {
     }
 }
 
+/// What `Cursor::decode` accepts, for the OpenAPI document: base64url without padding of 16
+/// bytes (22 characters, the last one carrying 2 bits and 4 zero bits) or of 24 bytes (32
+/// characters); empty means the first page.
+const CURSOR_PATTERN: &str = "^([A-Za-z0-9_-]{21}[AQgw]|[A-Za-z0-9_-]{32})?$";
+
+impl utoipa::PartialSchema for Cursor {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "Opaque: the `next_cursor` of the previous page; empty or absent for the first page",
+            ))
+            .pattern(Some(CURSOR_PATTERN))
+            .into()
+    }
+}
+impl ToSchema for Cursor {}
+
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
     pub limit: i64,
@@ -91,6 +109,7 @@ impl PageRequest {
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` to get the next page; null on the last page.
+    #[schema(value_type = Option<Cursor>)]
     pub next_cursor: Option<String>,
 }
 

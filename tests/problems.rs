@@ -328,6 +328,133 @@ async fn each_class_of_bad_input(backend: Backend) {
     }
 }
 
+/// What schemathesis found the document got wrong, each pinned on both sides: the document
+/// states the constraint, and the server holds to it.
+async fn the_document_says_what_the_server_accepts(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, doc) = app
+        .request(reqwest::Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    let schemas = &doc["components"]["schemas"];
+    let admin = app.admin_token.clone();
+
+    // Only statuses the code can give: /me parses nothing and refuses no role.
+    let me = &doc["paths"]["/api/v1/me"]["get"]["responses"];
+    assert!(me["400"].is_null() && me["403"].is_null(), "{me}");
+    let tokens = &doc["paths"]["/api/v1/tokens"]["post"]["responses"];
+    assert!(tokens["403"]["content"]["application/problem+json"].is_object());
+    // 429 (failed authentications) and 503 can come from every operation, with Retry-After.
+    assert!(me["429"]["headers"]["Retry-After"].is_object(), "{me}");
+    assert!(me["503"]["headers"]["Retry-After"].is_object(), "{me}");
+
+    // Codes are the lists the server checks against, not any two letters.
+    let countries = schemas["CountryCode"]["enum"].as_array().unwrap();
+    assert_eq!(countries.len(), 249);
+    assert!(!countries.contains(&json!("AA")));
+    let (s, _) = app.get("/api/v1/factories?country=AA", &admin).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(schemas["TimeZone"]["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("Europe/Brussels")));
+    // An hour is 0-23, also where it may be null.
+    let hour = &schemas["OrganizationPatch"]["properties"]["digest_hour"];
+    assert!(
+        hour.to_string().contains("#/components/schemas/Hour"),
+        "{hour}"
+    );
+    assert_eq!(schemas["Hour"]["maximum"], json!(23));
+    // Every address in a list is an email, and a notification list is not empty.
+    let field = &schemas["NewOrganization"]["properties"]["notification_emails"];
+    assert_eq!(
+        field["$ref"],
+        json!("#/components/schemas/NonEmptyEmailList"),
+        "{field}"
+    );
+    let emails = &schemas["NonEmptyEmailList"];
+    assert_eq!(emails["minItems"], json!(1), "{emails}");
+    assert_eq!(emails["items"]["format"], json!("email"), "{emails}");
+
+    // Text: no control characters (C1 included) but white space at the ends, which is
+    // trimmed; not only white space (no-break space too); the length as sent.
+    let pattern = schemas["Name"]["pattern"].as_str().unwrap();
+    assert!(pattern.contains("\\u007f-\\u009f") && pattern.contains("\\u00a0"));
+    assert_eq!(schemas["Name"]["maxLength"], json!(200));
+    let (s, f) = app
+        .post(
+            "/api/v1/factories",
+            &admin,
+            json!({"name": "\u{85}Acme\t", "address": "1 Road", "country": "CN"}),
+        )
+        .await;
+    assert_eq!((s, f["name"].as_str()), (StatusCode::CREATED, Some("Acme")));
+    let padded = format!("Acme{}", " ".repeat(197));
+    for bad in ["Ac\u{85}me", "\u{a0}", padded.as_str()] {
+        let (s, p) = app
+            .post(
+                "/api/v1/factories",
+                &admin,
+                json!({"name": bad, "address": "1 Road", "country": "CN"}),
+            )
+            .await;
+        assert_eq!(
+            (s, p["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("name")),
+            "{bad:?}"
+        );
+    }
+
+    // A cursor is what the server issues: 16 bytes base64url (22 characters, the last one
+    // with its 4 unused bits zero) or 24 bytes (32 characters).
+    let cursor = doc["paths"]["/api/v1/organizations"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "cursor")
+        .unwrap()
+        .clone();
+    assert!(cursor.to_string().contains("#/components/schemas/Cursor"));
+    assert!(schemas["Cursor"]["pattern"]
+        .as_str()
+        .unwrap()
+        .contains("{21}[AQgw]"));
+    let ok = "A".repeat(22);
+    let (s, _) = app
+        .get(&format!("/api/v1/organizations?cursor={ok}"), &admin)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let trailing_bits = format!("{}B", "A".repeat(21));
+    let (s, _) = app
+        .get(
+            &format!("/api/v1/organizations?cursor={trailing_bits}"),
+            &admin,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // An evidence URL of up to 2000 characters: characters, not bytes (it was bytes).
+    let (_, monitor) = app.org("monitor", "Monitor").await;
+    let factory = app.factory(&admin, "Far Away Works").await;
+    let url = format!("https://example.org/{}", "\u{e9}".repeat(1900));
+    assert!(url.chars().count() <= 2000 && url.len() > 2000);
+    let (s, f) = app
+        .post(
+            "/api/v1/findings",
+            &monitor,
+            json!({"factory_id": factory, "category": "wages", "severity": "minor",
+                "title": "t", "description": "d", "observed_on": "2026-05-01",
+                "evidence": [{"url": url}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{f}");
+    assert_eq!(
+        schemas["EvidenceUrl"]["maxLength"],
+        json!(2000),
+        "{}",
+        schemas["EvidenceUrl"]
+    );
+}
+
 fn merge(base: &Value, patch: Value) -> Value {
     let mut out = base.clone();
     for (k, v) in patch.as_object().unwrap() {
@@ -336,7 +463,10 @@ fn merge(base: &Value, patch: Value) -> Value {
     out
 }
 
-on_both_backends!(each_class_of_bad_input);
+on_both_backends!(
+    each_class_of_bad_input,
+    the_document_says_what_the_server_accepts
+);
 
 /// The OpenAPI document names enum values as they are on the wire.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
