@@ -54,10 +54,21 @@ impl Cursor {
         self.id.to_string()
     }
 
+    /// The key as an instant, held to years 1 to 9999. Cursors this service issues are in
+    /// that range; a forged one outside it means "before everything" or "after everything",
+    /// and must not reach the database as is (PostgreSQL refuses timestamps before 4713 BC
+    /// with an error, which was a 500).
     pub fn time(&self) -> Option<chrono::NaiveDateTime> {
-        self.key
-            .and_then(chrono::DateTime::from_timestamp_micros)
-            .map(|t| t.naive_utc())
+        let min = chrono::NaiveDate::from_ymd_opt(1, 1, 1)?.and_hms_opt(0, 0, 0)?;
+        let max = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)?
+            .and_hms_micro_opt(23, 59, 59, 999_999)?;
+        self.key.map(|micros| {
+            let micros = micros.clamp(
+                min.and_utc().timestamp_micros(),
+                max.and_utc().timestamp_micros(),
+            );
+            chrono::DateTime::from_timestamp_micros(micros).map_or(min, |t| t.naive_utc())
+        })
     }
 }
 
