@@ -47,8 +47,9 @@ pub enum Error {
     },
     #[error("{0}")]
     PreconditionFailed(String),
-    #[error("this endpoint does not take {0}")]
-    MethodNotAllowed(String),
+    /// `allow` lists the methods the resource takes, for the `Allow` header.
+    #[error("this endpoint does not take {method}; it takes {allow}")]
+    MethodNotAllowed { method: String, allow: String },
     #[error("the request body is larger than the limit of {0} bytes")]
     PayloadTooLarge(usize),
     #[error("{0}")]
@@ -96,7 +97,7 @@ impl Error {
             Error::Validation(_) => ("validation", "Invalid input"),
             Error::Conflict { .. } => ("conflict", "Conflict with the current state"),
             Error::PreconditionFailed(_) => ("precondition-failed", "The object has changed"),
-            Error::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
+            Error::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
             Error::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
             Error::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Error::Unavailable(_) | Error::Retry => {
@@ -166,7 +167,7 @@ impl ResponseError for Error {
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-            Error::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Unavailable(_) | Error::Retry => StatusCode::SERVICE_UNAVAILABLE,
@@ -192,6 +193,9 @@ impl ResponseError for Error {
             }
             Error::TooManyRequests { retry_after, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            Error::MethodNotAllowed { allow, .. } => {
+                response.insert_header((header::ALLOW, allow.as_str()));
             }
             _ => {}
         }

@@ -3,8 +3,9 @@
 //! documents what is particular to it.
 
 use actix_web::{web, HttpResponse};
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
@@ -60,7 +61,14 @@ use crate::error::{FieldError, Problem};
         crate::due_diligence::http::contract,
         crate::due_diligence::http::portfolio,
     ),
-    components(schemas(Problem, FieldError)),
+    // Schemas used only by parameters, which utoipa does not collect by itself.
+    components(schemas(
+        Problem,
+        FieldError,
+        crate::values::Email,
+        crate::cases::http::CaseOrder,
+        crate::due_diligence::http::PortfolioOrder,
+    )),
     modifiers(&CommonResponses),
     tags(
         (name = "organizations", description = "Buyers, contractors, monitors and the operator"),
@@ -79,7 +87,7 @@ pub struct ApiDoc;
 
 struct CommonResponses;
 
-fn problem(description: &str) -> RefOr<Response> {
+fn problem(description: &str) -> Response {
     ResponseBuilder::new()
         .description(description)
         .content(
@@ -87,9 +95,26 @@ fn problem(description: &str) -> RefOr<Response> {
             Content::new(Some(Ref::from_schema_name("Problem"))),
         )
         .build()
-        .into()
 }
 
+fn with_header(mut response: Response, name: &str, pattern: &str, description: &str) -> Response {
+    let header = HeaderBuilder::new()
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(pattern)),
+        ))
+        .description(Some(description))
+        .build();
+    response.headers.insert(name.to_string(), header.into());
+    response
+}
+
+/// Adds the error answers every authenticated operation can give, so each handler documents
+/// only what is particular to it (its 403, 409, 412). Only statuses the code can give are
+/// added: 400 where there is something to parse, 404 where a path names an object, the body
+/// errors where there is a body. An error answer a handler declares without content gets the
+/// problem document.
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
@@ -98,44 +123,78 @@ impl Modify for CommonResponses {
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
         for (path, item) in openapi.paths.paths.iter_mut() {
-            if !path.starts_with("/api/v1/") {
-                continue;
-            }
+            let api = path.starts_with("/api/v1/");
             let has_id = path.contains('{');
-            let ops: [(&mut Option<Operation>, bool); 5] = [
-                (&mut item.get, false),
-                (&mut item.delete, false),
-                (&mut item.post, true),
-                (&mut item.put, true),
-                (&mut item.patch, true),
-            ];
-            for (op, _) in ops {
+            for op in [
+                &mut item.get,
+                &mut item.delete,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+            ] {
                 let Some(op) = op.as_mut() else { continue };
+                for (status, response) in op.responses.responses.iter_mut() {
+                    if let RefOr::T(r) = response {
+                        if status.as_str() >= "400" && r.content.is_empty() {
+                            *r = problem(&r.description);
+                        }
+                    }
+                }
+                if !api {
+                    continue;
+                }
                 let has_body = op.request_body.is_some();
+                let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 op.security = Some(vec![SecurityRequirement::new(
                     "bearer",
                     Vec::<String>::new(),
                 )]);
-                let mut add = |status: &str, description: &str| {
+                let mut add = |status: &str, response: Response| {
                     op.responses
                         .responses
                         .entry(status.to_string())
-                        .or_insert_with(|| problem(description));
+                        .or_insert_with(|| response.into());
                 };
+                if has_params || has_body {
+                    add(
+                        "400",
+                        problem("Malformed request: bad JSON, query parameter, header or path id"),
+                    );
+                }
                 add(
-                    "400",
-                    "Malformed request: bad JSON, query parameter or path id",
+                    "401",
+                    with_header(
+                        problem("Missing, invalid or revoked token"),
+                        "WWW-Authenticate",
+                        "^Bearer ",
+                        "`Bearer realm=\"ketenzorg\"`",
+                    ),
                 );
-                add("401", "Missing, invalid or revoked token");
-                add("403", "Not allowed for the caller's role");
-                add("503", "Database unavailable; retry later");
+                add(
+                    "429",
+                    with_header(
+                        problem("Too many failed authentications from this address"),
+                        "Retry-After",
+                        "^[0-9]+$",
+                        "Seconds to wait",
+                    ),
+                );
+                add(
+                    "503",
+                    with_header(
+                        problem("Database unavailable; retry later"),
+                        "Retry-After",
+                        "^[0-9]+$",
+                        "Seconds to wait",
+                    ),
+                );
                 if has_id {
-                    add("404", "No such object within the caller's reach");
+                    add("404", problem("No such object within the caller's reach"));
                 }
                 if has_body {
-                    add("413", "Request body too large");
-                    add("415", "Body is not application/json");
-                    add("422", "Invalid input; `errors` names the fields");
+                    add("413", problem("Request body too large"));
+                    add("415", problem("Body is not application/json"));
+                    add("422", problem("Invalid input; `errors` names the fields"));
                 }
             }
         }

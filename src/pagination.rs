@@ -54,12 +54,41 @@ impl Cursor {
         self.id.to_string()
     }
 
+    /// The key as an instant, held to years 1 to 9999. Cursors this service issues are in
+    /// that range; a forged one outside it means "before everything" or "after everything",
+    /// and must not reach the database as is (PostgreSQL refuses timestamps before 4713 BC
+    /// with an error, which was a 500).
     pub fn time(&self) -> Option<chrono::NaiveDateTime> {
-        self.key
-            .and_then(chrono::DateTime::from_timestamp_micros)
-            .map(|t| t.naive_utc())
+        let min = chrono::NaiveDate::from_ymd_opt(1, 1, 1)?.and_hms_opt(0, 0, 0)?;
+        let max = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)?
+            .and_hms_micro_opt(23, 59, 59, 999_999)?;
+        self.key.map(|micros| {
+            let micros = micros.clamp(
+                min.and_utc().timestamp_micros(),
+                max.and_utc().timestamp_micros(),
+            );
+            chrono::DateTime::from_timestamp_micros(micros).map_or(min, |t| t.naive_utc())
+        })
     }
 }
+
+/// What `Cursor::decode` accepts, for the OpenAPI document: base64url without padding of 16
+/// bytes (22 characters, the last one carrying 2 bits and 4 zero bits) or of 24 bytes (32
+/// characters); empty means the first page.
+const CURSOR_PATTERN: &str = "^([A-Za-z0-9_-]{21}[AQgw]|[A-Za-z0-9_-]{32})?$";
+
+impl utoipa::PartialSchema for Cursor {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "Opaque: the `next_cursor` of the previous page; empty or absent for the first page",
+            ))
+            .pattern(Some(CURSOR_PATTERN))
+            .into()
+    }
+}
+impl ToSchema for Cursor {}
 
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
@@ -91,6 +120,7 @@ impl PageRequest {
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` to get the next page; null on the last page.
+    #[schema(value_type = Option<Cursor>)]
     pub next_cursor: Option<String>,
 }
 

@@ -79,6 +79,7 @@ macro_rules! bounded_text {
                     .schema_type(utoipa::openapi::schema::Type::String)
                     .min_length(Some(1))
                     .max_length(Some($max))
+                    .pattern(Some(if $multiline { MULTILINE_TEXT } else { SINGLE_LINE_TEXT }))
                     .into()
             }
         }
@@ -132,12 +133,33 @@ bounded_text!(
     LongText, 20_000, multiline = true
 );
 
+/// What `clean_text` accepts, for the OpenAPI document: white space at either end (trimmed
+/// away), then at least one character that is neither white space nor control, and no control
+/// character in between (Unicode Cc, what `char::is_control` tests). The white space is
+/// `str::trim`'s White_Space set, spelled out so that every regex dialect reads it the same way.
+const SINGLE_LINE_TEXT: &str = concat!(
+    "^[\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*",
+    "[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]",
+    "([^\\u0000-\\u001f\\u007f-\\u009f]*",
+    "[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000])?",
+    "[\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"
+);
+/// As `SINGLE_LINE_TEXT`, with tabs and line breaks (`\t`, `\n`, `\r`) allowed in between.
+const MULTILINE_TEXT: &str = concat!(
+    "^[\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*",
+    "[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]",
+    "([^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*",
+    "[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000])?",
+    "[\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"
+);
+
 fn clean_text(raw: String, max: usize, multiline: bool) -> Result<String, String> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         return Err("must not be empty".into());
     }
-    let chars = trimmed.chars().count();
+    // Counted as sent, white space included, as the document's maxLength counts.
+    let chars = raw.chars().count();
     if chars > max {
         return Err(format!("must be at most {max} characters (got {chars})"));
     }
@@ -155,10 +177,34 @@ fn clean_text(raw: String, max: usize, multiline: bool) -> Result<String, String
 }
 
 /// ISO 3166-1 alpha-2 country code; accepted in any case, kept upper case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, example = "BE", pattern = "^[A-Z]{2}$")]
 pub struct CountryCode([u8; 2]);
+
+/// A string schema listing every code the type accepts (the document says exactly which).
+fn code_list_schema(
+    codes: &'static str,
+    description: &str,
+    example: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some(description))
+        .enum_values(Some(codes.split(' ')))
+        .examples([serde_json::json!(example)])
+        .into()
+}
+
+impl utoipa::PartialSchema for CountryCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        code_list_schema(
+            ISO_3166_ALPHA2,
+            "ISO 3166-1 alpha-2 country code (also accepted in lower case; answered in upper case)",
+            "BE",
+        )
+    }
+}
+impl ToSchema for CountryCode {}
 
 /// The 249 officially assigned ISO 3166-1 alpha-2 codes.
 const ISO_3166_ALPHA2: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM \
@@ -197,10 +243,20 @@ impl From<CountryCode> for String {
 }
 
 /// ISO 4217 currency code (active codes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, example = "EUR", pattern = "^[A-Z]{3}$")]
 pub struct CurrencyCode([u8; 3]);
+
+impl utoipa::PartialSchema for CurrencyCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        code_list_schema(
+            ISO_4217,
+            "ISO 4217 currency code (also accepted in lower case; answered in upper case)",
+            "EUR",
+        )
+    }
+}
+impl ToSchema for CurrencyCode {}
 
 const ISO_4217: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL \
 BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR \
@@ -278,10 +334,23 @@ pub struct Money {
 }
 
 /// An email address (RFC 5322 addr-spec with a domain), trimmed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, format = Email, example = "duediligence@example.org")]
 pub struct Email(String);
+
+impl utoipa::PartialSchema for Email {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Email,
+            )))
+            .max_length(Some(254))
+            .examples([serde_json::json!("duediligence@example.org")])
+            .into()
+    }
+}
+impl ToSchema for Email {}
 
 impl Email {
     pub fn as_str(&self) -> &str {
@@ -311,11 +380,37 @@ impl From<Email> for String {
     }
 }
 
-/// One to twenty distinct email addresses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// Up to twenty email addresses; repeats (ignoring case) are dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "Vec<Email>", into = "Vec<Email>")]
-#[schema(value_type = Vec<String>)]
 pub struct EmailList(Vec<Email>);
+
+fn email_list_schema(min: usize) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::PartialSchema;
+    utoipa::openapi::ArrayBuilder::new()
+        .items(Email::schema())
+        .min_items((min > 0).then_some(min))
+        .max_items(Some(EmailList::MAX))
+        .into()
+}
+
+impl utoipa::PartialSchema for EmailList {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        email_list_schema(0)
+    }
+}
+impl ToSchema for EmailList {}
+
+/// The schema of an `EmailList` that must not be empty (notification addresses), for
+/// `#[schema(value_type = NonEmptyEmailList)]`; the service refuses an empty one.
+pub struct NonEmptyEmailList;
+
+impl utoipa::PartialSchema for NonEmptyEmailList {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        email_list_schema(1)
+    }
+}
+impl ToSchema for NonEmptyEmailList {}
 
 impl EmailList {
     pub const MAX: usize = 20;
@@ -562,6 +657,8 @@ impl utoipa::PartialSchema for TimeZone {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("An IANA time zone name"))
+            .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
             .examples([serde_json::json!("Europe/Brussels")])
             .into()
     }

@@ -266,6 +266,48 @@ async fn each_class_of_bad_input(backend: Backend) {
         StatusCode::METHOD_NOT_ALLOWED,
     )
     .await;
+    // A NUL byte in a free-text query parameter went on to PostgreSQL, which refuses it in
+    // text with an error: a 500 (found by schemathesis). The parameter is an address now.
+    let p = problem(
+        &app,
+        get.clone(),
+        "/api/v1/suppressions?after=%00x",
+        &auth_h,
+        None,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field(&p), "after");
+    // Every 405 names the methods the resource does take (RFC 9110; schemathesis checks it).
+    for (method, path, allow) in [
+        (reqwest::Method::PUT, "/api/v1/factories", "POST, GET"),
+        (
+            reqwest::Method::DELETE,
+            "/api/v1/factories/{id}",
+            "GET, PATCH",
+        ),
+        (reqwest::Method::TRACE, "/healthz", "GET"),
+        (reqwest::Method::GET, "/api/v1/tokens/{id}", "DELETE"),
+    ] {
+        let path = path.replace("{id}", &uuid::Uuid::now_v7().to_string());
+        let res = app
+            .client
+            .request(method.clone(), format!("{}{path}", app.base))
+            .header("authorization", auth.as_str())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        assert_eq!(
+            res.headers().get("allow").and_then(|v| v.to_str().ok()),
+            Some(allow),
+            "{method} {path}"
+        );
+    }
 
     // Authentication: missing, malformed, unknown.
     for headers in [
@@ -286,6 +328,179 @@ async fn each_class_of_bad_input(backend: Backend) {
     }
 }
 
+/// What schemathesis found the document got wrong, each pinned on both sides: the document
+/// states the constraint, and the server holds to it.
+async fn the_document_says_what_the_server_accepts(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, doc) = app
+        .request(reqwest::Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    let schemas = &doc["components"]["schemas"];
+    let admin = app.admin_token.clone();
+
+    // Only statuses the code can give: /me parses nothing and refuses no role.
+    let me = &doc["paths"]["/api/v1/me"]["get"]["responses"];
+    assert!(me["400"].is_null() && me["403"].is_null(), "{me}");
+    let tokens = &doc["paths"]["/api/v1/tokens"]["post"]["responses"];
+    assert!(tokens["403"]["content"]["application/problem+json"].is_object());
+    // 429 (failed authentications) and 503 can come from every operation, with Retry-After.
+    assert!(me["429"]["headers"]["Retry-After"].is_object(), "{me}");
+    assert!(me["503"]["headers"]["Retry-After"].is_object(), "{me}");
+
+    // Codes are the lists the server checks against, not any two letters.
+    let countries = schemas["CountryCode"]["enum"].as_array().unwrap();
+    assert_eq!(countries.len(), 249);
+    assert!(!countries.contains(&json!("AA")));
+    let (s, _) = app.get("/api/v1/factories?country=AA", &admin).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(schemas["TimeZone"]["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("Europe/Brussels")));
+    // An hour is 0-23, also where it may be null.
+    let hour = &schemas["OrganizationPatch"]["properties"]["digest_hour"];
+    assert!(
+        hour.to_string().contains("#/components/schemas/Hour"),
+        "{hour}"
+    );
+    assert_eq!(schemas["Hour"]["maximum"], json!(23));
+    // Every address in a list is an email, and a notification list is not empty.
+    let field = &schemas["NewOrganization"]["properties"]["notification_emails"];
+    assert_eq!(
+        field["$ref"],
+        json!("#/components/schemas/NonEmptyEmailList"),
+        "{field}"
+    );
+    let emails = &schemas["NonEmptyEmailList"];
+    assert_eq!(emails["minItems"], json!(1), "{emails}");
+    assert_eq!(emails["items"]["format"], json!("email"), "{emails}");
+
+    // Text: no control characters (C1 included) but white space at the ends, which is
+    // trimmed; not only white space (no-break space too); the length as sent.
+    let pattern = schemas["Name"]["pattern"].as_str().unwrap();
+    assert!(pattern.contains("\\u007f-\\u009f") && pattern.contains("\\u00a0"));
+    assert_eq!(schemas["Name"]["maxLength"], json!(200));
+    let (s, f) = app
+        .post(
+            "/api/v1/factories",
+            &admin,
+            json!({"name": "\u{85}Acme\t", "address": "1 Road", "country": "CN"}),
+        )
+        .await;
+    assert_eq!((s, f["name"].as_str()), (StatusCode::CREATED, Some("Acme")));
+    let padded = format!("Acme{}", " ".repeat(197));
+    for bad in ["Ac\u{85}me", "\u{a0}", padded.as_str()] {
+        let (s, p) = app
+            .post(
+                "/api/v1/factories",
+                &admin,
+                json!({"name": bad, "address": "1 Road", "country": "CN"}),
+            )
+            .await;
+        assert_eq!(
+            (s, p["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("name")),
+            "{bad:?}"
+        );
+    }
+
+    // A cursor is what the server issues: 16 bytes base64url (22 characters, the last one
+    // with its 4 unused bits zero) or 24 bytes (32 characters).
+    let cursor = doc["paths"]["/api/v1/organizations"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "cursor")
+        .unwrap()
+        .clone();
+    assert!(cursor.to_string().contains("#/components/schemas/Cursor"));
+    assert!(schemas["Cursor"]["pattern"]
+        .as_str()
+        .unwrap()
+        .contains("{21}[AQgw]"));
+    let ok = "A".repeat(22);
+    let (s, _) = app
+        .get(&format!("/api/v1/organizations?cursor={ok}"), &admin)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let trailing_bits = format!("{}B", "A".repeat(21));
+    let (s, _) = app
+        .get(
+            &format!("/api/v1/organizations?cursor={trailing_bits}"),
+            &admin,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // An evidence URL of up to 2000 characters: characters, not bytes (it was bytes).
+    let (_, monitor) = app.org("monitor", "Monitor").await;
+    let factory = app.factory(&admin, "Far Away Works").await;
+    let url = format!("https://example.org/{}", "\u{e9}".repeat(1900));
+    assert!(url.chars().count() <= 2000 && url.len() > 2000);
+    let (s, f) = app
+        .post(
+            "/api/v1/findings",
+            &monitor,
+            json!({"factory_id": factory, "category": "wages", "severity": "minor",
+                "title": "t", "description": "d", "observed_on": "2026-05-01",
+                "evidence": [{"url": url}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{f}");
+    assert_eq!(
+        schemas["EvidenceUrl"]["maxLength"],
+        json!(2000),
+        "{}",
+        schemas["EvidenceUrl"]
+    );
+}
+
+/// Cursors are opaque, but a client can send any string of the documented shape. A forged
+/// one gives a page or a 400, never a 500: a time key before 4713 BC reached PostgreSQL,
+/// which refused it with an error (found by schemathesis).
+async fn a_forged_cursor_is_a_page_or_a_400(backend: Backend) {
+    use ketenzorg::pagination::Cursor;
+    let app = TestApp::spawn(backend).await;
+    let chain = app.chain(1).await;
+    let finding = app
+        .finding(&chain.monitor, &chain.factory, "major", "2026-05-01")
+        .await;
+    let case = finding["cases"][0]["id"].as_str().unwrap().to_string();
+    let id = uuid::Uuid::now_v7().to_string();
+    for key in [i64::MIN, -(1 << 62), -1, 0, 1 << 40, 1 << 62, i64::MAX] {
+        let cursor = Cursor::encode_with_key(&id, key).unwrap();
+        for path in [
+            "/api/v1/cases?sort=next_deadline&cursor=",
+            "/api/v1/cases?cursor=",
+            "/api/v1/organizations?cursor=",
+            "/api/v1/due-diligence?cursor=",
+            &format!("/api/v1/cases/{case}/events?cursor="),
+        ] {
+            let (s, body) = app.get(&format!("{path}{cursor}"), &app.admin_token).await;
+            assert!(
+                s == StatusCode::OK || s == StatusCode::BAD_REQUEST,
+                "{path}{cursor} (key {key}): {s} {body}"
+            );
+        }
+    }
+    // The earliest and the latest key bracket every case.
+    let page = |key: i64| {
+        let cursor = Cursor::encode_with_key(&id, key).unwrap();
+        let app = &app;
+        async move {
+            let (_, body) = app
+                .get(
+                    &format!("/api/v1/cases?sort=next_deadline&cursor={cursor}"),
+                    &app.admin_token,
+                )
+                .await;
+            body["items"].as_array().unwrap().len()
+        }
+    };
+    assert_eq!(page(i64::MIN).await, 1);
+    assert_eq!(page(i64::MAX).await, 0);
+}
+
 fn merge(base: &Value, patch: Value) -> Value {
     let mut out = base.clone();
     for (k, v) in patch.as_object().unwrap() {
@@ -294,7 +509,11 @@ fn merge(base: &Value, patch: Value) -> Value {
     out
 }
 
-on_both_backends!(each_class_of_bad_input);
+on_both_backends!(
+    each_class_of_bad_input,
+    the_document_says_what_the_server_accepts,
+    a_forged_cursor_is_a_page_or_a_400,
+);
 
 /// The OpenAPI document names enum values as they are on the wire.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,7 +15,10 @@ use crate::values::{OrganizationId, TokenId};
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens",
     request_body = NewToken,
-    responses((status = 201, description = "The token, shown this once", body = IssuedToken)))]
+    responses(
+        (status = 201, description = "The token, shown this once", body = IssuedToken),
+        (status = 403, description = "Only admins issue tokens"),
+    ))]
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -32,9 +35,12 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
     params(
         ("organization_id" = Option<OrganizationId>, Query, description = "Only this organization's tokens"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query),
     ),
-    responses((status = 200, description = "Tokens (never their secrets)", body = Page<TokenInfo>)))]
+    responses(
+        (status = 200, description = "Tokens (never their secrets)", body = Page<TokenInfo>),
+        (status = 403, description = "Only admins list tokens"),
+    ))]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
@@ -51,7 +57,10 @@ pub async fn list(
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
     params(("id" = TokenId, Path)),
-    responses((status = 204, description = "Revoked (also when it already was)")))]
+    responses(
+        (status = 204, description = "Revoked (also when it already was)"),
+        (status = 403, description = "Only admins revoke tokens"),
+    ))]
 pub async fn revoke(
     state: web::Data<AppState>,
     caller: Caller,

@@ -12,7 +12,7 @@ use crate::findings::{Category, Severity};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::AppState;
 use crate::pagination::Page;
-use crate::values::{CaseId, ContractId, FactoryId, FindingId, OrganizationId};
+use crate::values::{text_enum, CaseId, ContractId, FactoryId, FindingId, OrganizationId};
 
 fn with_etag(case: &Case) -> HttpResponse {
     HttpResponse::Ok()
@@ -41,6 +41,11 @@ fn if_match(req: &HttpRequest) -> Result<Option<i32>, Error> {
         })
 }
 
+text_enum!(
+    /// The order of the case list: newest first (the default), or by the next deadline.
+    CaseOrder { Newest => "newest", NextDeadline => "next_deadline" }
+);
+
 fn parse<T: std::str::FromStr<Err = String>>(
     q: &QueryParams,
     name: &str,
@@ -54,8 +59,8 @@ fn parse<T: std::str::FromStr<Err = String>>(
         ("category" = Option<Category>, Query), ("contract_id" = Option<ContractId>, Query),
         ("contractor_id" = Option<OrganizationId>, Query), ("factory_id" = Option<FactoryId>, Query),
         ("finding_id" = Option<FindingId>, Query), ("overdue" = Option<bool>, Query),
-        ("sort" = Option<String>, Query, description = "`newest` (default) or `next_deadline`"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query),
+        ("sort" = Option<CaseOrder>, Query, description = "`newest` (default) or `next_deadline`"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query),
     ),
     responses((status = 200, description = "The cases you may see", body = Page<Case>)))]
 pub async fn list(
@@ -74,15 +79,9 @@ pub async fn list(
         finding_id: q.get("finding_id")?,
         overdue: q.get("overdue")?,
     };
-    let sort = match q.raw("sort") {
-        None | Some("newest") => CaseSort::Newest,
-        Some("next_deadline") => CaseSort::NextDeadline,
-        Some(other) => {
-            return Err(Error::bad_param(
-                "sort",
-                format!("sort must be newest or next_deadline, not {other:?}"),
-            ))
-        }
+    let sort = match parse(&q, "sort")? {
+        None | Some(CaseOrder::Newest) => CaseSort::Newest,
+        Some(CaseOrder::NextDeadline) => CaseSort::NextDeadline,
     };
     let result = state
         .db
@@ -106,7 +105,7 @@ pub async fn get(
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}/events", tag = "cases",
-    params(("id" = CaseId, Path), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query)),
+    params(("id" = CaseId, Path), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query)),
     responses((status = 200, description = "The case history, oldest first", body = Page<Event>)))]
 pub async fn events(
     state: web::Data<AppState>,
@@ -130,6 +129,7 @@ pub async fn events(
         (status = 200, description = "The case after the transition", body = Case),
         (status = 409, description = "Not possible in the current state; lists the allowed actions", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The case changed since you read it; nothing was changed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The action is not the caller's to take (see the table of actions)"),
     ))]
 pub async fn transition(
     state: web::Data<AppState>,
@@ -154,7 +154,10 @@ pub async fn transition(
 #[utoipa::path(post, path = "/api/v1/cases/{id}/comments", tag = "cases",
     params(("id" = CaseId, Path)),
     request_body = CommentRequest,
-    responses((status = 201, description = "The comment, as an event of the case", body = Event)))]
+    responses(
+        (status = 201, description = "The comment, as an event of the case", body = Event),
+        (status = 403, description = "Admins are no party to a case and do not comment on it"),
+    ))]
 pub async fn comment(
     state: web::Data<AppState>,
     caller: Caller,
@@ -177,6 +180,7 @@ pub async fn comment(
         (status = 200, description = "The case with the moved deadline", body = Case),
         (status = 409, description = "The case is closed", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The case changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the buyer and the monitor grant extensions"),
     ))]
 pub async fn extend(
     state: web::Data<AppState>,

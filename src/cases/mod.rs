@@ -47,6 +47,7 @@ pub struct PlanAction {
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     pub root_cause: LongText,
+    #[schema(max_items = 100)]
     pub actions: Vec<PlanAction>,
     /// Required when `actions` is empty.
     pub no_action_justification: Option<LongText>,
@@ -62,6 +63,7 @@ pub struct TransitionRequest {
     /// Required for `reject_plan`, `dispute` and `close`.
     pub reason: Option<LongText>,
     /// For `report_remediated`: references to the evidence that it is done.
+    #[schema(max_items = 50)]
     pub evidence: Option<Vec<Evidence>>,
 }
 

@@ -12,7 +12,10 @@ use crate::values::ComponentId;
 
 #[utoipa::path(post, path = "/api/v1/components", tag = "components",
     request_body = NewComponent,
-    responses((status = 201, description = "Registered", body = Component)))]
+    responses(
+        (status = 201, description = "Registered", body = Component),
+        (status = 403, description = "Only contractors and admins register components"),
+    ))]
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -32,7 +35,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/components", tag = "components",
     params(
         ("parent_id" = Option<ComponentId>, Query, description = "Only direct parts of this component"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query),
     ),
     responses((status = 200, description = "Components visible to the caller", body = Page<Component>)))]
 pub async fn list(
@@ -65,7 +68,10 @@ pub async fn get(
 #[utoipa::path(patch, path = "/api/v1/components/{id}", tag = "components",
     params(("id" = ComponentId, Path)),
     request_body = ComponentPatch,
-    responses((status = 200, description = "The changed component", body = Component)))]
+    responses(
+        (status = 200, description = "The changed component", body = Component),
+        (status = 403, description = "Only contractors (their own components) and admins change components"),
+    ))]
 pub async fn update(
     state: web::Data<AppState>,
     caller: Caller,
@@ -87,6 +93,7 @@ pub async fn update(
     responses(
         (status = 201, description = "Disclosed", body = SourcingLink),
         (status = 200, description = "The same disclosure already exists", body = SourcingLink),
+        (status = 403, description = "Only contractors (their own components) and admins disclose where components are made"),
     ))]
 pub async fn add_source(
     state: web::Data<AppState>,
@@ -111,7 +118,7 @@ pub async fn add_source(
 }
 
 #[utoipa::path(get, path = "/api/v1/components/{id}/sources", tag = "components",
-    params(("id" = ComponentId, Path), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query)),
+    params(("id" = ComponentId, Path), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query)),
     responses((status = 200, description = "Where the component is made", body = Page<SourcingLink>)))]
 pub async fn list_sources(
     state: web::Data<AppState>,

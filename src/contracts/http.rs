@@ -16,6 +16,7 @@ use crate::values::{ContractId, OrganizationId};
     responses(
         (status = 201, description = "Registered", body = Contract),
         (status = 409, description = "The buyer already has a contract with this reference", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only buyers and admins register contracts"),
     ))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -37,9 +38,12 @@ pub async fn create(
     params(
         ("buyer_id" = Option<OrganizationId>, Query),
         ("contractor_id" = Option<OrganizationId>, Query),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query),
     ),
-    responses((status = 200, description = "The caller's contracts", body = Page<Contract>)))]
+    responses(
+        (status = 200, description = "The caller's contracts", body = Page<Contract>),
+        (status = 403, description = "Monitors have no contracts to list"),
+    ))]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,

@@ -10,7 +10,18 @@ use crate::error::Error;
 use crate::http::extract::QueryParams;
 use crate::http::AppState;
 use crate::pagination::Page;
-use crate::values::ContractId;
+use crate::values::{text_enum, ContractId};
+
+text_enum!(
+    /// The order of the portfolio: `status` (red first, the default), `reference`, most open
+    /// cases first, most overdue cases first.
+    PortfolioOrder {
+        Status => "status",
+        Reference => "reference",
+        OpenCases => "open_cases",
+        OverdueCases => "overdue_cases",
+    }
+);
 
 fn wants_csv(req: &HttpRequest) -> bool {
     req.headers()
@@ -32,7 +43,7 @@ fn csv(body: String, name: &str) -> HttpResponse {
 #[utoipa::path(get, path = "/api/v1/contracts/{id}/due-diligence", tag = "due-diligence",
     params(
         ("id" = ContractId, Path),
-        ("at" = Option<String>, Query, description = "A past date (YYYY-MM-DD): the status as of the end of that day, from the event history"),
+        ("at" = Option<chrono::NaiveDate>, Query, description = "A past date (YYYY-MM-DD): the status as of the end of that day, from the event history"),
     ),
     responses((status = 200, description = "The contract's due-diligence status",
         content((DueDiligence = "application/json"), (String = "text/csv")))))]
@@ -76,8 +87,8 @@ pub async fn contract(
 #[utoipa::path(get, path = "/api/v1/due-diligence", tag = "due-diligence",
     params(
         ("status" = Option<Status>, Query, description = "Only contracts with this status"),
-        ("sort" = Option<String>, Query, description = "`status` (red first, default), `reference`, `open_cases`, `overdue_cases`"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query),
+        ("sort" = Option<PortfolioOrder>, Query, description = "`status` (red first, default), `reference`, `open_cases`, `overdue_cases`"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query),
     ),
     responses((status = 200, description = "Every contract of the caller with its status and key figures",
         content((Page<PortfolioEntry> = "application/json"), (String = "text/csv")))))]
@@ -89,19 +100,11 @@ pub async fn portfolio(
 ) -> Result<HttpResponse, Error> {
     let page = q.page()?;
     let only = q.get::<Status>("status")?;
-    let sort = match q.raw("sort") {
-        None | Some("status") => PortfolioSort::Status,
-        Some("reference") => PortfolioSort::Reference,
-        Some("open_cases") => PortfolioSort::OpenCases,
-        Some("overdue_cases") => PortfolioSort::OverdueCases,
-        Some(other) => {
-            return Err(Error::bad_param(
-                "sort",
-                format!(
-                    "sort must be status, reference, open_cases or overdue_cases, not {other:?}"
-                ),
-            ))
-        }
+    let sort = match q.get::<PortfolioOrder>("sort")? {
+        None | Some(PortfolioOrder::Status) => PortfolioSort::Status,
+        Some(PortfolioOrder::Reference) => PortfolioSort::Reference,
+        Some(PortfolioOrder::OpenCases) => PortfolioSort::OpenCases,
+        Some(PortfolioOrder::OverdueCases) => PortfolioSort::OverdueCases,
     };
     let now = state.clock.now_naive();
     let result = state

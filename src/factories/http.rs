@@ -15,6 +15,7 @@ use crate::values::{CountryCode, FactoryId};
     responses(
         (status = 201, description = "Registered", body = Factory),
         (status = 200, description = "Already registered (same OS ID, or same name, address and country): the existing factory", body = Factory),
+        (status = 403, description = "Only contractors and admins register factories"),
     ))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -35,8 +36,8 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/api/v1/factories", tag = "factories",
     params(
-        ("country" = Option<String>, Query, description = "ISO 3166-1 alpha-2 code"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query),
+        ("country" = Option<CountryCode>, Query, description = "Only factories in this country"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query),
     ),
     responses((status = 200, description = "Factories visible to the caller", body = Page<Factory>)))]
 pub async fn list(
@@ -77,6 +78,7 @@ pub async fn get(
     responses(
         (status = 200, description = "The changed factory", body = Factory),
         (status = 409, description = "Another factory has this identity", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the contractor that registered the factory, and admins, change it"),
     ))]
 pub async fn update(
     state: web::Data<AppState>,

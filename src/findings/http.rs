@@ -15,10 +15,11 @@ use crate::values::FindingId;
 
 #[utoipa::path(post, path = "/api/v1/findings", tag = "findings",
     request_body = NewFinding,
-    params(("Idempotency-Key" = Option<String>, Header,
-        description = "Retrying with the same key and body returns the first answer and files nothing twice")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
+        description = "1 to 255 visible ASCII characters. Retrying with the same key and body returns the first answer and files nothing twice")),
     responses(
         (status = 201, description = "Filed and routed; `cases` lists the cases opened", body = Finding),
+        (status = 403, description = "Only monitors file findings"),
     ))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -72,9 +73,12 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/findings", tag = "findings",
     params(
         ("routed" = Option<bool>, Query, description = "false: the unrouted findings (reaching no contractor yet)"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query),
     ),
-    responses((status = 200, description = "Your findings", body = Page<Finding>)))]
+    responses(
+        (status = 200, description = "Your findings", body = Page<Finding>),
+        (status = 403, description = "Only monitors and admins list findings"),
+    ))]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,

@@ -57,7 +57,7 @@ impl TryFrom<String> for EvidenceUrl {
         match rest {
             Some(r)
                 if !r.is_empty()
-                    && s.len() <= 2000
+                    && s.chars().count() <= 2000
                     && !s.chars().any(|c| c.is_whitespace() || c.is_control()) =>
             {
                 Ok(EvidenceUrl(s.to_string()))
@@ -79,8 +79,9 @@ impl utoipa::PartialSchema for EvidenceUrl {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .format(Some(utoipa::openapi::SchemaFormat::Custom("uri".into())))
             .max_length(Some(2000))
+            // No white space or control character anywhere (as `try_from` checks).
+            .pattern(Some("^https?://[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+$"))
             .into()
     }
 }
@@ -133,12 +134,14 @@ pub struct Evidence {
 pub struct NewFinding {
     pub factory_id: FactoryId,
     /// Limit the finding to these components (and their parts) made at the factory.
+    #[schema(max_items = 100)]
     pub component_ids: Option<Vec<ComponentId>>,
     pub category: Category,
     pub severity: Severity,
     pub title: Name,
     pub description: LongText,
     pub observed_on: NaiveDate,
+    #[schema(max_items = 50)]
     pub evidence: Option<Vec<Evidence>>,
     /// Seen by the filing monitor only: worker identities and sources go here, nowhere else.
     pub confidential_notes: Option<LongText>,

@@ -114,11 +114,57 @@ fn secure_headers(path: &str, h: &mut actix_web::http::header::HeaderMap) {
     }
 }
 
-/// A resource whose unsupported methods answer 405 as problem+json.
-pub fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(|req: HttpRequest| async move {
-        Err::<HttpResponse, _>(Error::MethodNotAllowed(req.method().to_string()))
-    }))
+/// A resource whose unsupported methods answer 405 as problem+json with an `Allow` header
+/// naming the methods it does take (RFC 9110 requires the header on every 405). The methods
+/// are collected as handlers are added, so the header cannot drift from the routes.
+pub fn resource(path: &str) -> Resource {
+    Resource {
+        inner: web::resource(path),
+        methods: Vec::new(),
+    }
+}
+
+pub struct Resource {
+    inner: actix_web::Resource,
+    methods: Vec<&'static str>,
+}
+
+macro_rules! method_route {
+    ($($name:ident => $method:literal),* $(,)?) => {
+        impl Resource {
+            $(
+                pub fn $name<F, Args>(mut self, handler: F) -> Self
+                where
+                    F: actix_web::Handler<Args>,
+                    Args: actix_web::FromRequest + 'static,
+                    F::Output: actix_web::Responder + 'static,
+                {
+                    self.inner = self.inner.$name(handler);
+                    self.methods.push($method);
+                    self
+                }
+            )*
+        }
+    };
+}
+
+method_route!(get => "GET", post => "POST", patch => "PATCH", delete => "DELETE");
+
+impl actix_web::dev::HttpServiceFactory for Resource {
+    fn register(self, config: &mut actix_web::dev::AppService) {
+        let allow = self.methods.join(", ");
+        self.inner
+            .default_service(web::to(move |req: HttpRequest| {
+                let allow = allow.clone();
+                async move {
+                    Err::<HttpResponse, _>(Error::MethodNotAllowed {
+                        method: req.method().to_string(),
+                        allow,
+                    })
+                }
+            }))
+            .register(config)
+    }
 }
 
 /// Answers routes that do not exist, and methods a route does not take, with problem+json.

@@ -13,9 +13,12 @@ use crate::values::{CaseId, Email, NotificationId};
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
     params(
         ("status" = Option<NotificationStatus>, Query), ("case_id" = Option<CaseId>, Query),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<String>, Query),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query),
     ),
-    responses((status = 200, description = "The outbox", body = Page<Notification>)))]
+    responses(
+        (status = 200, description = "The outbox", body = Page<Notification>),
+        (status = 403, description = "Only admins read the outbox"),
+    ))]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
@@ -36,6 +39,7 @@ pub async fn list(
     responses(
         (status = 200, description = "Back in the queue", body = Notification),
         (status = 409, description = "Pending or sent: nothing to re-queue", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only admins re-queue notifications"),
     ))]
 pub async fn requeue(
     state: web::Data<AppState>,
@@ -52,15 +56,24 @@ pub async fn requeue(
 }
 
 #[utoipa::path(get, path = "/api/v1/suppressions", tag = "notifications",
-    params(("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("after" = Option<String>, Query, description = "Addresses after this one")),
-    responses((status = 200, description = "Addresses no mail goes to", body = Page<Suppression>)))]
+    params(("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("after" = Option<Email>, Query, description = "Addresses after this one (the last of the previous page)")),
+    responses(
+        (status = 200, description = "Addresses no mail goes to", body = Page<Suppression>),
+        (status = 403, description = "Only admins read the suppression list"),
+    ))]
 pub async fn suppressions(
     state: web::Data<AppState>,
     caller: Caller,
     q: QueryParams,
 ) -> Result<HttpResponse, Error> {
     let page = q.page()?;
-    let after = q.raw("after").map(str::to_string);
+    // Checked as an address, like the values it is compared with: free text would reach the
+    // database as it came (PostgreSQL refuses a NUL byte in text with an error, a 500).
+    let after = q
+        .raw("after")
+        .map(|raw| Email::try_from(raw.to_string()).map_err(|e| Error::bad_param("after", e)))
+        .transpose()?
+        .map(|e| e.as_str().to_string());
     let result = state
         .db
         .read(move |c| service::suppressions(c, &caller, &page, after))
@@ -69,8 +82,11 @@ pub async fn suppressions(
 }
 
 #[utoipa::path(delete, path = "/api/v1/suppressions/{email}", tag = "notifications",
-    params(("email" = String, Path)),
-    responses((status = 204, description = "Cleared: mail goes to the address again")))]
+    params(("email" = Email, Path)),
+    responses(
+        (status = 204, description = "Cleared: mail goes to the address again"),
+        (status = 403, description = "Only admins clear the suppression list"),
+    ))]
 pub async fn clear(
     state: web::Data<AppState>,
     caller: Caller,

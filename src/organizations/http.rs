@@ -12,7 +12,10 @@ use crate::values::{OrgKind, OrganizationId};
 
 #[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations",
     request_body = NewOrganization,
-    responses((status = 201, description = "Created", body = Organization)))]
+    responses(
+        (status = 201, description = "Created", body = Organization),
+        (status = 403, description = "Only admins create organizations"),
+    ))]
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -30,7 +33,7 @@ pub async fn create(
     params(
         ("kind" = Option<OrgKind>, Query, description = "Only organizations of this kind"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Page size, 1-500 (default 50)"),
-        ("cursor" = Option<String>, Query, description = "From `next_cursor` of the previous page"),
+        ("cursor" = Option<crate::pagination::Cursor>, Query, description = "From `next_cursor` of the previous page"),
     ),
     responses((status = 200, description = "Organizations visible to the caller", body = Page<Organization>)))]
 pub async fn list(
@@ -63,7 +66,10 @@ pub async fn get(
 #[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations",
     params(("id" = OrganizationId, Path)),
     request_body = OrganizationPatch,
-    responses((status = 200, description = "The changed organization", body = Organization)))]
+    responses(
+        (status = 200, description = "The changed organization", body = Organization),
+        (status = 403, description = "Only admins and the organization itself change it"),
+    ))]
 pub async fn update(
     state: web::Data<AppState>,
     caller: Caller,

@@ -13,7 +13,8 @@ use crate::clock::utc;
 use crate::error::Error;
 use crate::schema::organizations;
 use crate::values::{
-    CountryCode, EmailList, Hour, Language, Name, OrgKind, OrganizationId, TimeZone,
+    CountryCode, EmailList, Hour, Language, Name, NonEmptyEmailList, OrgKind, OrganizationId,
+    TimeZone,
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -23,6 +24,7 @@ pub struct NewOrganization {
     pub kind: OrgKind,
     pub country: CountryCode,
     /// Where case notifications go; at least one address.
+    #[schema(value_type = NonEmptyEmailList)]
     pub notification_emails: EmailList,
     /// Defaults to `en`.
     pub language: Option<Language>,
@@ -41,13 +43,14 @@ pub struct NewOrganization {
 pub struct OrganizationPatch {
     pub name: Option<Name>,
     pub country: Option<CountryCode>,
+    #[schema(value_type = Option<NonEmptyEmailList>)]
     pub notification_emails: Option<EmailList>,
     pub language: Option<Language>,
     pub escalation_emails: Option<EmailList>,
     pub timezone: Option<TimeZone>,
     /// A number to receive a daily digest at that hour; null to receive every mail at once.
     #[serde(default, deserialize_with = "crate::values::double_option")]
-    #[schema(value_type = Option<i32>, nullable)]
+    #[schema(value_type = Option<Hour>, nullable)]
     pub digest_hour: Option<Option<Hour>>,
 }
 
