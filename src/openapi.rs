@@ -135,7 +135,8 @@ impl Modify for CommonResponses {
                 let Some(op) = op.as_mut() else { continue };
                 for (status, response) in op.responses.responses.iter_mut() {
                     if let RefOr::T(r) = response {
-                        if status.as_str() >= "400" && r.content.is_empty() {
+                        let error = status.parse::<u16>().is_ok_and(|s| s >= 400);
+                        if error && r.content.is_empty() {
                             *r = problem(&r.description);
                         }
                     }
