@@ -499,6 +499,17 @@ async fn a_forged_cursor_is_a_page_or_a_400(backend: Backend) {
     };
     assert_eq!(page(i64::MIN).await, 1);
     assert_eq!(page(i64::MAX).await, 0);
+    // An events cursor past i32 (2^32 wraps to 0 when narrowed) is refused, not read as the
+    // first page again.
+    let wrapped = Cursor::encode_with_key(&id, 1 << 32).unwrap();
+    let (s, body) = app
+        .get(
+            &format!("/api/v1/cases/{case}/events?cursor={wrapped}"),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["errors"][0]["field"], "cursor");
 }
 
 fn merge(base: &Value, patch: Value) -> Value {

@@ -249,7 +249,7 @@ async fn a_database_outage_is_503_and_heals(backend: Backend) {
     let mut n = 1;
     for round in 0..3 {
         if round == 1 {
-            proxy.cut();
+            proxy.cut().await;
         }
         let batch: Vec<_> = (0..8)
             .map(|_| {

@@ -789,10 +789,14 @@ pub fn events(
     page: &PageRequest,
 ) -> Result<Page<Event>, Error> {
     let row = visible_row(conn, caller, id)?;
+    // Cursors this service issues carry an event's seq; a forged one beyond i32 must not
+    // wrap around to another page.
     let after_seq = page.after.and_then(|c| c.key).unwrap_or(0);
+    let after_seq = i32::try_from(after_seq)
+        .map_err(|_| Error::bad_param("cursor", "not a cursor of this list"))?;
     let rows: Vec<EventRow> = case_events::table
         .filter(case_events::case_id.eq(&row.id))
-        .filter(case_events::seq.gt(after_seq as i32))
+        .filter(case_events::seq.gt(after_seq))
         .order(case_events::seq.asc())
         .limit(page.fetch())
         .select(EventRow::as_select())

@@ -14,6 +14,8 @@ pub struct Proxy {
     up: Arc<AtomicBool>,
     /// Bumped on every cut: connections of an older generation close themselves.
     generation: Arc<AtomicU64>,
+    /// Connections being relayed now.
+    active: Arc<AtomicU64>,
 }
 
 impl Proxy {
@@ -24,6 +26,7 @@ impl Proxy {
             port,
             up: Arc::new(AtomicBool::new(true)),
             generation: Arc::new(AtomicU64::new(0)),
+            active: Arc::new(AtomicU64::new(0)),
         };
         let me = p.clone();
         let target = target.to_string();
@@ -32,15 +35,20 @@ impl Proxy {
                 let Ok((client, _)) = listener.accept().await else {
                     return;
                 };
+                // The generation before the state: `cut` turns `up` off before it moves the
+                // generation, so a connection let in here always carries a generation that a
+                // cut in progress will end.
+                let gen = me.generation.load(Ordering::SeqCst);
                 if !me.up.load(Ordering::SeqCst) {
                     drop(client); // refused, as far as the client can tell
                     continue;
                 }
-                let gen = me.generation.load(Ordering::SeqCst);
+                me.active.fetch_add(1, Ordering::SeqCst);
                 let me = me.clone();
                 let target = target.clone();
                 tokio::spawn(async move {
                     let Ok(server) = TcpStream::connect(&target).await else {
+                        me.active.fetch_sub(1, Ordering::SeqCst);
                         return;
                     };
                     let (mut cr, mut cw) = client.into_split();
@@ -56,6 +64,7 @@ impl Proxy {
                         _ = tokio::io::copy(&mut sr, &mut cw) => {}
                         _ = cut => {}
                     }
+                    me.active.fetch_sub(1, Ordering::SeqCst);
                 });
             }
         });
@@ -63,9 +72,14 @@ impl Proxy {
     }
 
     /// The database "goes away": open connections drop, new ones are refused.
-    pub fn cut(&self) {
+    /// Refuses new connections and closes every open one; returns once they are all closed,
+    /// so that nothing sent after it can slip through a connection that is still open.
+    pub async fn cut(&self) {
         self.up.store(false, Ordering::SeqCst);
         self.generation.fetch_add(1, Ordering::SeqCst);
+        while self.active.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 
     pub fn restore(&self) {
