@@ -789,11 +789,11 @@ pub fn events(
     page: &PageRequest,
 ) -> Result<Page<Event>, Error> {
     let row = visible_row(conn, caller, id)?;
-    // Cursors this service issues carry an event's seq; a forged one beyond i32 must not
-    // wrap around to another page.
+    // Cursors this service issues carry an event's seq. A forged key beyond i32 is clamped,
+    // not narrowed: `seq > key` is the same for every i32 seq, where narrowing wrapped
+    // around to another page.
     let after_seq = page.after.and_then(|c| c.key).unwrap_or(0);
-    let after_seq = i32::try_from(after_seq)
-        .map_err(|_| Error::bad_param("cursor", "not a cursor of this list"))?;
+    let after_seq = after_seq.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
     let rows: Vec<EventRow> = case_events::table
         .filter(case_events::case_id.eq(&row.id))
         .filter(case_events::seq.gt(after_seq))
