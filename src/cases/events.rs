@@ -9,6 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use super::CaseRow;
 use crate::clock::utc;
 use crate::db::DbConnection;
 use crate::error::Error;
@@ -117,21 +118,12 @@ impl EventRow {
     }
 }
 
-/// The chain head a new event extends.
-pub struct ChainHead {
-    pub event_count: i32,
-    pub last_hash: String,
-}
-
-/// The next event of a chain, advancing `head`; inserted when `conn` is given. The caller holds
-/// the case row (see `service::lock_case`) so that no other event can take the same place. (A
-/// new case computes its first event before its own row exists, so that row is written once,
-/// complete.)
-#[allow(clippy::too_many_arguments)]
-pub fn chain(
-    conn: Option<&mut DbConnection>,
-    case_id: &str,
-    head: &mut ChainHead,
+/// The next event of `case`'s chain, advancing the case's recorded head (`event_count`,
+/// `last_event_hash`) to it. Nothing is written: the caller inserts the event, after the case
+/// row for a new case (so that row goes in once, complete) and while holding the row for an
+/// existing one (see `service::lock_case`), so that no other event can take the same place.
+pub fn next(
+    case: &mut CaseRow,
     kind: &str,
     actor: &Actor,
     payload: serde_json::Value,
@@ -140,25 +132,20 @@ pub fn chain(
 ) -> Result<EventRow, Error> {
     let mut row = EventRow {
         id: EventId::new().to_string(),
-        case_id: case_id.to_string(),
-        seq: head.event_count + 1,
+        case_id: case.id.clone(),
+        seq: case.event_count + 1,
         kind: kind.to_string(),
         at,
         actor_organization_id: actor.organization_id.map(|o| o.to_string()),
         actor_token_id: actor.token_id.map(|t| t.to_string()),
         payload: serde_json::to_string(&payload)?,
-        prev_hash: head.last_hash.clone(),
+        prev_hash: case.last_event_hash.clone(),
         hash: String::new(),
         dedup_key,
     };
     row.hash = row.compute_hash();
-    head.event_count = row.seq;
-    head.last_hash = row.hash.clone();
-    if let Some(conn) = conn {
-        diesel::insert_into(case_events::table)
-            .values(&row)
-            .execute(conn)?;
-    }
+    case.event_count = row.seq;
+    case.last_event_hash = row.hash.clone();
     Ok(row)
 }
 

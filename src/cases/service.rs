@@ -11,7 +11,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::events::{self, Actor, ChainHead, Event, EventRow, GENESIS};
+use super::events::{self, Actor, Event, EventRow, GENESIS};
 use super::lifecycle::{self, Action, CaseState, Party};
 use super::{
     Case, CaseDeadlines, CaseRow, CommentRequest, ExtensionRequest, Plan, TransitionRequest,
@@ -143,15 +143,7 @@ pub fn open(
     });
     // The first event is chained before the case row is written, so the row goes in once
     // with its chain head rather than being inserted and then updated.
-    let mut head = ChainHead {
-        event_count: row.event_count,
-        last_hash: row.last_event_hash.clone(),
-    };
-    let event = events::chain(
-        None, &row.id, &mut head, "opened", actor, payload, now, None,
-    )?;
-    row.event_count = head.event_count;
-    row.last_event_hash = head.last_hash;
+    let event = events::next(&mut row, "opened", actor, payload, now, None)?;
     diesel::insert_into(cases::table)
         .values(&row)
         .execute(conn)?;
@@ -183,22 +175,10 @@ pub fn record(
     now: NaiveDateTime,
     dedup_key: Option<String>,
 ) -> Result<EventRow, Error> {
-    let mut head = ChainHead {
-        event_count: row.event_count,
-        last_hash: row.last_event_hash.clone(),
-    };
-    let event = events::chain(
-        Some(conn),
-        &row.id,
-        &mut head,
-        kind,
-        actor,
-        payload,
-        now,
-        dedup_key,
-    )?;
-    row.event_count = head.event_count;
-    row.last_event_hash = head.last_hash;
+    let event = events::next(row, kind, actor, payload, now, dedup_key)?;
+    diesel::insert_into(case_events::table)
+        .values(&event)
+        .execute(conn)?;
     row.updated_at = now;
     save(conn, row)?;
     crate::notifications::outbox::enqueue(conn, row, &event)?;
