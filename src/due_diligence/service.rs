@@ -3,7 +3,7 @@
 //! history up to the end of the asked day. Who may see: the buyer and the contractor of the
 //! contract, monitors, admins; anyone else gets 404.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -69,6 +69,28 @@ fn valid_on(day: NaiveDate) -> impl Fn(&(String, i32, NaiveDate, Option<NaiveDat
     move |(_, _, from, to)| *from <= day && to.is_none_or(|t| t >= day)
 }
 
+/// Which of `components` have a tier-1 factory disclosed by `t` through a link valid on
+/// `t`'s day: the coverage rule, for one contract and for the portfolio alike.
+fn covered(
+    conn: &mut DbConnection,
+    components: &[String],
+    t: NaiveDateTime,
+) -> Result<HashSet<String>, Error> {
+    let links: Vec<(String, i32, NaiveDate, Option<NaiveDate>)> = sourcing_links::table
+        .filter(sourcing_links::component_id.eq_any(components))
+        .filter(sourcing_links::tier.eq(1))
+        .filter(sourcing_links::created_at.le(t))
+        .select((
+            sourcing_links::component_id,
+            sourcing_links::tier,
+            sourcing_links::valid_from,
+            sourcing_links::valid_to,
+        ))
+        .load(conn)?;
+    let ok = valid_on(t.date());
+    Ok(links.into_iter().filter(|l| ok(l)).map(|l| l.0).collect())
+}
+
 fn coverage(
     conn: &mut DbConnection,
     contract: &str,
@@ -86,20 +108,7 @@ fn coverage(
         ))
         .load(conn)?;
     let item_components: Vec<String> = items.iter().map(|i| i.1.clone()).collect();
-    let links: Vec<(String, i32, NaiveDate, Option<NaiveDate>)> = sourcing_links::table
-        .filter(sourcing_links::component_id.eq_any(&item_components))
-        .filter(sourcing_links::tier.eq(1))
-        .filter(sourcing_links::created_at.le(t))
-        .select((
-            sourcing_links::component_id,
-            sourcing_links::tier,
-            sourcing_links::valid_from,
-            sourcing_links::valid_to,
-        ))
-        .load(conn)?;
-    let ok = valid_on(t.date());
-    let covered: std::collections::HashSet<&String> =
-        links.iter().filter(|l| ok(l)).map(|l| &l.0).collect();
+    let covered = covered(conn, &item_components, t)?;
     let mut uncovered = Vec::new();
     for (item, component, name) in &items {
         if !covered.contains(component) {
@@ -558,19 +567,7 @@ pub fn portfolio(
         .select((contract_items::contract_id, contract_items::component_id))
         .load(conn)?;
     let comps: Vec<String> = items.iter().map(|i| i.1.clone()).collect();
-    let links: Vec<(String, i32, NaiveDate, Option<NaiveDate>)> = sourcing_links::table
-        .filter(sourcing_links::component_id.eq_any(&comps))
-        .filter(sourcing_links::tier.eq(1))
-        .select((
-            sourcing_links::component_id,
-            sourcing_links::tier,
-            sourcing_links::valid_from,
-            sourcing_links::valid_to,
-        ))
-        .load(conn)?;
-    let ok = valid_on(now.date());
-    let covered: std::collections::HashSet<&String> =
-        links.iter().filter(|l| ok(l)).map(|l| &l.0).collect();
+    let covered = covered(conn, &comps, now)?;
     let mut cov: HashMap<&str, (i64, i64)> = HashMap::new();
     for (k, c) in &items {
         let e = cov.entry(k.as_str()).or_default();
