@@ -36,7 +36,7 @@ use ketenzorg::error::Error;
 use ketenzorg::escalation::{self, Policy};
 use ketenzorg::factories::FactoryRow;
 use ketenzorg::findings::service::Filed;
-use ketenzorg::findings::{FindingRow, Severity};
+use ketenzorg::findings::{FindingRow, NewFinding, Severity};
 use ketenzorg::notifications::outbox::NotificationRow;
 use ketenzorg::notifications::rules::{self, Recipient};
 use ketenzorg::schema::{
@@ -1398,6 +1398,18 @@ fn report(kind: &str, n: usize, elapsed: f64, mut lat: Vec<f64>, extra: &str) {
     );
 }
 
+/// The finding the in-process loop files (and the raw reference copies): working hours at
+/// `factory`, observed yesterday, like the HTTP load's (bench/lua/findings.lua).
+fn overtime_finding(factory: &str, severity: &str, label: &str) -> NewFinding {
+    serde_json::from_value(json!({
+        "factory_id": factory, "category": "working_hours", "severity": severity,
+        "title": format!("Excessive overtime ({label})"),
+        "description": "Workers report 72-hour weeks during the peak season; overtime is not voluntary.",
+        "observed_on": (now() - TimeDelta::days(1)).date().format("%Y-%m-%d").to_string(),
+    }))
+    .unwrap()
+}
+
 /// What one HTTP POST /findings does to the database, without HTTP: `findings::service::file`
 /// in one `write_tx` per finding, one connection, for BENCH_DURATION.
 fn inprocess(url: &str, out: &Path) {
@@ -1436,10 +1448,6 @@ fn inprocess(url: &str, out: &Path) {
         });
     }
     let policy = Policy::default();
-    let observed = (now() - TimeDelta::days(1))
-        .date()
-        .format("%Y-%m-%d")
-        .to_string();
     let limit = duration();
     let mut lat = Vec::new();
     let mut cases = 0usize;
@@ -1448,13 +1456,11 @@ fn inprocess(url: &str, out: &Path) {
     while started.elapsed() < limit {
         let i = lat.len();
         let t = Instant::now();
-        let input = serde_json::from_value(json!({
-            "factory_id": hot[i % hot.len()], "category": "working_hours", "severity": severities[i % 4],
-            "title": format!("Excessive overtime (in-process {i})"),
-            "description": "Workers report 72-hour weeks during the peak season; overtime is not voluntary.",
-            "observed_on": observed,
-        }))
-        .unwrap();
+        let input = overtime_finding(
+            &hot[i % hot.len()],
+            severities[i % 4],
+            &format!("in-process {i}"),
+        );
         let filed = write_tx(conn, |c| {
             ketenzorg::findings::service::file(c, &caller, input, None, now(), &policy)
         })
@@ -1492,13 +1498,7 @@ fn raw(url: &str, out: &Path) {
     let conn: &mut DbConnection = &mut conn;
     let caller =
         ketenzorg::auth::authenticate(conn, &env["BENCH_MONITOR_TOKEN"]).expect("monitor token");
-    let input = serde_json::from_value(json!({
-        "factory_id": hot[0], "category": "working_hours", "severity": "major",
-        "title": "Excessive overtime (raw template)",
-        "description": "Workers report 72-hour weeks during the peak season; overtime is not voluntary.",
-        "observed_on": (now() - TimeDelta::days(1)).date().format("%Y-%m-%d").to_string(),
-    }))
-    .unwrap();
+    let input = overtime_finding(&hot[0], "major", "raw template");
     let filed = write_tx(conn, |c| {
         ketenzorg::findings::service::file(c, &caller, input, None, now(), &Policy::default())
     })
