@@ -1147,13 +1147,9 @@ impl Sim<'_> {
         self.row.last_event_hash = e.hash.clone();
         self.row.updated_at = at;
         // notifications::outbox::enqueue
-        let level = payload
-            .get("level")
-            .and_then(|l| l.as_i64())
-            .map(|l| l as i32);
         let model = self.ctx.model;
         let mut orgs: Vec<(&Org, bool)> = Vec::new();
-        for r in rules::recipients(kind, level) {
+        for r in rules::recipients(kind, &payload) {
             let list: Vec<&Org> = match r {
                 Recipient::Contractor | Recipient::ContractorEscalation => {
                     vec![&model.contractors[self.contractor]]

@@ -54,6 +54,8 @@ use crate::error::{FieldError, Problem};
         crate::cases::http::transition,
         crate::cases::http::comment,
         crate::cases::http::extend,
+        crate::cases::http::refuse_extension,
+        crate::cases::http::comments,
         crate::notifications::http::list,
         crate::notifications::http::requeue,
         crate::notifications::http::suppressions,

@@ -173,6 +173,7 @@ diesel::table! {
         remediation_escalated_for -> Nullable<Timestamp>,
         next_action_at -> Nullable<Timestamp>,
         max_escalation_level -> Integer,
+        extension_request -> Nullable<Text>,
     }
 }
 

@@ -227,8 +227,9 @@ async fn every_figure_of_a_hand_built_contract(backend: Backend) {
         .map(|c| c["id"].as_str().unwrap())
         .collect();
     assert_eq!(open.len(), 3);
-    // Soonest first: day 14, B's missed plan deadline and C's missed acknowledgement (a missed
-    // deadline that is still unmet stays the next one); A's remediation (day 31) last.
+    // Most escalated first, each with the next deadline still ahead (a missed one is reported
+    // as missed, not as next): C's plan (day 30) after its missed acknowledgement, B's
+    // remediation (day 90) after its missed plan; then A's remediation (day 31).
     let dues: Vec<&str> = v["cases"]["open_cases"]
         .as_array()
         .unwrap()
@@ -238,8 +239,8 @@ async fn every_figure_of_a_hand_built_contract(backend: Backend) {
     assert_eq!(
         dues,
         [
-            "2026-06-15T09:00:00Z",
-            "2026-06-15T09:00:00Z",
+            "2026-07-01T09:00:00Z",
+            "2026-08-30T09:00:00Z",
             "2026-07-02T09:00:00Z"
         ]
     );

@@ -111,6 +111,7 @@ fn body(method: &Method, path: &str, w: &World) -> Option<Value> {
         ("POST", "/api/v1/cases/{id}/extensions") => {
             json!({"deadline": "acknowledge", "until": "2030-01-01T00:00:00Z", "reason": "x"})
         }
+        ("POST", "/api/v1/cases/{id}/extensions/refusal") => json!({"reason": "x"}),
         ("POST", "/api/v1/notifications/{id}/requeue") => json!({}),
         _ => return None,
     })

@@ -450,7 +450,7 @@ async fn comments_and_extensions(backend: Backend) {
         .await;
     assert_eq!(
         s,
-        StatusCode::FORBIDDEN,
+        StatusCode::ACCEPTED,
         "contractors ask, buyers and monitors grant"
     );
     let (s, p) = app
@@ -482,6 +482,11 @@ async fn comments_and_extensions(backend: Backend) {
     assert_eq!(last["kind"], "extension_granted");
     assert_eq!(last["payload"]["reason"], "Factory closed for the holiday");
     assert_eq!(last["payload"]["from"], current.as_str());
+    // The grant of that deadline answers the contractor's request.
+    let asked = &events["items"][4];
+    assert_eq!(asked["kind"], "extension_requested");
+    assert_eq!(last["payload"]["request_id"], asked["id"]);
+    assert!(after["extension_request"].is_null());
     // The history pages by sequence.
     let (_, p1) = app
         .get(&format!("/api/v1/cases/{case}/events?limit=2"), &c)
@@ -514,7 +519,7 @@ async fn comments_and_extensions(backend: Backend) {
                 .map(|e| e["seq"].as_i64().unwrap())
         })
         .collect();
-    assert_eq!(seqs, [1, 2, 3, 4, 5]);
+    assert_eq!(seqs, [1, 2, 3, 4, 5, 6]);
     assert!(p3["next_cursor"].is_null());
 }
 

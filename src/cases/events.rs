@@ -9,6 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use super::lifecycle::{self, Standing};
 use super::CaseRow;
 use crate::clock::utc;
 use crate::db::DbConnection;
@@ -44,7 +45,8 @@ pub struct Event {
     pub seq: i32,
     /// `opened`, `acknowledged`, `plan_submitted`, `plan_accepted`, `plan_rejected`,
     /// `remediation_reported`, `verified`, `disputed`, `closed`, `reopened`, `comment`,
-    /// `extension_granted`.
+    /// `extension_requested`, `extension_granted`, `extension_refused`, `reminder`,
+    /// `escalated`, `deadlines_recomputed`.
     pub kind: String,
     pub at: DateTime<Utc>,
     pub actor_organization_id: Option<OrganizationId>,
@@ -53,6 +55,9 @@ pub struct Event {
     pub payload: serde_json::Value,
     pub prev_hash: String,
     pub hash: String,
+    /// Something was withheld from you (another buyer's actor and words, other buyers'
+    /// contract ids; see the case visibility rules): the hash covers the whole event.
+    pub redacted: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -92,6 +97,7 @@ impl EventRow {
             payload: serde_json::from_str(&self.payload)?,
             prev_hash: self.prev_hash,
             hash: self.hash,
+            redacted: false,
         })
     }
 
@@ -165,15 +171,21 @@ pub fn verify(conn: &mut DbConnection) -> Result<AuditReport, Error> {
     let mut report = AuditReport::default();
     let mut after = String::new();
     loop {
-        let batch: Vec<(String, i32, String)> = cases::table
+        let batch: Vec<(String, i32, String, String, Option<String>)> = cases::table
             .filter(cases::id.gt(&after))
             .order(cases::id.asc())
             .limit(500)
-            .select((cases::id, cases::event_count, cases::last_event_hash))
+            .select((
+                cases::id,
+                cases::event_count,
+                cases::last_event_hash,
+                cases::state,
+                cases::resume_state,
+            ))
             .load(conn)?;
         let Some(last) = batch.last() else { break };
         after = last.0.clone();
-        for (case_id, count, head) in batch {
+        for (case_id, count, head, state, resume) in batch {
             report.cases += 1;
             let events: Vec<EventRow> = case_events::table
                 .filter(case_events::case_id.eq(&case_id))
@@ -181,8 +193,11 @@ pub fn verify(conn: &mut DbConnection) -> Result<AuditReport, Error> {
                 .select(EventRow::as_select())
                 .load(conn)?;
             let mut prev = GENESIS.to_string();
+            let mut standing: Option<Standing> = None;
             for (i, e) in events.iter().enumerate() {
                 report.events += 1;
+                let payload: serde_json::Value =
+                    serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::Null);
                 let problem = if e.seq != i as i32 + 1 {
                     Some(format!(
                         "expected seq {}, found {} (an event is missing)",
@@ -194,7 +209,15 @@ pub fn verify(conn: &mut DbConnection) -> Result<AuditReport, Error> {
                 } else if e.compute_hash() != e.hash {
                     Some("content does not match its hash (the event was altered)".to_string())
                 } else {
-                    None
+                    // The chain is intact; the step must also be one the state machine allows
+                    // from where the case stood (a history can be well chained and impossible).
+                    match lifecycle::step(standing, &e.kind, &payload) {
+                        Ok(s) => {
+                            standing = Some(s);
+                            None
+                        }
+                        Err(why) => Some(format!("not a legal step: {why}")),
+                    }
                 };
                 if let Some(p) = problem {
                     report.broken = Some(format!(
@@ -209,6 +232,14 @@ pub fn verify(conn: &mut DbConnection) -> Result<AuditReport, Error> {
                 report.broken = Some(format!(
                     "case {case_id}: the case records {count} events ending in {head}, the history has {} ending in {prev} (events were removed)",
                     events.len()
+                ));
+                return Ok(report);
+            }
+            let recorded = (state.as_str(), resume.as_deref());
+            let replayed = standing.map(|s| (s.state.as_str(), s.resume.map(|r| r.as_str())));
+            if replayed != Some(recorded) {
+                report.broken = Some(format!(
+                    "case {case_id}: the case row says {recorded:?} (state, resume state), its history replays to {replayed:?}"
                 ));
                 return Ok(report);
             }

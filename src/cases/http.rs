@@ -5,7 +5,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::events::Event;
 use super::service::{self, CaseFilter, CaseSort};
-use super::{etag, Case, CaseState, CommentRequest, ExtensionRequest, TransitionRequest};
+use super::{
+    etag, Case, CaseState, CommentRequest, ExtensionRefusal, ExtensionRequest, TransitionRequest,
+};
 use crate::auth::Caller;
 use crate::error::Error;
 use crate::findings::{Category, Severity};
@@ -177,10 +179,11 @@ pub async fn comment(
     params(("id" = CaseId, Path), ("If-Match" = Option<String>, Header)),
     request_body = ExtensionRequest,
     responses(
-        (status = 200, description = "The case with the moved deadline", body = Case),
-        (status = 409, description = "The case is closed", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The buyer or monitor granted it: the case with the moved deadline", body = Case),
+        (status = 202, description = "The contractor asked for it: the case with its pending `extension_request`, for the buyer or monitor to grant or refuse", body = Case),
+        (status = 409, description = "The case is closed, the deadline is met, or a request already waits", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The case changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Only the buyer and the monitor grant extensions"),
+        (status = 403, description = "Admins take no part in a case"),
     ))]
 pub async fn extend(
     state: web::Data<AppState>,
@@ -192,14 +195,64 @@ pub async fn extend(
     let id = id.into_inner();
     let expected = if_match(&req)?;
     let now = state.clock.now_naive();
-    let case = state
+    let (case, granted) = state
         .db
         .write({
             let policy = state.policy.clone();
             move |c| service::extend(c, &caller, id, body, expected, now, &policy)
         })
         .await?;
+    if granted {
+        Ok(with_etag(&case))
+    } else {
+        Ok(HttpResponse::Accepted()
+            .insert_header((header::ETAG, etag(case.version)))
+            .json(case))
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/extensions/refusal", tag = "cases",
+    params(("id" = CaseId, Path), ("If-Match" = Option<String>, Header)),
+    request_body = ExtensionRefusal,
+    responses(
+        (status = 200, description = "The contractor's pending request is refused", body = Case),
+        (status = 409, description = "No request waits for an answer", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The case changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the buyer or the monitor answers a request"),
+    ))]
+pub async fn refuse_extension(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<CaseId>,
+    req: HttpRequest,
+    JsonBody(body): JsonBody<ExtensionRefusal>,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let expected = if_match(&req)?;
+    let now = state.clock.now_naive();
+    let case = state
+        .db
+        .write(move |c| service::refuse_extension(c, &caller, id, body, expected, now))
+        .await?;
     Ok(with_etag(&case))
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}/comments", tag = "cases",
+    params(("id" = CaseId, Path), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query)),
+    responses((status = 200, description = "The comments on the case you may read, oldest first (the `comment` events of its history)", body = Page<Event>)))]
+pub async fn comments(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<CaseId>,
+    q: QueryParams,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let page = q.page()?;
+    let result = state
+        .db
+        .read(move |c| service::comments(c, &caller, id, &page))
+        .await?;
+    Ok(HttpResponse::Ok().json(result))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -207,6 +260,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(crate::http::resource("/cases/{id}").get(get))
         .service(crate::http::resource("/cases/{id}/events").get(events))
         .service(crate::http::resource("/cases/{id}/transitions").post(transition))
-        .service(crate::http::resource("/cases/{id}/comments").post(comment))
-        .service(crate::http::resource("/cases/{id}/extensions").post(extend));
+        .service(
+            crate::http::resource("/cases/{id}/comments")
+                .get(comments)
+                .post(comment),
+        )
+        .service(crate::http::resource("/cases/{id}/extensions").post(extend))
+        .service(crate::http::resource("/cases/{id}/extensions/refusal").post(refuse_extension));
 }

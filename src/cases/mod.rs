@@ -6,6 +6,7 @@ pub mod events;
 pub mod http;
 pub mod lifecycle;
 pub mod service;
+pub mod visibility;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -17,7 +18,7 @@ pub use lifecycle::{Action, CaseState, Party};
 use crate::findings::{Category, Evidence, FindingSummary, Severity};
 use crate::schema::cases;
 use crate::values::{
-    text_enum, CaseId, ContractId, FactoryId, FindingId, LongText, Name, OrganizationId,
+    text_enum, CaseId, ContractId, EventId, FactoryId, FindingId, LongText, Name, OrganizationId,
 };
 
 text_enum!(
@@ -82,6 +83,25 @@ pub struct ExtensionRequest {
     pub reason: LongText,
 }
 
+/// The answer to a contractor's extension request: `refuse` it with a reason (granting is a
+/// `POST /cases/{id}/extensions` by the buyer or monitor).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionRefusal {
+    pub reason: LongText,
+}
+
+/// A contractor's request to move a deadline, waiting for the buyer's or monitor's answer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct PendingExtension {
+    /// The `extension_requested` event that asked.
+    pub event_id: EventId,
+    pub deadline: DeadlineKind,
+    pub until: DateTime<Utc>,
+    pub reason: String,
+    pub requested_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CaseDeadlines {
     pub acknowledge: DateTime<Utc>,
@@ -95,6 +115,8 @@ pub struct Case {
     pub id: CaseId,
     pub finding_id: FindingId,
     pub contractor_id: OrganizationId,
+    /// The contractor's name.
+    pub contractor_name: String,
     /// The affected contracts (a buyer sees only its own).
     pub contract_ids: Vec<ContractId>,
     pub factory_id: FactoryId,
@@ -117,6 +139,8 @@ pub struct Case {
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub plan_accepted_at: Option<DateTime<Utc>>,
     pub remediated_at: Option<DateTime<Utc>>,
+    /// The contractor's extension request waiting for an answer, if any.
+    pub extension_request: Option<PendingExtension>,
     pub finding: FindingSummary,
     /// Your relation to this case.
     pub your_party: Party,
@@ -179,6 +203,8 @@ pub struct CaseRow {
     pub next_action_at: Option<NaiveDateTime>,
     /// The highest level the case ever reached (an extension may lower the current one).
     pub max_escalation_level: i32,
+    /// The contractor's pending extension request (`PendingExtension` as JSON).
+    pub extension_request: Option<String>,
 }
 
 /// The `ETag` of a case version.

@@ -13,8 +13,10 @@ use serde_json::json;
 
 use super::events::{self, Actor, Event, EventRow, GENESIS};
 use super::lifecycle::{self, Action, CaseState, Party};
+use super::visibility;
 use super::{
-    Case, CaseDeadlines, CaseRow, CommentRequest, ExtensionRequest, Plan, TransitionRequest,
+    Case, CaseDeadlines, CaseRow, CommentRequest, ExtensionRefusal, ExtensionRequest,
+    PendingExtension, Plan, TransitionRequest,
 };
 use crate::auth::Caller;
 use crate::clock::utc;
@@ -23,8 +25,8 @@ use crate::error::Error;
 use crate::escalation::{self, Policy};
 use crate::findings::{Category, FindingRow, Severity};
 use crate::pagination::{Cursor, Page, PageRequest};
-use crate::schema::{case_contracts, case_events, cases, contracts, findings};
-use crate::values::{CaseId, ContractId, FactoryId, FindingId, OrgKind, OrganizationId};
+use crate::schema::{case_contracts, case_events, cases, contracts, findings, organizations};
+use crate::values::{CaseId, ContractId, EventId, FactoryId, FindingId, OrgKind, OrganizationId};
 
 type Visible =
     Box<dyn BoxableExpression<cases::table, DbBackend, SqlType = diesel::sql_types::Bool>>;
@@ -127,6 +129,7 @@ pub fn open(
         remediation_escalated_for: None,
         next_action_at: None,
         max_escalation_level: 0,
+        extension_request: None,
     };
     escalation::reschedule(&mut row, policy.reminder_before);
     let payload = json!({
@@ -176,6 +179,17 @@ pub fn record(
     dedup_key: Option<String>,
 ) -> Result<EventRow, Error> {
     let event = events::next(row, kind, actor, payload, now, dedup_key)?;
+    insert_event(conn, row, event, now)
+}
+
+/// Writes an event already chained onto `row` (by `events::next`), the case, and the
+/// notifications the event causes.
+fn insert_event(
+    conn: &mut DbConnection,
+    row: &mut CaseRow,
+    event: EventRow,
+    now: NaiveDateTime,
+) -> Result<EventRow, Error> {
     diesel::insert_into(case_events::table)
         .values(&event)
         .execute(conn)?;
@@ -226,6 +240,19 @@ pub fn lock_case(
     Ok(fresh)
 }
 
+/// Takes the case for a change requested by a client: the row lock first (an unconditional
+/// version bump), then the `If-Match` check against the version that was current when the
+/// lock was granted. Every rule is then checked on the returned row, never on a row read
+/// before the lock. On any error the transaction rolls back, bump included.
+fn take(conn: &mut DbConnection, id: &str, if_match: Option<i32>) -> Result<CaseRow, Error> {
+    let row = lock_case(conn, id, None)?;
+    let before = row.version - 1;
+    match if_match {
+        Some(expected) if expected != before => Err(stale(before)),
+        _ => Ok(row),
+    }
+}
+
 fn stale(current: i32) -> Error {
     Error::PreconditionFailed(format!(
         "the case has changed since you read it (it is now at version {current}); read it again and retry"
@@ -273,6 +300,7 @@ pub fn save(conn: &mut DbConnection, row: &CaseRow) -> Result<(), Error> {
                 cases::remediation_escalated_for.eq(row.remediation_escalated_for),
                 cases::next_action_at.eq(row.next_action_at),
                 cases::max_escalation_level.eq(row.max_escalation_level),
+                cases::extension_request.eq(&row.extension_request),
             ),
         ))
         .execute(conn)?;
@@ -409,9 +437,8 @@ pub fn transition(
     now: NaiveDateTime,
     policy: &Policy,
 ) -> Result<Case, Error> {
-    let row = visible_row(conn, caller, id)?;
-    let party = party_of(caller, &row);
-    let (state, resume) = state_of(&row)?;
+    let seen = visible_row(conn, caller, id)?;
+    let party = party_of(caller, &seen);
     let needed = lifecycle::party_for(req.action);
     if party != needed {
         return Err(Error::Forbidden(format!(
@@ -423,13 +450,10 @@ pub fn transition(
             req.action
         )));
     }
-    // Preconditions come before the state check: a client that read an older version learns
-    // that first, whatever the case has become since.
-    if let Some(expected) = if_match {
-        if expected != row.version {
-            return Err(stale(row.version));
-        }
-    }
+    // The rule is checked on the state read under the lock this change takes: a concurrent
+    // writer has either committed before (and we see its state) or waits for us.
+    let mut row = take(conn, &seen.id, if_match)?;
+    let (state, resume) = state_of(&row)?;
     let Some(next) = lifecycle::next_state(state, req.action, resume) else {
         let allowed = lifecycle::allowed_actions(state, party, resume);
         return Err(Error::Conflict {
@@ -450,13 +474,24 @@ pub fn transition(
         });
     };
     check_request(&req)?;
-    let mut row = lock_case(conn, &row.id, if_match)?;
+    // A plan after a rejected one: its mail says it is a revision (and carries the plan).
+    let resubmission = req.action == Action::SubmitPlan && row.plan.is_some();
     if let Some(plan) = &req.plan {
         row.plan = Some(serde_json::to_string(plan)?);
     }
     apply_transition(&mut row, state, req.action, next, now);
     escalation::reschedule(&mut row, policy.reminder_before);
     let mut payload = json!({"action": req.action, "from": state, "to": next});
+    if resubmission {
+        payload["resubmission"] = json!(true);
+    }
+    // A request to move a deadline lapses once that deadline is met or the case is closed.
+    if let Some(p) = pending(&row)? {
+        if next == CaseState::Closed || escalation::slot(&mut row, p.deadline).met {
+            row.extension_request = None;
+            payload["extension_request_lapsed"] = json!(p.event_id);
+        }
+    }
     for (key, value) in [
         ("note", req.note.map(|n| json!(n))),
         ("reason", req.reason.map(|r| json!(r))),
@@ -505,6 +540,8 @@ pub fn comment(
     event.view()
 }
 
+/// `POST /cases/{id}/extensions`: the buyer or monitor grants an extension (answering the
+/// contractor's pending request for that deadline, if any); the contractor asks for one.
 #[allow(clippy::too_many_arguments)]
 pub fn extend(
     conn: &mut DbConnection,
@@ -514,27 +551,23 @@ pub fn extend(
     if_match: Option<i32>,
     now: NaiveDateTime,
     policy: &Policy,
-) -> Result<Case, Error> {
-    let row = visible_row(conn, caller, id)?;
-    if !matches!(party_of(caller, &row), Party::Buyer | Party::Monitor) {
+) -> Result<(Case, bool), Error> {
+    let seen = visible_row(conn, caller, id)?;
+    let party = party_of(caller, &seen);
+    if party == Party::Admin {
         return Err(Error::Forbidden(
-            "only the buyer or the monitor grants extensions".into(),
+            "only the buyer or the monitor grants extensions, and the contractor asks for them"
+                .into(),
         ));
     }
-    if let Some(expected) = if_match {
-        if expected != row.version {
-            return Err(stale(row.version));
-        }
-    }
+    let mut row = take(conn, &seen.id, if_match)?;
     let (state, _) = state_of(&row)?;
     if state == CaseState::Closed {
         return Err(Error::conflict(
             "the case is closed; its deadlines no longer run",
         ));
     }
-    let mut row = lock_case(conn, &row.id, if_match)?;
     let until = req.until.naive_utc();
-    let level_before = row.escalation_level;
     let slot = escalation::slot(&mut row, req.deadline);
     if slot.met {
         return Err(Error::conflict(format!(
@@ -552,6 +585,38 @@ pub fn extend(
             ),
         ));
     }
+    if party == Party::Contractor {
+        if let Some(p) = pending(&row)? {
+            return Err(Error::conflict(format!(
+                "your request of {} to move the {} deadline waits for an answer",
+                p.requested_at.to_rfc3339(),
+                p.deadline
+            )));
+        }
+        let payload = json!({
+            "deadline": req.deadline, "from": utc(current), "until": utc(until),
+            "reason": req.reason,
+        });
+        let event = events::next(
+            &mut row,
+            "extension_requested",
+            &Actor::from(caller),
+            payload,
+            now,
+            None,
+        )?;
+        row.extension_request = Some(serde_json::to_string(&PendingExtension {
+            event_id: EventId::from_db(&event.id)?,
+            deadline: req.deadline,
+            until: utc(until),
+            reason: req.reason.into_inner(),
+            requested_at: utc(now),
+        })?);
+        insert_event(conn, &mut row, event, now)?;
+        return Ok((view_one(conn, caller, row)?, false));
+    }
+    let level_before = row.escalation_level;
+    let slot = escalation::slot(&mut row, req.deadline);
     *slot.due = until;
     *slot.extended_to = Some(until);
     // A deadline moved into the future no longer counts as missed: the level it raised goes
@@ -560,10 +625,15 @@ pub fn extend(
         *slot.escalated_for = None;
     }
     escalation::reschedule(&mut row, policy.reminder_before);
-    let payload = json!({
+    let mut payload = json!({
         "deadline": req.deadline, "from": utc(current), "until": utc(until), "reason": req.reason,
         "escalation_level": {"before": level_before, "after": row.escalation_level},
     });
+    // A grant of the deadline the contractor asked about answers its request.
+    if let Some(p) = pending(&row)?.filter(|p| p.deadline == req.deadline) {
+        payload["request_id"] = json!(p.event_id);
+        row.extension_request = None;
+    }
     record(
         conn,
         &mut row,
@@ -573,7 +643,50 @@ pub fn extend(
         now,
         None,
     )?;
+    Ok((view_one(conn, caller, row)?, true))
+}
+
+/// `POST /cases/{id}/extensions/refusal`: the buyer or monitor refuses the pending request.
+pub fn refuse_extension(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: CaseId,
+    req: ExtensionRefusal,
+    if_match: Option<i32>,
+    now: NaiveDateTime,
+) -> Result<Case, Error> {
+    let seen = visible_row(conn, caller, id)?;
+    if !matches!(party_of(caller, &seen), Party::Buyer | Party::Monitor) {
+        return Err(Error::Forbidden(
+            "only the buyer or the monitor answers an extension request".into(),
+        ));
+    }
+    let mut row = take(conn, &seen.id, if_match)?;
+    let Some(p) = pending(&row)? else {
+        return Err(Error::conflict("no extension request waits for an answer"));
+    };
+    row.extension_request = None;
+    let payload = json!({
+        "request_id": p.event_id, "deadline": p.deadline, "until": p.until, "reason": req.reason,
+    });
+    record(
+        conn,
+        &mut row,
+        "extension_refused",
+        &Actor::from(caller),
+        payload,
+        now,
+        None,
+    )?;
     view_one(conn, caller, row)
+}
+
+fn pending(row: &CaseRow) -> Result<Option<PendingExtension>, Error> {
+    Ok(row
+        .extension_request
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()?)
 }
 
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: CaseId) -> Result<Case, Error> {
@@ -615,6 +728,13 @@ fn views(conn: &mut DbConnection, caller: &Caller, rows: Vec<CaseRow>) -> Result
         .into_iter()
         .map(|f| (f.id.clone(), f))
         .collect();
+    let contractor_ids: Vec<&str> = rows.iter().map(|r| r.contractor_id.as_str()).collect();
+    let name_of: HashMap<String, String> = organizations::table
+        .filter(organizations::id.eq_any(&contractor_ids))
+        .select((organizations::id, organizations::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
     rows.into_iter()
         .map(|row| {
             let finding = finding_of
@@ -627,6 +747,10 @@ fn views(conn: &mut DbConnection, caller: &Caller, rows: Vec<CaseRow>) -> Result
                 id: CaseId::from_db(&row.id)?,
                 finding_id: FindingId::from_db(&row.finding_id)?,
                 contractor_id: OrganizationId::from_db(&row.contractor_id)?,
+                contractor_name: name_of
+                    .get(&row.contractor_id)
+                    .cloned()
+                    .ok_or_else(|| Error::internal("case without contractor"))?,
                 contract_ids: contracts_of.remove(&row.id).unwrap_or_default(),
                 factory_id: FactoryId::from_db(&row.factory_id)?,
                 state,
@@ -646,6 +770,7 @@ fn views(conn: &mut DbConnection, caller: &Caller, rows: Vec<CaseRow>) -> Result
                 acknowledged_at: row.acknowledged_at.map(utc),
                 plan_accepted_at: row.plan_accepted_at.map(utc),
                 remediated_at: row.remediated_at.map(utc),
+                extension_request: pending(&row)?,
                 finding,
                 your_party: party,
                 allowed_actions: lifecycle::allowed_actions(state, party, resume),
@@ -714,6 +839,21 @@ pub fn list(
         q = q.filter(cases::overdue.eq(o));
     }
     if let Some(c) = filter.contract_id {
+        // A filter on a contract out of the caller's reach is refused like the contract itself:
+        // the cases of a shared case's other buyer must not answer it.
+        let mut k = contracts::table
+            .filter(contracts::id.eq(c.to_string()))
+            .select(contracts::id)
+            .into_boxed();
+        let me = caller.organization_id.to_string();
+        match caller.kind {
+            OrgKind::Buyer => k = k.filter(contracts::buyer_id.eq(me)),
+            OrgKind::Contractor => k = k.filter(contracts::contractor_id.eq(me)),
+            OrgKind::Admin | OrgKind::Monitor => {}
+        }
+        if k.first::<String>(conn).optional()?.is_none() {
+            return Err(Error::NotFound("contract"));
+        }
         q = q.filter(
             cases::id.eq_any(
                 case_contracts::table
@@ -768,15 +908,56 @@ pub fn events(
     id: CaseId,
     page: &PageRequest,
 ) -> Result<Page<Event>, Error> {
+    history(conn, caller, id, page, false)
+}
+
+/// The comments of a case (its `comment` events) that the caller may read.
+pub fn comments(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: CaseId,
+    page: &PageRequest,
+) -> Result<Page<Event>, Error> {
+    history(conn, caller, id, page, true)
+}
+
+fn history(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: CaseId,
+    page: &PageRequest,
+    only_comments: bool,
+) -> Result<Page<Event>, Error> {
     let row = visible_row(conn, caller, id)?;
+    let reader = reader_of(conn, caller, &row)?;
     // Cursors this service issues carry an event's seq. A forged key beyond i32 is clamped,
     // not narrowed: `seq > key` is the same for every i32 seq, where narrowing wrapped
     // around to another page.
     let after_seq = page.after.and_then(|c| c.key).unwrap_or(0);
     let after_seq = after_seq.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
-    let rows: Vec<EventRow> = case_events::table
+    let mut q = case_events::table
         .filter(case_events::case_id.eq(&row.id))
         .filter(case_events::seq.gt(after_seq))
+        .into_boxed();
+    if only_comments {
+        q = q.filter(case_events::kind.eq("comment"));
+    }
+    if let visibility::Reader::Buyer {
+        organization_id, ..
+    } = &reader
+    {
+        // Another buyer's comments are not shown: filtered here so that pages stay full.
+        q = q.filter(diesel::dsl::not(
+            case_events::kind.eq("comment").and(
+                case_events::actor_organization_id
+                    .is_not_null()
+                    .and(case_events::actor_organization_id.ne(organization_id.clone()))
+                    .and(case_events::actor_organization_id.ne(row.contractor_id.clone()))
+                    .and(case_events::actor_organization_id.ne(row.monitor_id.clone())),
+            ),
+        ));
+    }
+    let rows: Vec<EventRow> = q
         .order(case_events::seq.asc())
         .limit(page.fetch())
         .select(EventRow::as_select())
@@ -785,8 +966,60 @@ pub fn events(
         rows,
         page,
         |e| Cursor::encode_with_key(&e.id, e.seq.into()),
-        EventRow::view,
+        |e| shown_to(&reader, &row, e),
     )
+}
+
+/// An event as `reader` sees it (see `visibility`).
+fn shown_to(reader: &visibility::Reader, case: &CaseRow, e: EventRow) -> Result<Event, Error> {
+    let mut event = e.view()?;
+    let actor = event.actor_organization_id.map(|a| a.to_string());
+    let shown = visibility::show(
+        reader,
+        &case.contractor_id,
+        &case.monitor_id,
+        &event.kind,
+        actor.as_deref(),
+        std::mem::take(&mut event.payload),
+    )
+    .ok_or_else(|| Error::internal("an event hidden from its reader was selected"))?;
+    event.payload = shown.payload;
+    event.redacted = shown.redacted;
+    if !shown.actor_shown {
+        event.actor_organization_id = None;
+        event.actor_token_id = None;
+    }
+    Ok(event)
+}
+
+/// How the caller reads this case's history: a buyer with its own contracts on it, or whole.
+pub fn reader_of(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    case: &CaseRow,
+) -> Result<visibility::Reader, Error> {
+    if party_of(caller, case) != Party::Buyer {
+        return Ok(visibility::Reader::Whole);
+    }
+    buyer_reader(conn, &caller.organization_id.to_string(), &case.id)
+}
+
+/// A buyer reading a case, with its own contracts on the case.
+pub fn buyer_reader(
+    conn: &mut DbConnection,
+    buyer: &str,
+    case: &str,
+) -> Result<visibility::Reader, Error> {
+    let contracts: Vec<String> = case_contracts::table
+        .inner_join(contracts::table)
+        .filter(case_contracts::case_id.eq(case))
+        .filter(contracts::buyer_id.eq(buyer))
+        .select(case_contracts::contract_id)
+        .load(conn)?;
+    Ok(visibility::Reader::Buyer {
+        organization_id: buyer.to_string(),
+        contracts: contracts.into_iter().collect(),
+    })
 }
 
 /// (case id, contractor id, contract ids) per finding id.

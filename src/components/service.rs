@@ -13,7 +13,6 @@ use super::{
     SourcingLinkRow,
 };
 use crate::auth::Caller;
-use crate::cases::events::Actor;
 use crate::db::{DbBackend, DbConnection};
 use crate::error::Error;
 use crate::escalation::Policy;
@@ -302,13 +301,7 @@ pub fn add_source(
         .values(&row)
         .execute(conn)?;
     // The disclosure may make findings at this factory reach this contractor.
-    routing::reroute_factories(
-        conn,
-        std::slice::from_ref(&row.factory_id),
-        &Actor::from(caller),
-        now,
-        policy,
-    )?;
+    routing::reroute_factories(conn, std::slice::from_ref(&row.factory_id), now, policy)?;
     Ok((row.view()?, true))
 }
 

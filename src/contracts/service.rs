@@ -9,7 +9,6 @@ use diesel::prelude::*;
 
 use super::{Contract, ContractItem, ContractItemRow, ContractRow, NewContract, NewContractItem};
 use crate::auth::Caller;
-use crate::cases::events::Actor;
 use crate::components::service as components_service;
 use crate::db::{DbBackend, DbConnection};
 use crate::error::Error;
@@ -219,7 +218,7 @@ pub fn add_item(
         .execute(conn)?;
     // The new item may make findings at the factories behind it reach this contractor.
     let factories = components_service::factories_below(conn, &item.component_id)?;
-    routing::reroute_factories(conn, &factories, &Actor::from(caller), now, policy)?;
+    routing::reroute_factories(conn, &factories, now, policy)?;
     Ok((item.view()?, true))
 }
 

@@ -67,6 +67,8 @@ pub struct Factories {
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct OpenCase {
     pub id: CaseId,
+    /// The finding's title.
+    pub title: String,
     pub state: String,
     pub severity: String,
     pub escalation_level: i32,

@@ -19,7 +19,7 @@ use crate::db::{Backend, DbConnection};
 use crate::error::Error;
 use crate::pagination::{Cursor, Page, PageRequest};
 use crate::schema::{
-    case_contracts, case_events, cases, components, contract_items, contracts, factories,
+    case_contracts, case_events, cases, components, contract_items, contracts, factories, findings,
     sourcing_links,
 };
 use crate::values::{CaseId, ComponentId, ContractId, ContractItemId, FactoryId, OrgKind};
@@ -249,19 +249,20 @@ impl Tally {
     }
 }
 
-/// Soonest deadline first (none last), then the most escalated, then by id: the same order in
+/// Most escalated first (a missed deadline is no longer the "next" one), then the soonest
+/// deadline still ahead (none last), then by id: the same order in
 /// SQL (the present) and in memory (the past).
 fn open_case_order(a: &OpenCase, b: &OpenCase) -> std::cmp::Ordering {
     (
+        b.escalation_level,
         a.next_due_at.is_none(),
         a.next_due_at,
-        b.escalation_level,
         a.id.to_string(),
     )
         .cmp(&(
+            a.escalation_level,
             b.next_due_at.is_none(),
             b.next_due_at,
-            a.escalation_level,
             b.id.to_string(),
         ))
 }
@@ -271,7 +272,11 @@ const OPEN_CASES_LISTED: i64 = 200;
 /// The present figures, aggregated by the database: the counts grouped by state, severity and
 /// level, the first open cases in deadline order, and only the instants the durations need.
 /// Nothing here reads every case row of a large contract into memory.
-fn tally_now(conn: &mut DbConnection, contract: &str) -> Result<Tally, Error> {
+fn tally_now(
+    conn: &mut DbConnection,
+    contract: &str,
+    monitor: Option<&str>,
+) -> Result<Tally, Error> {
     // Only `case_contracts`: the trigger-maintained copies of the case columns (migration
     // 6) and the covering index `case_contracts_figures`.
     use case_contracts as cc;
@@ -291,12 +296,23 @@ fn tally_now(conn: &mut DbConnection, contract: &str) -> Result<Tally, Error> {
         t.count(state, severity, *level, *n);
         t.max_level = t.max_level.max(max.unwrap_or(0));
     }
-    let open: Vec<(String, String, String, i32, Option<NaiveDateTime>)> = of_contract()
+    let mut listed = of_contract().into_boxed();
+    if let Some(m) = monitor {
+        // A monitor counts every case of the contract but lists only those of its findings.
+        listed = listed.filter(
+            cc::case_id.eq_any(
+                cases::table
+                    .filter(cases::monitor_id.eq(m.to_string()))
+                    .select(cases::id),
+            ),
+        );
+    }
+    let open: Vec<(String, String, String, i32, Option<NaiveDateTime>)> = listed
         .filter(cc::case_state.ne_all(["verified", "closed"]))
         .order((
+            cc::case_level.desc(),
             cc::case_next_due_at.is_null().asc(),
             cc::case_next_due_at.asc(),
-            cc::case_level.desc(),
             cc::case_id.asc(),
         ))
         .limit(OPEN_CASES_LISTED)
@@ -311,6 +327,7 @@ fn tally_now(conn: &mut DbConnection, contract: &str) -> Result<Tally, Error> {
     for (id, state, severity, level, next) in open {
         t.open_cases.push(OpenCase {
             id: CaseId::from_db(&id)?,
+            title: String::new(),
             state,
             severity,
             escalation_level: level,
@@ -366,6 +383,7 @@ fn tally_of(all: &[CaseState]) -> Result<Tally, Error> {
         if is_open(&c.state) {
             t.open_cases.push(OpenCase {
                 id: CaseId::from_db(&c.id)?,
+                title: String::new(),
                 state: c.state.clone(),
                 severity: c.severity.clone(),
                 escalation_level: c.level,
@@ -452,6 +470,33 @@ fn cases_then(
     Ok(out)
 }
 
+/// The open cases as the caller may list them: a monitor only those of its findings; each
+/// with its finding's title.
+fn listed_for(
+    conn: &mut DbConnection,
+    monitor: Option<&str>,
+    mut open: Vec<OpenCase>,
+) -> Result<Vec<OpenCase>, Error> {
+    let ids: Vec<String> = open.iter().map(|c| c.id.to_string()).collect();
+    let rows: Vec<(String, String, String)> = cases::table
+        .inner_join(findings::table)
+        .filter(cases::id.eq_any(&ids))
+        .select((cases::id, cases::monitor_id, findings::title))
+        .load(conn)?;
+    let of: HashMap<String, (String, String)> = rows
+        .into_iter()
+        .map(|(id, m, title)| (id, (m, title)))
+        .collect();
+    open.retain_mut(|c| match of.get(&c.id.to_string()) {
+        Some((m, title)) if monitor.is_none_or(|me| me == m) => {
+            c.title = title.clone();
+            true
+        }
+        _ => false,
+    });
+    Ok(open)
+}
+
 fn hours(from: NaiveDateTime, to: NaiveDateTime) -> f64 {
     (to - from).num_seconds() as f64 / 3600.0
 }
@@ -470,13 +515,16 @@ pub fn contract(
     let t = at.map_or(now, end_of);
     let (coverage, item_components) = coverage(conn, &contract, t)?;
     let factories = supply_chain(conn, item_components, t)?;
-    let (tally, past) = match at {
-        None => (tally_now(conn, &contract)?, None),
+    let me = caller.organization_id.to_string();
+    let monitor = caller.is(OrgKind::Monitor).then_some(me.as_str());
+    let (mut tally, past) = match at {
+        None => (tally_now(conn, &contract, monitor)?, None),
         Some(_) => {
             let all = cases_then(conn, &contract, t)?;
             (tally_of(&all)?, Some(all))
         }
     };
+    tally.open_cases = listed_for(conn, monitor, std::mem::take(&mut tally.open_cases))?;
     let (status, status_reasons) = judge(&coverage, &tally.judged);
     // Every event updates its case's `updated_at`, so the newest events of the contract are
     // among those of its 20 most recently updated cases: no need to sort every event. (A view
@@ -490,9 +538,30 @@ pub fn contract(
             .load(conn)?,
         Some(_) => past.iter().flatten().map(|c| c.id.clone()).collect(),
     };
-    let history: Vec<(String, String, NaiveDateTime)> = case_events::table
+    let mut history = case_events::table
+        .inner_join(cases::table)
         .filter(case_events::case_id.eq_any(&recent))
         .filter(case_events::at.le(t))
+        .into_boxed();
+    match caller.kind {
+        // A monitor follows the cases of its own findings only.
+        OrgKind::Monitor => history = history.filter(cases::monitor_id.eq(me.clone())),
+        // Another buyer's comments on a shared case are not this buyer's to see (the rule
+        // of `cases::visibility`, as a filter so that the 20 listed are 20 shown).
+        OrgKind::Buyer => {
+            history = history.filter(diesel::dsl::not(
+                case_events::kind.eq("comment").and(
+                    case_events::actor_organization_id
+                        .is_not_null()
+                        .and(case_events::actor_organization_id.ne(me.clone()))
+                        .and(case_events::actor_organization_id.ne(cases::contractor_id.nullable()))
+                        .and(case_events::actor_organization_id.ne(cases::monitor_id.nullable())),
+                ),
+            ))
+        }
+        OrgKind::Admin | OrgKind::Contractor => {}
+    }
+    let history: Vec<(String, String, NaiveDateTime)> = history
         .order((case_events::at.desc(), case_events::seq.desc()))
         .limit(20)
         .select((case_events::case_id, case_events::kind, case_events::at))

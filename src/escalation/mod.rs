@@ -101,6 +101,7 @@ pub fn running(row: &CaseRow, kind: DeadlineKind) -> bool {
 pub fn reschedule(row: &mut CaseRow, reminder_before: TimeDelta) {
     let mut level = 0;
     let mut next_deadline: Option<NaiveDateTime> = None;
+    let mut soonest: Option<NaiveDateTime> = None;
     let mut next_action: Option<NaiveDateTime> = None;
     for kind in KINDS {
         let runs = running(row, kind);
@@ -112,8 +113,13 @@ pub fn reschedule(row: &mut CaseRow, reminder_before: TimeDelta) {
             continue;
         }
         let due = *s.due;
-        // A missed deadline that is still unmet stays the next deadline: it is overdue.
-        next_deadline = Some(next_deadline.map_or(due, |n| n.min(due)));
+        // The next deadline people are told of is one still ahead: a missed one is reported
+        // as missed (its escalation), not as "next". The sort order still puts an overdue
+        // case first.
+        soonest = Some(soonest.map_or(due, |n| n.min(due)));
+        if *s.escalated_for != Some(due) {
+            next_deadline = Some(next_deadline.map_or(due, |n| n.min(due)));
+        }
         let action = if *s.reminded_for != Some(due) && *s.escalated_for != Some(due) {
             Some(due - reminder_before)
         } else if *s.escalated_for != Some(due) {
@@ -129,7 +135,7 @@ pub fn reschedule(row: &mut CaseRow, reminder_before: TimeDelta) {
     row.max_escalation_level = row.max_escalation_level.max(row.escalation_level);
     row.overdue = row.escalation_level >= 2;
     row.next_due_at = next_deadline;
-    row.due_order = due_order(next_deadline);
+    row.due_order = due_order(soonest);
     row.next_action_at = next_action;
 }
 

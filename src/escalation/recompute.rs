@@ -55,6 +55,11 @@ fn apply(
     now: NaiveDateTime,
 ) -> Result<(), Error> {
     let mut row = lock_case(conn, id, None)?;
+    // Chosen before the lock: a case closed since then keeps its history as it is (its
+    // deadlines no longer run; an event after the close would be an impossible step).
+    if row.state == CaseState::Closed.as_str() {
+        return Ok(());
+    }
     let durations = policy.for_severity(Severity::from_db(&row.severity)?);
     let level_before = row.escalation_level;
     let mut changes = Vec::new();

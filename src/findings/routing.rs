@@ -145,13 +145,13 @@ fn responsible_unscoped(
     Ok(out)
 }
 
-/// Opens a case for every responsible contractor that has none yet for this finding, and marks
-/// the finding routed once it reaches anyone. Returns the number of cases opened.
+/// Opens a case for every responsible contractor that has none yet for this finding (routed
+/// late: the finding was filed before), and marks the finding routed once it reaches anyone.
+/// Returns the number of cases opened. The service is the actor: whoever's disclosure made
+/// the factory reachable is never named in another contractor's case (and gets the mail).
 pub fn route(
     conn: &mut DbConnection,
     finding: &FindingRow,
-    actor: &Actor,
-    late: bool,
     now: NaiveDateTime,
     policy: &Policy,
 ) -> Result<usize, Error> {
@@ -171,8 +171,8 @@ pub fn route(
         finding,
         &responsible,
         &existing,
-        actor,
-        late,
+        &Actor::default(),
+        true,
         now,
         policy,
     )?;
@@ -214,7 +214,6 @@ pub fn open_cases(
 pub fn reroute_factories(
     conn: &mut DbConnection,
     factories: &[String],
-    actor: &Actor,
     now: NaiveDateTime,
     policy: &Policy,
 ) -> Result<usize, Error> {
@@ -228,7 +227,7 @@ pub fn reroute_factories(
         .load(conn)?;
     let mut opened = 0;
     for finding in rows {
-        opened += route(conn, &finding, actor, true, now, policy)?;
+        opened += route(conn, &finding, now, policy)?;
     }
     Ok(opened)
 }

@@ -1,7 +1,7 @@
 //! Writing outbox rows. Called with the event, inside the event's transaction, so that an
 //! event and the mails it causes commit together or not at all.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::rules::{self, Recipient};
 use crate::cases::events::EventRow;
+use crate::cases::visibility::{self, Reader};
 use crate::cases::CaseRow;
 use crate::db::DbConnection;
 use crate::error::Error;
@@ -54,13 +55,28 @@ pub fn enqueue_with_title(
     title: Option<&str>,
 ) -> Result<usize, Error> {
     let payload: serde_json::Value = serde_json::from_str(&event.payload)?;
-    let level = payload
-        .get("level")
-        .and_then(|l| l.as_i64())
-        .map(|l| l as i32);
-    let wanted = rules::recipients(&event.kind, level);
+    let wanted = rules::recipients(&event.kind, &payload);
     if wanted.is_empty() {
         return Ok(0);
+    }
+    // The buyers of the case with their own contracts on it: a buyer reads (and is mailed)
+    // only what the case visibility rules show it.
+    let mut buyers: Vec<(String, HashSet<String>)> = Vec::new();
+    if wanted.contains(&Recipient::Buyers) {
+        let pairs: Vec<(String, String)> = case_contracts::table
+            .inner_join(contracts::table)
+            .filter(case_contracts::case_id.eq(&case.id))
+            .select((contracts::buyer_id, case_contracts::contract_id))
+            .order((contracts::buyer_id.asc(), case_contracts::contract_id.asc()))
+            .load(conn)?;
+        for (buyer, contract) in pairs {
+            match buyers.last_mut() {
+                Some((b, set)) if *b == buyer => {
+                    set.insert(contract);
+                }
+                _ => buyers.push((buyer, HashSet::from([contract]))),
+            }
+        }
     }
     // (organization, escalation audience?) in a stable order; the actor is not told of its own act.
     let mut orgs: Vec<(String, bool)> = Vec::new();
@@ -70,13 +86,7 @@ pub fn enqueue_with_title(
                 vec![case.contractor_id.clone()]
             }
             Recipient::Monitor => vec![case.monitor_id.clone()],
-            Recipient::Buyers => case_contracts::table
-                .inner_join(contracts::table)
-                .filter(case_contracts::case_id.eq(&case.id))
-                .select(contracts::buyer_id)
-                .distinct()
-                .order(contracts::buyer_id.asc())
-                .load(conn)?,
+            Recipient::Buyers => buyers.iter().map(|(b, _)| b.clone()).collect(),
         };
         for id in ids {
             if event.actor_organization_id.as_deref() == Some(id.as_str()) {
@@ -88,6 +98,17 @@ pub fn enqueue_with_title(
             }
         }
     }
+    let reader_of = |org: &str| -> Reader {
+        match buyers.iter().find(|(b, _)| b == org) {
+            Some((b, contracts)) if org != case.contractor_id && org != case.monitor_id => {
+                Reader::Buyer {
+                    organization_id: b.clone(),
+                    contracts: contracts.clone(),
+                }
+            }
+            _ => Reader::Whole,
+        }
+    };
     let title: String = match title {
         Some(t) => t.to_string(),
         None => findings::table
@@ -139,6 +160,20 @@ pub fn enqueue_with_title(
         } else {
             normal
         };
+        let Some(shown) = visibility::show(
+            &reader_of(&org),
+            &case.contractor_id,
+            &case.monitor_id,
+            &event.kind,
+            event.actor_organization_id.as_deref(),
+            payload.clone(),
+        ) else {
+            continue;
+        };
+        let actor = event
+            .actor_organization_id
+            .as_deref()
+            .filter(|_| shown.actor_shown);
         for address in list.iter() {
             let address = address.as_str().to_string();
             if !seen.insert((org.clone(), address.to_ascii_lowercase())) {
@@ -153,8 +188,8 @@ pub fn enqueue_with_title(
                 recipient_email: address,
                 language: language.clone(),
                 payload: serde_json::to_string(&json!({
-                    "event": payload,
-                    "actor_organization_id": event.actor_organization_id,
+                    "event": shown.payload,
+                    "actor_organization_id": actor,
                     "case": {
                         "id": case.id, "state": case.state, "severity": case.severity,
                         "category": case.category, "finding_title": title,

@@ -17,11 +17,16 @@ text_enum!(
     }
 );
 
-/// Recipients of an event of `kind` (for `escalated`, at `level`). The organization that
-/// caused the event is never notified of its own act (see `outbox`).
-pub fn recipients(kind: &str, level: Option<i32>) -> &'static [Recipient] {
+/// Recipients of an event of `kind` with `payload` (an escalation's `level`, an opening's
+/// `late_routing`). The organization that caused the event is never notified of its own act,
+/// and each buyer only of what it may read of the case (see `outbox`).
+pub fn recipients(kind: &str, payload: &serde_json::Value) -> &'static [Recipient] {
     use Recipient::*;
+    let level = payload.get("level").and_then(|l| l.as_i64());
     match kind {
+        // A finding routed late (a disclosure made the factory reachable) is news to its
+        // monitor too.
+        "opened" if payload["late_routing"] == true => &[Contractor, Buyers, Monitor],
         "opened" => &[Contractor, Buyers],
         "acknowledged" => &[Monitor, Buyers],
         "plan_submitted" => &[Monitor],
@@ -30,7 +35,8 @@ pub fn recipients(kind: &str, level: Option<i32>) -> &'static [Recipient] {
         "verified" | "closed" | "reopened" => &[Contractor, Buyers],
         "disputed" => &[Monitor, Buyers],
         "comment" => &[Contractor, Buyers, Monitor],
-        "extension_granted" => &[Contractor, Buyers, Monitor],
+        "extension_granted" | "extension_refused" => &[Contractor, Buyers, Monitor],
+        "extension_requested" => &[Buyers, Monitor],
         "reminder" => &[Contractor],
         "escalated" => match level {
             // Level 1: the contractor's escalation contact and the buyer.
@@ -58,7 +64,9 @@ pub const NOTIFYING_KINDS: &[&str] = &[
     "reopened",
     "disputed",
     "comment",
+    "extension_requested",
     "extension_granted",
+    "extension_refused",
     "reminder",
     "escalated",
     "deadlines_recomputed",
@@ -70,11 +78,16 @@ mod tests {
 
     #[test]
     fn every_notifying_kind_has_recipients() {
+        use serde_json::json;
         for kind in NOTIFYING_KINDS {
-            assert!(!recipients(kind, Some(1)).is_empty(), "{kind}");
+            assert!(!recipients(kind, &json!({"level": 1})).is_empty(), "{kind}");
         }
-        assert!(recipients("unknown", None).is_empty());
-        assert!(recipients("escalated", Some(2)).contains(&Recipient::Monitor));
-        assert!(!recipients("escalated", Some(1)).contains(&Recipient::Monitor));
+        assert!(recipients("unknown", &json!({})).is_empty());
+        assert!(recipients("escalated", &json!({"level": 2})).contains(&Recipient::Monitor));
+        assert!(!recipients("escalated", &json!({"level": 1})).contains(&Recipient::Monitor));
+        assert!(
+            !recipients("opened", &json!({"late_routing": false})).contains(&Recipient::Monitor)
+        );
+        assert!(recipients("opened", &json!({"late_routing": true})).contains(&Recipient::Monitor));
     }
 }

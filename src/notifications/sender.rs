@@ -244,11 +244,13 @@ fn context(
         None => None,
     };
     let text = |k: &str| event.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let instant = |s: Option<String>| {
+        s.and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
+            .map(|d| d.with_timezone(&chrono::Utc))
+    };
+    let next_deadline = instant(case["next_due_at"].as_str().map(str::to_string));
     // Reminders and escalations speak of their own deadline; other mails of the next one.
-    let deadline = text("deadline_at")
-        .or_else(|| case["next_due_at"].as_str().map(str::to_string))
-        .and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
-        .map(|d| d.with_timezone(&chrono::Utc));
+    let deadline = instant(text("deadline_at")).or(next_deadline);
     Ok(MailContext {
         kind: row.kind.clone(),
         language: lang,
@@ -260,7 +262,11 @@ fn context(
         category: case["category"].as_str().unwrap_or_default().to_string(),
         state: case["state"].as_str().unwrap_or_default().to_string(),
         deadline,
+        next_deadline,
         deadline_kind: text("deadline"),
+        until: instant(text("until")).filter(|_| row.kind == "extension_requested"),
+        resubmission: event["resubmission"] == true,
+        plan: event.get("plan").filter(|p| p.is_object()).cloned(),
         level: event.get("level").and_then(|v| v.as_i64()),
         actor,
         note: text("note"),
@@ -329,6 +335,8 @@ pub fn record(
             }
             Outcome::Failed(SendError::Permanent(e)) => {
                 report.failed += 1;
+                tracing::warn!(notification = %row.id, to = %row.recipient_email, reason = %e,
+                    "mail refused for good; the address goes on the suppression list");
                 let address = row.recipient_email.to_ascii_lowercase();
                 let listed: i64 = suppressed_addresses::table
                     .filter(suppressed_addresses::email.eq(&address))
@@ -355,6 +363,8 @@ pub fn record(
             Outcome::Failed(SendError::Transient(e)) => {
                 if row.attempts >= config.max_attempts {
                     report.failed += 1;
+                    tracing::warn!(notification = %row.id, to = %row.recipient_email, attempts = row.attempts,
+                        reason = %e, "mail not delivered; giving up after the last attempt");
                     diesel::update(mine(&row.id))
                         .set((
                             notifications::status.eq("failed"),
@@ -365,6 +375,8 @@ pub fn record(
                         .execute(conn)?
                 } else {
                     report.retried += 1;
+                    tracing::warn!(notification = %row.id, to = %row.recipient_email, attempts = row.attempts,
+                        reason = %e, "mail not delivered; will retry");
                     diesel::update(mine(&row.id))
                         .set((
                             notifications::next_attempt_at.eq(now + backoff(config, row.attempts)),

@@ -69,8 +69,18 @@ pub struct MailContext {
     pub severity: String,
     pub category: String,
     pub state: String,
+    /// The deadline the mail is about: a reminder's or an escalation's own deadline, else the
+    /// case's next deadline.
     pub deadline: Option<DateTime<Utc>>,
+    /// The case's next deadline still ahead (none while the case waits on the monitor).
+    pub next_deadline: Option<DateTime<Utc>>,
     pub deadline_kind: Option<String>,
+    /// The instant an extension request asks for.
+    pub until: Option<DateTime<Utc>>,
+    /// A plan submitted after an earlier one was rejected.
+    pub resubmission: bool,
+    /// The submitted plan (`cases::Plan` as JSON), carried by the plan mail.
+    pub plan: Option<Value>,
     pub level: Option<i64>,
     pub actor: Option<String>,
     pub note: Option<String>,
@@ -185,6 +195,11 @@ impl Templates {
             "note_label",
             "reason_label",
             "comment_label",
+            "missed_label",
+            "plan_label",
+            "root_cause_label",
+            "no_action_label",
+            "until_label",
             "footer",
             "digest_subject",
             "digest_intro",
@@ -210,10 +225,16 @@ impl Templates {
 
     fn vars(&self, c: &MailContext) -> Value {
         let lang = c.language;
-        let deadline = match c.deadline {
+        let instant = |at: Option<DateTime<Utc>>| match at {
             Some(d) => Self::format_instant(d, lang, c.timezone),
             None => self.string(lang, &["no_deadline"]),
         };
+        let deadline = instant(c.deadline);
+        let next_deadline = instant(c.next_deadline);
+        let until = c
+            .until
+            .map(|u| Self::format_instant(u, lang, c.timezone))
+            .unwrap_or_default();
         serde_json::json!({
             "recipient": c.recipient,
             "title": c.title,
@@ -221,12 +242,29 @@ impl Templates {
             "category": self.string(lang, &["category", &c.category]),
             "state": self.string(lang, &["state", &c.state]),
             "deadline": deadline,
+            "next_deadline": next_deadline,
+            "until": until,
+            "resubmission": c.resubmission,
             "deadline_kind": c.deadline_kind.as_deref().map(|k| self.string(lang, &["deadline", k])).unwrap_or_default(),
             "level": c.level,
             "actor": c.actor.clone().unwrap_or_default(),
             "count": 0,
             "case_ref": c.case_ref,
         })
+    }
+
+    /// The summary of a kind, in the words for the recipient's side where a kind has them
+    /// (`summary_monitor`, ...), else the common ones.
+    fn summary(&self, c: &MailContext) -> String {
+        let side = match c.audience {
+            Audience::Contractor => "summary_contractor",
+            Audience::Buyer => "summary_buyer",
+            Audience::Monitor => "summary_monitor",
+        };
+        self.lookup(c.language, &["kinds", &c.kind, side])
+            .or_else(|| self.lookup(Language::En, &["kinds", &c.kind, side]))
+            .map(str::to_string)
+            .unwrap_or_else(|| self.string(c.language, &["kinds", &c.kind, "summary"]))
     }
 
     fn fill(&self, template: &str, vars: &Value) -> Result<String, String> {
@@ -244,13 +282,15 @@ impl Templates {
             Audience::Monitor => "next_monitor",
         };
         let subject = self.fill(&self.string(lang, &["kinds", &c.kind, "subject"]), &vars)?;
-        let summary = self.fill(&self.string(lang, &["kinds", &c.kind, "summary"]), &vars)?;
+        let summary = self.fill(&self.summary(c), &vars)?;
         let next = self.fill(&self.string(lang, &["kinds", &c.kind, next_key]), &vars)?;
         let greeting = self.fill(&self.string(lang, &["greeting"]), &vars)?;
         let ctx = serde_json::json!({
             "lang": lang.as_str(), "s": self.common(lang), "subject": subject, "summary": summary,
             "next": next, "greeting": greeting, "title": c.title, "severity": vars["severity"],
             "category": vars["category"], "state": vars["state"], "deadline": vars["deadline"],
+            "next_deadline": vars["next_deadline"], "deadline_kind": vars["deadline_kind"],
+            "missed": c.kind == "escalated", "plan": c.plan,
             "level": c.level, "note": c.note, "reason": c.reason, "text": c.text,
             "link": c.link, "case_ref": c.case_ref,
         });
@@ -277,9 +317,7 @@ impl Templates {
             .iter()
             .map(|(r, c)| {
                 let v = self.vars(c);
-                let summary = self
-                    .fill(&self.string(lang, &["kinds", &c.kind, "summary"]), &v)
-                    .unwrap_or_default();
+                let summary = self.fill(&self.summary(c), &v).unwrap_or_default();
                 serde_json::json!({"subject": r.subject, "summary": summary, "text": c.text, "link": c.link})
             })
             .collect();
@@ -316,7 +354,13 @@ mod tests {
             category: "working_hours".into(),
             state: "open".into(),
             deadline: Some("2026-10-25T12:00:00Z".parse().unwrap()),
+            next_deadline: Some("2026-11-25T12:00:00Z".parse().unwrap()),
             deadline_kind: Some("acknowledge".into()),
+            until: Some("2026-12-25T12:00:00Z".parse().unwrap()),
+            resubmission: true,
+            plan: Some(serde_json::json!({"root_cause": "Fees <paid>", "actions": [
+                {"description": "Repay fees", "kind": "corrective", "owner": "HR", "due_on": "2026-12-01"}],
+                "no_action_justification": null})),
             level: Some(2),
             actor: Some("Electronics Watch".into()),
             note: Some("A note".into()),
