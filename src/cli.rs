@@ -36,9 +36,14 @@ pub enum Command {
     VerifyAudit,
     /// Send the reminders and raise the escalations that are due, once, and exit.
     Sweep {
-        /// Sweep as if it were this instant (RFC 3339), e.g. 2026-12-01T09:00:00Z.
+        /// Sweep as if it were this instant (RFC 3339), e.g. 2026-12-01T09:00:00Z; a past
+        /// instant catches up on a sweep that did not run.
         #[arg(long, value_parser = parse_instant)]
         at: Option<chrono::DateTime<chrono::Utc>>,
+        /// Allow `--at` in the future. Events would be dated after the real clock and a later
+        /// real sweep would write history out of order: only for a database used as a test clock.
+        #[arg(long)]
+        test_clock: bool,
         /// Only sweep; leave the mail to the sender in `serve`.
         #[arg(long)]
         no_mail: bool,
@@ -53,11 +58,7 @@ pub enum Command {
 }
 
 fn parse_instant(raw: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    chrono::DateTime::parse_from_rfc3339(raw)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .map_err(|e| {
-            format!("{raw:?} is not an RFC 3339 instant such as 2026-12-01T09:00:00Z: {e}")
-        })
+    crate::values::dates::parse_instant(raw)
 }
 
 pub fn run(cli: Cli, config: Config) -> Result<(), String> {
@@ -65,7 +66,18 @@ pub fn run(cli: Cli, config: Config) -> Result<(), String> {
         Command::Serve => serve(config),
         Command::AdminToken => admin_token(config),
         Command::VerifyAudit => verify_audit(config),
-        Command::Sweep { at, no_mail } => {
+        Command::Sweep {
+            at,
+            no_mail,
+            test_clock,
+        } => {
+            if let Some(at) = at.filter(|at| *at > chrono::Utc::now() && !test_clock) {
+                return Err(format!(
+                    "--at {} lies in the future: the sweep would date events after the real clock; \
+                     pass --test-clock if this database is a test's",
+                    at.to_rfc3339()
+                ));
+            }
             let clock = at.map_or(Clock::System, Clock::manual);
             let db = Db::connect(&config.database, 2)?;
             let mut conn = db.get().map_err(|e| e.to_string())?;
@@ -126,8 +138,19 @@ pub fn run(cli: Cli, config: Config) -> Result<(), String> {
         }
         Command::Demo => {
             let db = Db::connect(&config.database, 2)?;
-            let tokens = crate::demo::load(&db, &Clock::System, &config.policy)
-                .map_err(|e| e.to_string())?;
+            let tokens = match crate::demo::load(&db, &Clock::System, &config.policy)
+                .map_err(|e| e.to_string())?
+            {
+                crate::demo::Loaded::Now(tokens) => tokens,
+                crate::demo::Loaded::Already(tokens) => {
+                    writeln!(
+                        std::io::stderr(),
+                        "the sample is already loaded in this database; nothing was added. New tokens for its organizations:"
+                    )
+                    .map_err(|e| e.to_string())?;
+                    tokens
+                }
+            };
             let mut out = std::io::stdout().lock();
             for (role, name, token) in tokens {
                 writeln!(out, "{role:<12} {token}  # {name}").map_err(|e| e.to_string())?;

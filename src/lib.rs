@@ -17,6 +17,7 @@ pub mod demo;
 pub mod due_diligence;
 pub mod error;
 pub mod escalation;
+pub mod export;
 pub mod factories;
 pub mod findings;
 pub mod http;

@@ -114,7 +114,7 @@ fn with_header(mut response: Response, name: &str, pattern: &str, description: &
 
 /// Adds the error answers every authenticated operation can give, so each handler documents
 /// only what is particular to it (its 403, 409, 412). Only statuses the code can give are
-/// added: 400 where there is something to parse, 404 where a path names an object, the body
+/// added: 400 (any operation may get an unknown query parameter), 404 where a path names an object, the body
 /// errors where there is a body. An error answer a handler declares without content gets the
 /// problem document.
 impl Modify for CommonResponses {
@@ -147,7 +147,6 @@ impl Modify for CommonResponses {
                     continue;
                 }
                 let has_body = op.request_body.is_some();
-                let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 op.security = Some(vec![SecurityRequirement::new(
                     "bearer",
                     Vec::<String>::new(),
@@ -158,12 +157,11 @@ impl Modify for CommonResponses {
                         .entry(status.to_string())
                         .or_insert_with(|| response.into());
                 };
-                if has_params || has_body {
-                    add(
-                        "400",
-                        problem("Malformed request: bad JSON, query parameter, header or path id"),
-                    );
-                }
+                // Every operation refuses query parameters it does not know (http::known_params).
+                add(
+                    "400",
+                    problem("Malformed request: bad JSON, unknown or bad query parameter, header or path id"),
+                );
                 add(
                     "401",
                     with_header(

@@ -60,6 +60,7 @@ pub fn build_with_db(
     });
     let server = HttpServer::new(move || {
         App::new()
+            .wrap_fn(http::known_params::refuse_unknown)
             .wrap_fn(http::log_request)
             .configure(http::configure(state.clone()))
             .default_service(web::to(http::no_route))

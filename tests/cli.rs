@@ -271,6 +271,107 @@ async fn demo_then_sweep_leaves_readable_mails_in_several_languages(backend: Bac
     assert!(again.contains("mail: 0 sent"), "{again}");
 }
 
+/// Runs the binary; returns (success, stdout, stderr).
+fn try_run(db: &TestDb, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("LOG_LEVEL", "warn")
+        .env(
+            "KETENZORG_MAIL_DIR",
+            std::env::temp_dir().join("ketenzorg-test-mail"),
+        )
+        .output()
+        .expect("run ketenzorg");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn demo_twice_loads_once_and_hands_out_new_tokens(backend: Backend) {
+    let db = TestDb::new(backend);
+    run(&db, &["demo"]);
+    let served = serve(&db).await;
+    let admin = run(&db, &["admin-token"]);
+    let admin = admin.split_whitespace().last().unwrap().to_string();
+    let counts = || async {
+        let mut n = Vec::new();
+        for path in ["organizations", "contracts", "findings", "cases"] {
+            let (status, page) =
+                get(&served.base, &format!("/api/v1/{path}?limit=500"), &admin).await;
+            assert_eq!(status, 200, "{path}: {page}");
+            n.push(page["items"].as_array().unwrap().len());
+        }
+        n
+    };
+    let before = counts().await;
+    let (ok, out, err) = try_run(&db, &["demo"]);
+    assert!(ok, "{err}");
+    assert!(err.contains("already loaded"), "{err}");
+    assert_eq!(counts().await, before, "the second demo added data");
+    let roles: Vec<&str> = out
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        roles,
+        ["admin", "buyer", "contractor", "contractor", "monitor"]
+    );
+    for line in out.lines() {
+        let mut parts = line.split_whitespace();
+        let (role, token) = (parts.next().unwrap(), parts.next().unwrap());
+        let (status, me) = get(&served.base, "/api/v1/me", token).await;
+        assert_eq!(
+            (status, me["organization"]["kind"].as_str()),
+            (200, Some(role))
+        );
+    }
+}
+
+async fn sweep_refuses_a_future_instant_without_the_test_clock_flag(backend: Backend) {
+    let db = TestDb::new(backend);
+    run(&db, &["demo"]);
+    let future = (chrono::Utc::now() + chrono::TimeDelta::days(30)).to_rfc3339();
+    let (ok, _, err) = try_run(&db, &["sweep", "--no-mail", "--at", &future]);
+    assert!(!ok);
+    assert!(
+        err.contains("future") && err.contains("--test-clock"),
+        "{err}"
+    );
+    let served = serve(&db).await;
+    let admin = run(&db, &["admin-token"]);
+    let admin = admin.split_whitespace().last().unwrap().to_string();
+    let escalated = || async {
+        let (_, cases) = get(&served.base, "/api/v1/cases?limit=500", &admin).await;
+        cases["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["escalation_level"].as_i64().unwrap_or(0) > 0)
+            .count()
+    };
+    let before = escalated().await;
+    // A past instant is a catch-up, and a test clock may run ahead on purpose.
+    let past = (chrono::Utc::now() - chrono::TimeDelta::hours(1)).to_rfc3339();
+    assert!(try_run(&db, &["sweep", "--no-mail", "--at", &past]).0);
+    let (ok, out, err) = try_run(
+        &db,
+        &["sweep", "--no-mail", "--test-clock", "--at", &future],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("sweep at"), "{out}");
+    assert!(
+        escalated().await > before,
+        "a month ahead escalates the demo's cases"
+    );
+    // Dates outside years 1-9999 say the format expected.
+    let (ok, _, err) = try_run(&db, &["sweep", "--at", "+10000-01-01T00:00:00Z"]);
+    assert!(!ok);
+    assert!(err.contains("2026-12-01T09:00:00Z"), "{err}");
+}
+
 #[test]
 fn bad_configuration_is_refused_at_start() {
     let out = Command::new(BIN)
@@ -291,4 +392,6 @@ on_both_backends!(
     admin_token_and_restart_keep_everything,
     demo_prints_a_working_token_per_role,
     demo_then_sweep_leaves_readable_mails_in_several_languages,
+    demo_twice_loads_once_and_hands_out_new_tokens,
+    sweep_refuses_a_future_instant_without_the_test_clock_flag,
 );

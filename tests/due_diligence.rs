@@ -563,7 +563,67 @@ async fn only_the_parties_and_monitors_see_a_contract_s_status(backend: Backend)
     );
 }
 
+/// A title or component name one party typed reaches another party's spreadsheet: no cell of
+/// any CSV may start as a formula (`=`, `+`, `-`, `@`, tab, CR), and the text is kept behind `'`.
+async fn csv_cells_never_start_a_formula(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (buyer_id, buyer) = app.org("buyer", "Buyer").await;
+    let (contractor_id, contractor) = app.org("contractor", "Contractor").await;
+    let title = "=cmd|' /C calc'!A0";
+    let (st, k) = app
+        .post(
+            "/api/v1/contracts",
+            &buyer,
+            json!({"reference": "K-CSV", "title": title, "buyer_id": buyer_id,
+                "contractor_id": contractor_id, "starts_on": "2026-01-01", "ends_on": "2027-12-31"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{k}");
+    let k = id(&k);
+    for name in ["@SUM(1+1)*cmd|' /C calc'!A0", "+1+1", "-1+1"] {
+        let c = app.component(&contractor, name, None).await;
+        app.item(&contractor, &k, &c).await;
+    }
+    let fetch = |path: String| {
+        let app = &app;
+        let buyer = buyer.clone();
+        async move {
+            let res = app
+                .client
+                .get(format!("{}{path}", app.base))
+                .bearer_auth(&buyer)
+                .header("Accept", "text/csv")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            res.text().await.unwrap()
+        }
+    };
+    for text in [
+        fetch(format!("/api/v1/contracts/{k}/due-diligence")).await,
+        fetch("/api/v1/due-diligence".to_string()).await,
+    ] {
+        let rows = parse_csv(&text);
+        assert_eq!(rows.len(), 1, "{text}");
+        for (field, cell) in &rows[0] {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{field} starts a formula: {cell:?}"
+            );
+        }
+        assert_eq!(rows[0]["title"], format!("'{title}"));
+    }
+    let rows = parse_csv(&fetch(format!("/api/v1/contracts/{k}/due-diligence")).await);
+    let uncovered = &rows[0]["uncovered_components"];
+    assert!(uncovered.starts_with("'"), "{uncovered}");
+    for name in ["@SUM(1+1)*cmd|' /C calc'!A0", "+1+1", "-1+1"] {
+        assert!(uncovered.contains(name), "{uncovered}");
+    }
+}
+
 on_both_backends!(
+    csv_cells_never_start_a_formula,
     every_figure_of_a_hand_built_contract,
     a_critical_overdue_case_is_red_and_a_clean_contract_green,
     the_view_of_the_past_before_and_after_a_case_closes,

@@ -338,9 +338,11 @@ async fn the_document_says_what_the_server_accepts(backend: Backend) {
     let schemas = &doc["components"]["schemas"];
     let admin = app.admin_token.clone();
 
-    // Only statuses the code can give: /me parses nothing and refuses no role.
+    // Only statuses the code can give: /me refuses no role (but, as every operation, refuses
+    // an unknown query parameter with 400).
     let me = &doc["paths"]["/api/v1/me"]["get"]["responses"];
-    assert!(me["400"].is_null() && me["403"].is_null(), "{me}");
+    assert!(me["403"].is_null(), "{me}");
+    assert!(me["400"].is_object(), "{me}");
     let tokens = &doc["paths"]["/api/v1/tokens"]["post"]["responses"];
     assert!(tokens["403"]["content"]["application/problem+json"].is_object());
     // 429 (failed authentications) and 503 can come from every operation, with Retry-After.
@@ -527,7 +529,230 @@ fn merge(base: &Value, patch: Value) -> Value {
     out
 }
 
+/// Dates outside years 1-9999 or in another shape are a 422 naming the field and saying the
+/// format expected, in every body that carries a date or an instant.
+async fn dates_are_refused_at_the_edge_with_the_format(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let chain = app.chain(1).await;
+    let (contractor_id, contractor, _, _, part) = chain.contractors[0].clone();
+    let f = app
+        .finding(&chain.monitor, &chain.factory, "major", "2026-05-01")
+        .await;
+    let case = common::id(&f["cases"][0]);
+    let contract = json!({"reference": "K-D", "title": "Lot", "buyer_id": chain.buyer_id,
+        "contractor_id": contractor_id, "starts_on": "2026-01-01", "ends_on": "2027-12-31"});
+    let finding = json!({"factory_id": chain.factory, "category": "working_hours",
+        "severity": "minor", "title": "Overtime", "description": "Long weeks",
+        "observed_on": "2026-05-01"});
+    let source = json!({"factory_id": chain.factory, "tier": 2, "valid_from": "2026-01-01"});
+    let plan = |due: Value| {
+        json!({"action": "submit_plan", "plan": {"root_cause": "No controls", "actions":
+            [{"description": "Cap overtime", "kind": "corrective", "owner": "Plant manager",
+              "due_on": due}]}})
+    };
+    let extension = json!({"deadline": "acknowledge", "until": "2026-06-30T00:00:00Z",
+        "reason": "the audit is in June"});
+    let sources = format!("/api/v1/components/{part}/sources");
+    let transitions = format!("/api/v1/cases/{case}/transitions");
+    let extensions = format!("/api/v1/cases/{case}/extensions");
+    let bad_dates = [
+        json!("+10000-01-01"),
+        json!("-0001-01-01"),
+        json!("0000-01-01"),
+        json!("14/10/2026"),
+        json!(20261001),
+    ];
+    for bad in &bad_dates {
+        let sends: Vec<(&str, &str, Value, &str)> = vec![
+            (
+                "/api/v1/contracts",
+                &chain.buyer,
+                merge(&contract, json!({"starts_on": bad})),
+                "starts_on",
+            ),
+            (
+                "/api/v1/contracts",
+                &chain.buyer,
+                merge(&contract, json!({"ends_on": bad})),
+                "ends_on",
+            ),
+            (
+                "/api/v1/findings",
+                &chain.monitor,
+                merge(&finding, json!({"observed_on": bad})),
+                "observed_on",
+            ),
+            (
+                &sources,
+                &contractor,
+                merge(&source, json!({"valid_from": bad})),
+                "valid_from",
+            ),
+            (
+                &sources,
+                &contractor,
+                merge(&source, json!({"valid_to": bad})),
+                "valid_to",
+            ),
+            (
+                &transitions,
+                &contractor,
+                plan(bad.clone()),
+                "plan.actions[0].due_on",
+            ),
+        ];
+        for (path, token, body, name) in sends {
+            let (st, p) = app.post(path, token, body).await;
+            assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{path} {bad}: {p}");
+            assert_eq!(field(&p), name, "{p}");
+            let detail = p["errors"][0]["message"].as_str().unwrap_or_default();
+            assert!(
+                detail.contains("YYYY-MM-DD") && detail.contains("2026-12-01"),
+                "{p}"
+            );
+        }
+    }
+    for bad in [
+        "+10000-01-01T00:00:00Z",
+        "9999-12-31T23:00:00-02:00",
+        "0001-01-01T00:00:00+01:00",
+        "14/10/2026 09:00",
+        "2026-06-30",
+    ] {
+        let (st, p) = app
+            .post(
+                &extensions,
+                &contractor,
+                merge(&extension, json!({"until": bad})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {p}");
+        assert_eq!(field(&p), "until", "{p}");
+        let detail = p["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            detail.contains("RFC 3339") && detail.contains("2026-12-01T09:00:00Z"),
+            "{p}"
+        );
+    }
+    // The extremes that fit are taken, and the view of the past says the format too.
+    let (st, p) = app
+        .post(
+            "/api/v1/contracts",
+            &chain.buyer,
+            merge(
+                &contract,
+                json!({"starts_on": "0001-01-01", "ends_on": "9999-12-31"}),
+            ),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{p}");
+    let k = common::id(&p);
+    let (st, p) = app
+        .get(
+            &format!("/api/v1/contracts/{k}/due-diligence?at=14/10/2026"),
+            &chain.buyer,
+        )
+        .await;
+    assert_eq!((st, field(&p)), (StatusCode::BAD_REQUEST, "at"), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("YYYY-MM-DD"), "{p}");
+}
+
+/// A byte-order mark before a JSON body is read past; an unknown query parameter is refused
+/// naming it and the known ones, as an unknown body field is; `/` says what this is.
+async fn first_use_rough_edges(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut body = b"\xEF\xBB\xBF".to_vec();
+    body.extend(
+        json!({"name": "BOM Buyer", "kind": "buyer", "country": "BE",
+            "notification_emails": ["a@b.org"]})
+        .to_string()
+        .into_bytes(),
+    );
+    let res = app
+        .client
+        .post(format!("{}/api/v1/organizations", app.base))
+        .bearer_auth(&app.admin_token)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    let auth = format!("Bearer {}", app.admin_token);
+    let get = reqwest::Method::GET;
+    let p = problem(
+        &app,
+        get.clone(),
+        "/api/v1/cases?stat=open",
+        &[("authorization", &auth)],
+        None,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field(&p), "stat");
+    let detail = p["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("state") && detail.contains("overdue"),
+        "{detail}"
+    );
+    let p = problem(
+        &app,
+        get.clone(),
+        "/api/v1/me?verbose=1",
+        &[("authorization", &auth)],
+        None,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(field(&p), "verbose");
+    // Every parameter a list documents is taken.
+    let (st, p) = app
+        .get(
+            "/api/v1/cases?state=open&overdue=false&sort=newest&limit=5",
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+
+    let res = app
+        .client
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let home: Value = res.json().await.unwrap();
+    assert_eq!(home["links"]["documentation"], "/docs/");
+    assert_eq!(home["links"]["openapi"], "/api/v1/openapi.json");
+    let res = app
+        .client
+        .get(format!("{}/", app.base))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = res.text().await.unwrap();
+    assert!(html.contains("href=\"/docs/\"") && html.contains("href=\"/api/v1/openapi.json\""));
+    for link in ["/docs/", "/api/v1/openapi.json", "/healthz"] {
+        let res = app
+            .client
+            .get(format!("{}{link}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{link}");
+    }
+}
+
 on_both_backends!(
+    dates_are_refused_at_the_edge_with_the_format,
+    first_use_rough_edges,
     each_class_of_bad_input,
     the_document_says_what_the_server_accepts,
     a_forged_cursor_is_a_page_or_a_400,

@@ -64,7 +64,10 @@ fn parse<T: std::str::FromStr<Err = String>>(
         ("sort" = Option<CaseOrder>, Query, description = "`newest` (default) or `next_deadline`"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query),
     ),
-    responses((status = 200, description = "The cases you may see", body = Page<Case>)))]
+    responses(
+        (status = 200, description = "The cases you may see", body = Page<Case>),
+        (status = 404, description = "`contract_id` names a contract outside your reach", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,

@@ -39,6 +39,7 @@ pub struct PlanAction {
     pub kind: ActionKind,
     /// Who is responsible (a role or name at the contractor or factory).
     pub owner: Name,
+    #[serde(deserialize_with = "crate::values::dates::date")]
     pub due_on: NaiveDate,
 }
 
@@ -79,6 +80,7 @@ pub struct CommentRequest {
 pub struct ExtensionRequest {
     pub deadline: DeadlineKind,
     /// The new deadline; later than the current one.
+    #[serde(deserialize_with = "crate::values::dates::instant")]
     pub until: DateTime<Utc>,
     pub reason: LongText,
 }

@@ -81,8 +81,10 @@ impl ComponentRow {
 pub struct NewSourcingLink {
     pub factory_id: FactoryId,
     pub tier: Tier,
+    #[serde(deserialize_with = "crate::values::dates::date")]
     pub valid_from: NaiveDate,
     /// Open-ended when absent; otherwise on or after `valid_from`.
+    #[serde(default, deserialize_with = "crate::values::dates::opt_date")]
     pub valid_to: Option<NaiveDate>,
 }
 

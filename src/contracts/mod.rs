@@ -25,8 +25,10 @@ pub struct NewContract {
     /// A buyer registers contracts in its own name; admins name the buyer.
     pub buyer_id: OrganizationId,
     pub contractor_id: OrganizationId,
+    #[serde(deserialize_with = "crate::values::dates::date")]
     pub starts_on: NaiveDate,
     /// On or after `starts_on`.
+    #[serde(deserialize_with = "crate::values::dates::date")]
     pub ends_on: NaiveDate,
     pub value: Option<Money>,
     /// Open Contracting Data Standard id, e.g. `ocds-b5fd17-2026-0042`.

@@ -57,14 +57,9 @@ pub async fn contract(
     let id = id.into_inner();
     let at = match q.raw("at") {
         None => None,
-        Some(raw) => Some(
-            chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
-                Error::bad_param(
-                    "at",
-                    format!("at must be a date such as 2026-12-31, not {raw:?}"),
-                )
-            })?,
-        ),
+        Some(raw) => {
+            Some(crate::values::dates::parse_date(raw).map_err(|e| Error::bad_param("at", e))?)
+        }
     };
     let now = state.clock.now_naive();
     let dd = state

@@ -17,6 +17,7 @@ use crate::clock::utc;
 use crate::components::service::with_descendants;
 use crate::db::{Backend, DbConnection};
 use crate::error::Error;
+use crate::export::Sheet;
 use crate::pagination::{Cursor, Page, PageRequest};
 use crate::schema::{
     case_contracts, case_events, cases, components, contract_items, contracts, factories, findings,
@@ -741,7 +742,7 @@ pub fn portfolio(
 
 /// The status of one contract as CSV (a header row and one row).
 pub fn contract_csv(d: &DueDiligence) -> Result<String, Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = Sheet::new();
     let mut header: Vec<String> = [
         "contract_id",
         "reference",
@@ -830,18 +831,15 @@ pub fn contract_csv(d: &DueDiligence) -> Result<String, Error> {
         opt(d.time_to_accepted_plan.p90_hours),
         d.max_escalation_level.to_string(),
     ]);
-    w.write_record(&header)
-        .map_err(|e| Error::internal(e.to_string()))?;
-    w.write_record(&row)
-        .map_err(|e| Error::internal(e.to_string()))?;
-    String::from_utf8(w.into_inner().map_err(|e| Error::internal(e.to_string()))?)
-        .map_err(|e| Error::internal(e.to_string()))
+    w.row(&header)?;
+    w.row(&row)?;
+    w.finish()
 }
 
 /// A portfolio page as CSV (a header row and one row per contract).
 pub fn portfolio_csv(entries: &[PortfolioEntry]) -> Result<String, Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
+    let mut w = Sheet::new();
+    w.row([
         "contract_id",
         "reference",
         "title",
@@ -853,10 +851,9 @@ pub fn portfolio_csv(entries: &[PortfolioEntry]) -> Result<String, Error> {
         "open_cases",
         "overdue_cases",
         "max_escalation_level",
-    ])
-    .map_err(|e| Error::internal(e.to_string()))?;
+    ])?;
     for e in entries {
-        w.write_record([
+        w.row([
             e.contract_id.to_string(),
             e.reference.clone(),
             e.title.clone(),
@@ -872,9 +869,7 @@ pub fn portfolio_csv(entries: &[PortfolioEntry]) -> Result<String, Error> {
             e.open_cases.to_string(),
             e.overdue_cases.to_string(),
             e.max_escalation_level.to_string(),
-        ])
-        .map_err(|e| Error::internal(e.to_string()))?;
+        ])?;
     }
-    String::from_utf8(w.into_inner().map_err(|e| Error::internal(e.to_string()))?)
-        .map_err(|e| Error::internal(e.to_string()))
+    w.finish()
 }

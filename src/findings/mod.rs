@@ -140,6 +140,7 @@ pub struct NewFinding {
     pub severity: Severity,
     pub title: Name,
     pub description: LongText,
+    #[serde(deserialize_with = "crate::values::dates::date")]
     pub observed_on: NaiveDate,
     #[schema(max_items = 50)]
     pub evidence: Option<Vec<Evidence>>,

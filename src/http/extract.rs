@@ -79,6 +79,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 /// that parses but does not fit the expected shape or values.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     use serde_json::error::Category;
+    // Some editors and Windows tools write a byte-order mark; JSON (RFC 8259) lets a parser
+    // ignore it, and it says nothing about the content.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::BadRequest {
             detail: "the request body is empty; send a JSON object".into(),

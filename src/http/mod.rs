@@ -2,6 +2,7 @@
 //! handlers that keep every answer to bad input a problem+json 4xx.
 
 pub mod extract;
+pub mod known_params;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -41,6 +42,7 @@ pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceCon
             .app_data(web::PathConfig::default().error_handler(|err, _req| {
                 Error::bad_param("id", format!("the path does not name a valid id: {err}")).into()
             }))
+            .service(resource("/").get(home))
             .service(resource("/healthz").get(healthz))
             .service(resource("/readyz").get(readyz))
             .service(
@@ -175,6 +177,55 @@ pub async fn no_route(req: HttpRequest) -> Result<HttpResponse, Error> {
         "page"
     }))
 }
+
+/// What this is, for someone who opens the address in a browser or with curl: the API's
+/// documentation and document, until the web interface is built.
+pub async fn home(req: HttpRequest) -> HttpResponse {
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if wants_html {
+        return HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(HOME_HTML);
+    }
+    HttpResponse::Ok().json(serde_json::json!({
+        "service": "ketenzorg",
+        "version": env!("CARGO_PKG_VERSION"),
+        "description": HOME_TEXT,
+        "links": {
+            "documentation": "/docs/",
+            "openapi": "/api/v1/openapi.json",
+            "health": "/healthz",
+        },
+    }))
+}
+
+/// One description for the JSON and the HTML answer (a macro, so `concat!` can use it).
+macro_rules! home_text {
+    () => {
+        "Supply-chain due diligence for public ICT procurement: contractors disclose the \
+         factories behind their contracts, monitors file labour-condition findings, each \
+         finding becomes a case for every responsible contractor, with deadlines and \
+         escalation, and buyers see the due-diligence status of each contract."
+    };
+}
+
+const HOME_TEXT: &str = home_text!();
+
+const HOME_HTML: &str = concat!(
+    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
+    "<title>ketenzorg</title>\n</head>\n<body>\n<main>\n<h1>ketenzorg</h1>\n<p>",
+    home_text!(),
+    "</p>\n",
+    "<p>This address serves the API; every call needs a bearer token.</p>\n<ul>\n",
+    "<li><a href=\"/docs/\">API documentation</a> (try calls in the browser)</li>\n",
+    "<li><a href=\"/api/v1/openapi.json\">OpenAPI document</a></li>\n",
+    "<li><a href=\"/healthz\">Health</a></li>\n</ul>\n</main>\n</body>\n</html>\n"
+);
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
