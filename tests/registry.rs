@@ -391,6 +391,110 @@ async fn contracts_and_items(backend: Backend) {
     assert_eq!(list["items"][0]["items"].as_array().unwrap().len(), 1);
 }
 
+/// A contract reference is unique per buyer ignoring case: "FW-2026/LOT1" and "fw-2026/lot1"
+/// are one reference, refused with the same problem as an exact duplicate, also when the
+/// requests race and also when a row is written past the service.
+async fn contract_references_are_unique_ignoring_case(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (buyer_id, buyer) = app.org("buyer", "B").await;
+    let (b2_id, b2) = app.org("buyer", "B2").await;
+    let (c1_id, _) = app.org("contractor", "C1").await;
+    let contract = |buyer_id: &str, reference: &str| {
+        json!({"reference": reference, "title": "Laptops", "buyer_id": buyer_id,
+            "contractor_id": c1_id, "starts_on": "2026-01-01", "ends_on": "2029-12-31"})
+    };
+    let (status, first) = app
+        .post(
+            "/api/v1/contracts",
+            &buyer,
+            contract(&buyer_id, "FW-2026/LOT1"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let (status, exact) = app
+        .post(
+            "/api/v1/contracts",
+            &buyer,
+            contract(&buyer_id, "FW-2026/LOT1"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{exact}");
+    for variant in ["fw-2026/lot1", "Fw-2026/Lot1"] {
+        let (status, problem) = app
+            .post("/api/v1/contracts", &buyer, contract(&buyer_id, variant))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{variant}: {problem}");
+        assert_eq!(problem["type"], exact["type"]);
+        assert_eq!(problem["title"], exact["title"]);
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("this buyer already has a contract with reference"),
+            "{problem}"
+        );
+    }
+    // Another buyer's references are its own.
+    let (status, other) = app
+        .post("/api/v1/contracts", &b2, contract(&b2_id, "fw-2026/lot1"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{other}");
+
+    // Racing requests: one wins, the others get the same conflict (never a 5xx).
+    let spellings = ["RACE-1", "race-1", "Race-1", "rACE-1", "RaCe-1", "rAcE-1"];
+    let answers = futures_util::future::join_all(
+        spellings
+            .iter()
+            .map(|r| app.post("/api/v1/contracts", &buyer, contract(&buyer_id, r))),
+    )
+    .await;
+    let created = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 1, "{answers:?}");
+    for (status, problem) in answers.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+        assert_eq!(*status, StatusCode::CONFLICT, "{problem}");
+        assert_eq!(problem["type"], exact["type"], "{problem}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("this buyer already has a contract with reference"),
+            "{problem}"
+        );
+    }
+
+    // The database holds the rule too, whoever writes.
+    let db = app.db.clone();
+    let (buyer_id2, c1_id2) = (buyer_id.clone(), c1_id.clone());
+    let refused = tokio::task::spawn_blocking(move || {
+        use diesel::RunQueryDsl;
+        let mut conn = db.get().unwrap();
+        diesel::sql_query(
+            "INSERT INTO contracts (id, buyer_id, contractor_id, reference, title, starts_on, \
+             ends_on, created_at, updated_at) VALUES ($1, $2, $3, 'fW-2026/lOt1', 't', \
+             '2026-01-01', '2026-12-31', '2026-06-01 09:00:00', '2026-06-01 09:00:00')",
+        )
+        .bind::<diesel::sql_types::Text, _>(uuid::Uuid::now_v7().to_string())
+        .bind::<diesel::sql_types::Text, _>(buyer_id2)
+        .bind::<diesel::sql_types::Text, _>(c1_id2)
+        .execute(&mut *conn)
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(
+            refused,
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        ),
+        "{refused:?}"
+    );
+}
+
 async fn pagination_walks_every_page_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, c1) = app.org("contractor", "C1").await;
@@ -441,5 +545,6 @@ on_both_backends!(
     factories_are_deduplicated,
     bill_of_materials_sources_and_cycles,
     contracts_and_items,
+    contract_references_are_unique_ignoring_case,
     pagination_walks_every_page_once,
 );
