@@ -98,7 +98,18 @@ fn load_in(
                    by: &Caller,
                    body: serde_json::Value|
      -> Result<FactoryId, Error> {
-        Ok(factories::create(conn, by, parse(body)?, now)?.0.id)
+        // A factory already in the registry is a 409 naming it; take that one, as a client
+        // would.
+        match factories::create(conn, by, parse(body)?, now) {
+            Ok(f) => Ok(f.id),
+            Err(Error::Conflict {
+                extra: Some(extra), ..
+            }) => extra["existing_id"]
+                .as_str()
+                .map(FactoryId::from_db)
+                .unwrap_or_else(|| Err(Error::internal("a factory conflict without existing_id"))),
+            Err(e) => Err(e),
+        }
     };
     let assembly_cn = factory(
         conn,
@@ -135,7 +146,8 @@ fn load_in(
         json!({"name": "Ayutthaya LED Components Co.",
         "address": "Rojana Industrial Park, Ayutthaya", "country": "TH", "workers": 2300}),
     )?;
-    // The same panel maker, registered again by the second contractor: deduplicated.
+    // The same panel maker, registered again by the second contractor: the registry already
+    // has it.
     let panel_vn_again = factory(
         conn,
         &displays.caller,
