@@ -326,7 +326,7 @@ fn seed(url: &str, out: &Path) {
         // The template chain: contractors 0 and 1 each have a product -> sub-assembly -> part
         // on their first contract, the parts made at one factory.
         let observed = (now - TimeDelta::days(3)).date().format("%Y-%m-%d").to_string();
-        let (factory, _) = ketenzorg::factories::service::create(
+        let factory = ketenzorg::factories::service::create(
             c,
             &contractors[0].caller,
             serde_json::from_value(json!({"name": "Shared Components Factory", "address": "1 Template Road, Longhua",
@@ -1678,7 +1678,7 @@ fn big_contract(conn: &mut DbConnection, model: &Model, now: NaiveDateTime) -> S
             .unwrap(),
             now,
         )?;
-        let (factory, _) = ketenzorg::factories::service::create(
+        let factory = ketenzorg::factories::service::create(
             c,
             &contractor.caller,
             serde_json::from_value(json!({"name": "Big Contract Assembly Plant", "address": "9 Assembly Road, Kunshan",

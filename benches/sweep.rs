@@ -116,7 +116,7 @@ fn fill(conn: &mut DbConnection, n: i64) -> chrono::NaiveDateTime {
         let contractor = org("contractor")?;
         let monitor = org("monitor")?;
         let buyer = org("buyer")?;
-        let (factory, _) = ketenzorg::factories::service::create(c, &contractor,
+        let factory = ketenzorg::factories::service::create(c, &contractor,
             serde_json::from_value(json!({"name": "F", "address": "A", "country": "CN"})).unwrap(), t0)?;
         let product = ketenzorg::components::service::create(c, &contractor,
             serde_json::from_value(json!({"name": "P"})).unwrap(), t0)?;

@@ -138,7 +138,18 @@ fn load_in(conn: &mut DbConnection, clock: &Clock, policy: &Policy) -> Result<To
                    by: &Caller,
                    body: serde_json::Value|
      -> Result<FactoryId, Error> {
-        Ok(factories::create(conn, by, parse(body)?, now)?.0.id)
+        // A factory already in the registry is a 409 naming it; take that one, as a client
+        // would.
+        match factories::create(conn, by, parse(body)?, now) {
+            Ok(f) => Ok(f.id),
+            Err(Error::Conflict {
+                extra: Some(extra), ..
+            }) => extra["existing_id"]
+                .as_str()
+                .map(FactoryId::from_db)
+                .unwrap_or_else(|| Err(Error::internal("a factory conflict without existing_id"))),
+            Err(e) => Err(e),
+        }
     };
     let assembly_cn = factory(
         conn,
@@ -175,7 +186,8 @@ fn load_in(conn: &mut DbConnection, clock: &Clock, policy: &Policy) -> Result<To
         json!({"name": "Ayutthaya LED Components Co.",
         "address": "Rojana Industrial Park, Ayutthaya", "country": "TH", "workers": 2300}),
     )?;
-    // The same panel maker, registered again by the second contractor: deduplicated.
+    // The same panel maker, registered again by the second contractor: the registry already
+    // has it.
     let panel_vn_again = factory(
         conn,
         &displays.caller,

@@ -122,14 +122,12 @@ fn allowed(who: &str, method: &Method, path: &str) -> Option<u16> {
     let get = *method == Method::GET;
     match (who, path) {
         ("revoked token", _) => Some(401),
-        (
-            "other monitor",
-            "/api/v1/factories/{id}"
-            | "/api/v1/components/{id}"
-            | "/api/v1/components/{id}/sources",
-        ) if get => Some(200),
+        // The factory registry: everyone reads it; only the registrant and admins change a factory.
+        (_, "/api/v1/factories/{id}") => Some(if get { 200 } else { 403 }),
+        ("other monitor", "/api/v1/components/{id}" | "/api/v1/components/{id}/sources") if get => {
+            Some(200)
+        }
         ("other monitor", "/api/v1/contracts/{id}/due-diligence") => Some(200),
-        ("other monitor", "/api/v1/factories/{id}") => Some(403), // visible to monitors, not theirs to change
         ("other buyer", "/api/v1/organizations/{id}") => Some(if get { 200 } else { 403 }), // the contractor directory
         // Operations of a role the caller does not have: refused before any lookup.
         (
@@ -204,6 +202,12 @@ async fn every_documented_operation_against_every_outsider(backend: Backend) {
                         "{who} {method} {template}: the contractor's name leaked"
                     ));
                 }
+                // Not even its id: not as the registrant of a factory, nor anywhere else.
+                if *who == "other contractor" && text.contains(w.ids["organizations"].as_str()) {
+                    failures.push(format!(
+                        "{who} {method} {template}: the contractor's id leaked: {text}"
+                    ));
+                }
                 // Past its allowance of failures, a revoked token is slowed (429) rather than refused.
                 let slowed = *who == "revoked token" && status == StatusCode::TOO_MANY_REQUESTS;
                 if has_target && !slowed {
@@ -219,14 +223,21 @@ async fn every_documented_operation_against_every_outsider(backend: Backend) {
                     // Lists in reach of an outsider hold none of the world's objects
                     // (monitors see all factories and components by design).
                     for (kind, object) in &w.ids {
-                        // Monitors read all factories and components (with their owner) and
-                        // every contract's status; buyers the contractor directory.
+                        // Everyone reads the factory registry; monitors all components and
+                        // factories (with their owner and registrant) and every contract's
+                        // status; buyers the contractor directory.
+                        let registry = *kind == "factories";
                         let monitor_may = *who == "other monitor"
                             && (matches!(*kind, "factories" | "components")
-                                || (*kind == "organizations" && template == "/api/v1/components")
+                                || (*kind == "organizations"
+                                    && matches!(
+                                        template.as_str(),
+                                        "/api/v1/components" | "/api/v1/factories"
+                                    ))
                                 || (*kind == "contracts" && template == "/api/v1/due-diligence"));
                         let buyer_may = *who == "other buyer" && *kind == "organizations";
-                        if !monitor_may && !buyer_may && text.contains(object.as_str()) {
+                        if !registry && !monitor_may && !buyer_may && text.contains(object.as_str())
+                        {
                             failures.push(format!("{who} GET {template}: lists {kind} {object}"));
                         }
                     }
@@ -250,4 +261,518 @@ fn get_list(m: &Method) -> bool {
     *m == Method::GET
 }
 
-on_both_backends!(every_documented_operation_against_every_outsider);
+/// The roles of the registry world, in the order they write.
+const ROLES: [&str; 5] = ["admin", "buyer", "contractor", "competitor", "monitor"];
+
+struct Registry {
+    tokens: BTreeMap<&'static str, String>,
+    orgs: BTreeMap<&'static str, String>,
+    /// The factory the contractor registered and discloses.
+    factory: String,
+    /// A factory of each role that registers factories (not the buyer).
+    own_factory: BTreeMap<&'static str, String>,
+    /// A component of each role that owns components (contractor, competitor).
+    own_component: BTreeMap<&'static str, String>,
+    contract: String,
+    case: String,
+    notification: String,
+}
+
+const FACTORY: (&str, &str, &str) = (
+    "Shenzhen Bright Electronics Co., Ltd.",
+    "12 Industrial Rd, Bao'an",
+    "CN2019303BQ3FZP",
+);
+
+/// A contractor that registered and discloses a factory, with a contract of a buyer and a
+/// case; a competing contractor; a monitor; the operator.
+async fn registry(app: &TestApp) -> Registry {
+    let (buyer_id, buyer) = app.org("buyer", "Buyer one").await;
+    let (c1_id, c1) = app.org("contractor", "Contractor one").await;
+    let (c2_id, c2) = app.org("contractor", "Contractor two").await;
+    let (m_id, m) = app.org("monitor", "Monitor one").await;
+    let (s, f) = app
+        .post(
+            "/api/v1/factories",
+            &c1,
+            json!({"name": FACTORY.0, "address": FACTORY.1, "country": "CN", "os_id": FACTORY.2,
+                "sector": "Electronics", "workers": 3200, "parent_company": "Bright Group"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{f}");
+    let factory = id(&f);
+    let contract = app
+        .contract(&buyer_id, &buyer, &c1_id, "K1", "2026-01-01", "2027-12-31")
+        .await;
+    let product = app.component(&c1, "Laptop", None).await;
+    let part = app.component(&c1, "Battery", Some(&product)).await;
+    app.item(&c1, &contract, &product).await;
+    app.source(&c1, &part, &factory, "2026-01-01", None).await;
+    let finding = app.finding(&m, &factory, "critical", "2026-05-01").await;
+    let case = finding["cases"][0]["id"].as_str().unwrap().to_string();
+    let (_, outbox) = app.get("/api/v1/notifications", &app.admin_token).await;
+    let notification = outbox["items"][0]["id"].as_str().unwrap().to_string();
+    let competitor_part = app.component(&c2, "Monitor", None).await;
+    let mut own_factory = BTreeMap::new();
+    for (role, token) in [
+        ("admin", &app.admin_token),
+        ("contractor", &c1),
+        ("competitor", &c2),
+        ("monitor", &m),
+    ] {
+        let (s, f) = app
+            .post(
+                "/api/v1/factories",
+                token,
+                json!({"name": format!("Own works of the {role}"), "address": "2 Road", "country": "VN"}),
+            )
+            .await;
+        // (A monitor's registration is checked in
+        // `a_competitor_never_sees_who_registered_or_discloses_a_factory`.)
+        if s == StatusCode::CREATED || role != "monitor" {
+            assert_eq!(s, StatusCode::CREATED, "{role}: {f}");
+            own_factory.insert(role, id(&f));
+        }
+    }
+    Registry {
+        tokens: BTreeMap::from([
+            ("admin", app.admin_token.clone()),
+            ("buyer", buyer),
+            ("contractor", c1),
+            ("competitor", c2),
+            ("monitor", m),
+        ]),
+        orgs: BTreeMap::from([
+            ("buyer", buyer_id),
+            ("contractor", c1_id),
+            ("competitor", c2_id),
+            ("monitor", m_id),
+        ]),
+        factory,
+        own_factory,
+        own_component: BTreeMap::from([("contractor", part), ("competitor", competitor_part)]),
+        contract,
+        case,
+        notification,
+    }
+}
+
+/// The writes `role` tries on a documented operation: (path, body). Several per operation where
+/// it matters: a factory that is new, one that is already registered (by its name and address
+/// spelled otherwise, by its OS ID), a change onto another factory's identity.
+fn writes(role: &str, method: &Method, template: &str, r: &Registry) -> Vec<(String, Value)> {
+    let own_org = r
+        .orgs
+        .get(role)
+        .cloned()
+        .unwrap_or_else(|| r.orgs["contractor"].clone());
+    let component = r
+        .own_component
+        .get(role)
+        .unwrap_or(&r.own_component["contractor"]);
+    let case = |tail: &str| format!("/api/v1/cases/{}{tail}", r.case);
+    let f = &r.factory;
+    match (method.as_str(), template) {
+        ("POST", "/api/v1/organizations") => vec![(
+            template.into(),
+            json!({"name": format!("New of the {role}"), "kind": "buyer", "country": "BE",
+                "notification_emails": ["n@new.example.org"]}),
+        )],
+        ("PATCH", "/api/v1/organizations/{id}") => vec![(
+            format!("/api/v1/organizations/{own_org}"),
+            json!({"language": "en"}),
+        )],
+        ("POST", "/api/v1/tokens") => vec![(
+            template.into(),
+            json!({"organization_id": own_org, "label": "x"}),
+        )],
+        ("POST", "/api/v1/factories") => vec![
+            (
+                template.into(),
+                json!({"name": format!("New works of the {role}"), "address": "3 Road", "country": "TH"}),
+            ),
+            (
+                template.into(),
+                json!({"name": "SHENZHEN BRIGHT ELECTRONICS CO LTD", "address": "12 industrial rd., bao an", "country": "cn"}),
+            ),
+            (
+                template.into(),
+                json!({"name": "Bright SZ", "address": "elsewhere", "country": "CN", "os_id": FACTORY.2.to_lowercase()}),
+            ),
+        ],
+        ("PATCH", "/api/v1/factories/{id}") => {
+            let mut out = vec![(format!("/api/v1/factories/{f}"), json!({"workers": 3300}))];
+            if let Some(own) = r.own_factory.get(role) {
+                out.push((
+                    format!("/api/v1/factories/{own}"),
+                    json!({"name": FACTORY.0, "address": FACTORY.1, "country": "CN"}),
+                ));
+                out.push((
+                    format!("/api/v1/factories/{own}"),
+                    json!({"os_id": FACTORY.2}),
+                ));
+            }
+            out
+        }
+        ("POST", "/api/v1/components") => {
+            vec![(
+                template.into(),
+                json!({"name": "Thing", "parent_id": r.own_component.get(role)}),
+            )]
+        }
+        ("PATCH", "/api/v1/components/{id}") => vec![(
+            format!("/api/v1/components/{component}"),
+            json!({"name": "Renamed"}),
+        )],
+        // Its own factory: a disclosure of the contractor's factory would make the competitor
+        // one of its disclosers.
+        ("POST", "/api/v1/components/{id}/sources") => vec![(
+            format!("/api/v1/components/{component}/sources"),
+            json!({"factory_id": r.own_factory.get(role).unwrap_or(f), "tier": 2, "valid_from": "2026-02-01"}),
+        )],
+        ("POST", "/api/v1/contracts") => vec![(
+            template.into(),
+            json!({"reference": format!("R-{role}"), "title": "T", "buyer_id": r.orgs["buyer"],
+                "contractor_id": r.orgs["contractor"], "starts_on": "2026-01-01", "ends_on": "2026-12-31"}),
+        )],
+        ("POST", "/api/v1/contracts/{id}/items") => vec![(
+            format!("/api/v1/contracts/{}/items", r.contract),
+            json!({"component_id": r.own_component["contractor"]}),
+        )],
+        ("POST", "/api/v1/findings") => vec![(
+            template.into(),
+            json!({"factory_id": f, "category": "wages", "severity": "minor", "title": "t",
+                "description": "d", "observed_on": "2026-05-02"}),
+        )],
+        ("POST", "/api/v1/cases/{id}/transitions") => vec![(
+            case("/transitions"),
+            if role == "contractor" {
+                json!({"action": "acknowledge"})
+            } else {
+                json!({"action": "close", "reason": "x"})
+            },
+        )],
+        ("POST", "/api/v1/cases/{id}/comments") => vec![(case("/comments"), json!({"text": "x"}))],
+        ("POST", "/api/v1/cases/{id}/extensions") => vec![(
+            case("/extensions"),
+            json!({"deadline": "plan", "until": "2030-01-01T00:00:00Z", "reason": "x"}),
+        )],
+        ("POST", "/api/v1/cases/{id}/extensions/refusal") => {
+            vec![(case("/extensions/refusal"), json!({"reason": "x"}))]
+        }
+        ("POST", "/api/v1/notifications/{id}/requeue") => vec![(
+            format!("/api/v1/notifications/{}/requeue", r.notification),
+            json!({}),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// The kind of object an id field names; `subject` is the kind the request wrote (for `id`
+/// and `existing_id` at the top of the answer). `None`: nothing to read it at.
+fn kind_of(field: &str, parent: Option<&str>, subject: &'static str) -> Option<&'static str> {
+    Some(match (field, parent) {
+        ("id" | "existing_id", None) => subject,
+        ("id", Some("cases")) => "cases",
+        ("id", Some("finding")) => "findings",
+        ("factory_id", _) => "factories",
+        ("component_id" | "component_ids" | "parent_id", _) => "components",
+        ("contract_id" | "contract_ids", _) => "contracts",
+        ("finding_id", _) => "findings",
+        ("case_id", _) => "cases",
+        (
+            "organization_id"
+            | "buyer_id"
+            | "contractor_id"
+            | "owner_id"
+            | "registered_by"
+            | "monitor_id"
+            | "actor_organization_id"
+            | "recipient_organization_id",
+            _,
+        ) => "organizations",
+        _ => return None,
+    })
+}
+
+/// Every (kind, id) an answer names.
+fn named(
+    v: &Value,
+    parent: Option<&str>,
+    subject: &'static str,
+    out: &mut Vec<(&'static str, String)>,
+) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let ids: Vec<&str> = match v {
+                    Value::String(s) => vec![s.as_str()],
+                    Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+                    _ => Vec::new(),
+                };
+                if let Some(kind) = kind_of(k, parent, subject) {
+                    for s in ids {
+                        if uuid::Uuid::parse_str(s).is_ok() {
+                            out.push((kind, s.to_string()));
+                        }
+                    }
+                }
+                named(v, Some(k.as_str()), subject, out);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                named(item, parent, subject, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Where `role` reads an object of `kind`; `None` when it has nowhere to (the kind has no
+/// single-object read, or by design, see `by_design`).
+fn read_path(role: &str, kind: &str, id: &str) -> Option<String> {
+    Some(match kind {
+        "factories" | "components" | "findings" | "cases" | "organizations" => {
+            format!("/api/v1/{kind}/{id}")
+        }
+        // Monitors read no contracts as such, but every contract's status.
+        "contracts" if role == "monitor" => format!("/api/v1/contracts/{id}/due-diligence"),
+        "contracts" => format!("/api/v1/contracts/{id}"),
+        _ => return None,
+    })
+}
+
+/// References a role may get but not follow, by design (docs/security.md): a case carries its
+/// finding's summary, while findings as such are the monitor's; a monitor reads only its own
+/// organization, though cases and components name the contractor.
+fn by_design(role: &str, kind: &str) -> bool {
+    matches!(
+        (role, kind),
+        ("buyer" | "contractor" | "competitor", "findings") | ("monitor", "organizations")
+    )
+}
+
+/// The class of item 5 of issue 12: an answer must not hand a caller an id it cannot read
+/// (a duplicate factory answered with another organization's factory, a conflict naming one).
+/// Every documented write, by every role, with a body that reaches its rules; every id in the
+/// answer (the object written, `existing_id`, references) is then read by the same caller.
+async fn every_id_a_write_answer_names_is_readable_by_its_caller(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let r = registry(&app).await;
+    let (_, doc) = app
+        .request(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for role in ROLES {
+        let token = &r.tokens[role];
+        for (template, ops) in doc["paths"].as_object().unwrap() {
+            for (m, _) in ops.as_object().unwrap() {
+                let method = Method::from_bytes(m.to_ascii_uppercase().as_bytes()).unwrap();
+                if !matches!(method, Method::POST | Method::PATCH | Method::PUT) {
+                    continue;
+                }
+                let requests = writes(role, &method, template, &r);
+                if requests.is_empty() {
+                    failures.push(format!(
+                        "{method} {template}: no write in the test; add one"
+                    ));
+                    continue;
+                }
+                let subject: &'static str = match template.split('/').nth(3).unwrap_or("") {
+                    // The answer's own id is not of a readable kind for these.
+                    _ if template.ends_with("/sources")
+                        || template.ends_with("/items")
+                        || template.ends_with("/comments")
+                        || template.ends_with("/requeue") =>
+                    {
+                        "unreadable"
+                    }
+                    "organizations" => "organizations",
+                    "factories" => "factories",
+                    "components" => "components",
+                    "contracts" => "contracts",
+                    "findings" => "findings",
+                    "cases" => "cases",
+                    _ => "unreadable",
+                };
+                for (path, body) in requests {
+                    let (status, answer) = app
+                        .request(method.clone(), &path, Some(token), Some(&body))
+                        .await;
+                    if status.is_server_error() {
+                        failures.push(format!("{role} {method} {path}: {status}"));
+                    }
+                    let mut ids = Vec::new();
+                    named(&answer, None, subject, &mut ids);
+                    for (kind, object) in ids {
+                        let Some(read) = read_path(role, kind, &object) else {
+                            continue;
+                        };
+                        if by_design(role, kind) {
+                            continue;
+                        }
+                        checked += 1;
+                        let (s, _) = app.get(&read, token).await;
+                        if s != StatusCode::OK {
+                            failures.push(format!(
+                                "{role} {method} {path} ({status}) names {kind} {object}, which it reads as {s}: {answer}"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 40, "the answers name ids ({checked} read back)");
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The factory registry (docs/security.md, "Factory registry"): every role reads every factory
+/// (one by id, and the list with its filters); the organization that registered it is shown to
+/// itself, monitors and admins only; a competitor or a buyer never learns who registered or
+/// discloses it, not even from the conflict its own duplicate registration answers.
+async fn a_competitor_never_sees_who_registered_or_discloses_a_factory(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let r = registry(&app).await;
+    let (b2_id, b2) = app.org("buyer", "Buyer two").await;
+    let c1_id = &r.orgs["contractor"];
+    let f = &r.factory;
+    let sees_registrant = ["admin", "contractor", "monitor"];
+    let mut readers: Vec<(&str, &String)> = ROLES.iter().map(|&k| (k, &r.tokens[k])).collect();
+    readers.push(("other buyer", &b2));
+    let lists = [
+        format!("/api/v1/factories/{f}"),
+        "/api/v1/factories?limit=500".to_string(),
+        format!("/api/v1/factories?os_id={}", FACTORY.2.to_lowercase()),
+        "/api/v1/factories?q=bright%20ELECTRONICS%20co".to_string(),
+        "/api/v1/factories?country=CN&q=shenzhen".to_string(),
+    ];
+    for (role, token) in &readers {
+        for path in &lists {
+            let (s, answer) = app.get(path, token).await;
+            assert_eq!(s, StatusCode::OK, "{role} GET {path}: {answer}");
+            let record = if answer.get("items").is_some() {
+                let items = answer["items"].as_array().unwrap();
+                items
+                    .iter()
+                    .find(|i| i["id"] == f.as_str())
+                    .unwrap_or_else(|| panic!("{role} GET {path}: the factory is listed: {answer}"))
+                    .clone()
+            } else {
+                answer.clone()
+            };
+            assert_eq!(record["name"], FACTORY.0, "{role} {path}");
+            assert_eq!(record["os_id"], FACTORY.2);
+            assert_eq!(record["workers"], 3200);
+            assert_eq!(record["parent_company"], "Bright Group");
+            if sees_registrant.contains(role) {
+                assert_eq!(record["registered_by"], c1_id.as_str(), "{role} {path}");
+            } else {
+                assert!(
+                    record.get("registered_by").is_none(),
+                    "{role} {path}: {record}"
+                );
+                let text = answer.to_string();
+                assert!(
+                    !text.contains(c1_id.as_str()) && !text.contains("Contractor one"),
+                    "{role} GET {path} names the registrant: {text}"
+                );
+            }
+        }
+    }
+    // Filters narrow the list: another country, another name, an unknown OS ID.
+    let competitor = &r.tokens["competitor"];
+    for path in [
+        "/api/v1/factories?country=VN&q=bright",
+        "/api/v1/factories?q=nowhere%20works",
+        "/api/v1/factories?os_id=XX0000000000000",
+        // The name only: a word of the address is no match.
+        "/api/v1/factories?q=industrial",
+    ] {
+        let (s, answer) = app.get(path, competitor).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {answer}");
+        assert!(!answer.to_string().contains(f.as_str()), "{path}: {answer}");
+    }
+    let (_, vn) = app.get("/api/v1/factories?country=VN", competitor).await;
+    assert_eq!(vn["items"].as_array().unwrap().len(), 4, "{vn}");
+    // A competitor's own registration of the factory: 409 naming the factory, not its registrant.
+    let (s, problem) = app
+        .post(
+            "/api/v1/factories",
+            competitor,
+            json!({"name": "Bright SZ", "address": "x", "country": "CN", "os_id": FACTORY.2}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["existing_id"], f.as_str());
+    assert!(!problem.to_string().contains(c1_id.as_str()), "{problem}");
+    // Who discloses it: the sourcing links are the contractor's own.
+    let part = &r.own_component["contractor"];
+    for (role, token) in [("competitor", competitor), ("other buyer", &b2)] {
+        let (s, _) = app
+            .get(&format!("/api/v1/components/{part}/sources"), token)
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{role}");
+        let (_, components) = app.get("/api/v1/components?limit=500", token).await;
+        assert!(!components.to_string().contains(c1_id.as_str()), "{role}");
+    }
+    // Who changes it: the registrant and admins; everyone else is refused.
+    for role in ["competitor", "buyer", "monitor"] {
+        let (s, body) = app
+            .patch(
+                &format!("/api/v1/factories/{f}"),
+                &r.tokens[role],
+                json!({"workers": 1}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{role}: {body}");
+    }
+    let (s, body) = app
+        .patch(
+            &format!("/api/v1/factories/{f}"),
+            &r.tokens["contractor"],
+            json!({"workers": 3300}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    // Monitors register factories (a factory nobody disclosed yet); buyers do not.
+    let (s, body) = app
+        .post(
+            "/api/v1/factories",
+            &r.tokens["monitor"],
+            json!({"name": "Undisclosed works", "address": "9 Road", "country": "KH"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    assert_eq!(body["registered_by"], r.orgs["monitor"].as_str());
+    let (s, mine) = app
+        .patch(
+            &format!("/api/v1/factories/{}", id(&body)),
+            &r.tokens["monitor"],
+            json!({"workers": 40}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{mine}");
+    let (s, body) = app
+        .post(
+            "/api/v1/factories",
+            &r.tokens["buyer"],
+            json!({"name": "Buyer works", "address": "9 Road", "country": "KH"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    let _ = b2_id;
+}
+
+on_both_backends!(
+    every_documented_operation_against_every_outsider,
+    every_id_a_write_answer_names_is_readable_by_its_caller,
+    a_competitor_never_sees_who_registered_or_discloses_a_factory,
+);

@@ -137,4 +137,88 @@ async fn a_disclosure_routes_a_finding_in_the_service_s_name(backend: Backend) {
         .all(|m| m.contains("Your finding now reaches a contractor")));
 }
 
-on_both_backends!(a_disclosure_routes_a_finding_in_the_service_s_name);
+/// A bill-of-materials change routes as a disclosure does: a part already made at the factory,
+/// moved under a contracted product with `PATCH`, brings the unrouted finding to the
+/// contractor, in the service's name, with the same mails as a new sourcing link.
+async fn moving_a_component_under_a_contracted_product_routes_findings(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (buyer_id, buyer) = app.org("buyer", "Buyer").await;
+    let (monitor_id, monitor) = app.org("monitor", "Monitor").await;
+    let (b_id, b) = app.org("contractor", "Beta BV").await;
+    let factory = app.factory(&b, "Penang Cells").await;
+    let kb = app
+        .contract(&buyer_id, &buyer, &b_id, "KB", "2026-01-01", "2027-12-31")
+        .await;
+    let laptop = app.component(&b, "Laptop B", None).await;
+    let module = app.component(&b, "Power module", None).await;
+    let battery = app.component(&b, "Battery B", Some(&module)).await;
+    app.item(&b, &kb, &laptop).await;
+    app.source(&b, &battery, &factory, "2026-01-01", None).await;
+    let finding = app
+        .finding(&monitor, &factory, "critical", "2026-05-01")
+        .await;
+    assert_eq!(finding["routed"], false, "{finding}");
+    let fid = id(&finding);
+
+    // The module (and the battery below it) moves under the contracted laptop.
+    let (s, body) = app
+        .patch(
+            &format!("/api/v1/components/{module}"),
+            &b,
+            json!({"parent_id": laptop}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+
+    let (_, f) = app.get(&format!("/api/v1/findings/{fid}"), &monitor).await;
+    assert_eq!(f["routed"], true, "the move routes the finding: {f}");
+    let cases = f["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 1, "{f}");
+    assert_eq!(cases[0]["contractor_id"], b_id.as_str());
+    let case = id(&cases[0]);
+    let opened = opened_event(&app, &case).await;
+    assert_eq!(opened["kind"], "opened");
+    assert_eq!(opened["payload"]["late_routing"], true);
+    assert_eq!(opened["payload"]["contract_ids"], json!([kb]));
+    assert!(opened["actor_organization_id"].is_null(), "{opened}");
+    let (s, seen) = app.get(&format!("/api/v1/cases/{case}"), &b).await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "the contractor reads its new case: {seen}"
+    );
+
+    // The mails of a late-routed case: the contractor, the buyer and the monitor.
+    let (_, outbox) = app
+        .get("/api/v1/notifications?limit=500", &app.admin_token)
+        .await;
+    let mut told: Vec<&str> = outbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["case_id"] == case.as_str() && n["kind"] == "opened")
+        .map(|n| n["recipient_organization_id"].as_str().unwrap())
+        .collect();
+    told.sort();
+    let mut want = vec![b_id.as_str(), buyer_id.as_str(), monitor_id.as_str()];
+    want.sort();
+    assert_eq!(told, want, "{outbox}");
+
+    // Moving it again (under another part of the same product) opens nothing twice.
+    let tray = app.component(&b, "Tray", Some(&laptop)).await;
+    let (s, body) = app
+        .patch(
+            &format!("/api/v1/components/{module}"),
+            &b,
+            json!({"parent_id": tray}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (_, f) = app.get(&format!("/api/v1/findings/{fid}"), &monitor).await;
+    assert_eq!(f["cases"].as_array().unwrap().len(), 1, "{f}");
+}
+
+on_both_backends!(
+    a_disclosure_routes_a_finding_in_the_service_s_name,
+    moving_a_component_under_a_contracted_product_routes_findings,
+);

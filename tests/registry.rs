@@ -113,7 +113,7 @@ async fn organizations_and_tokens(backend: Backend) {
 
 async fn factories_are_deduplicated(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (_, c1) = app.org("contractor", "C1").await;
+    let (c1_id, c1) = app.org("contractor", "C1").await;
     let (_, c2) = app.org("contractor", "C2").await;
     let body = json!({"name": "Shenzhen Bright Electronics Co., Ltd.", "address": "12 Industrial Rd, Bao'an",
         "country": "CN", "os_id": "cn2019303bq3fzp", "latitude": 22.55, "longitude": 113.88,
@@ -122,8 +122,10 @@ async fn factories_are_deduplicated(backend: Backend) {
     assert_eq!(status, StatusCode::CREATED, "{first}");
     assert_eq!(first["os_id"], "CN2019303BQ3FZP");
     assert_eq!(first["workers"], 3200);
+    assert_eq!(first["registered_by"], c1_id.as_str());
 
-    // Same normalized name + address + country, different case and punctuation: the same one.
+    // Same normalized name + address + country, different case and punctuation: the same
+    // one, already registered (409 naming it; the registry is readable by everyone).
     let (status, again) = app
         .post(
             "/api/v1/factories",
@@ -132,8 +134,15 @@ async fn factories_are_deduplicated(backend: Backend) {
             "address": "12  industrial rd., bao an", "country": "cn"}),
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{again}");
-    assert_eq!(id(&again), id(&first));
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    assert_eq!(again["type"], "/problems/conflict");
+    assert_eq!(again["existing_id"], first["id"]);
+    let (status, read) = app
+        .get(&format!("/api/v1/factories/{}", id(&first)), &c2)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read["name"], first["name"]);
+    assert!(read.get("registered_by").is_none(), "{read}");
 
     // Same OS ID with another spelling of the name: the same one.
     let (status, by_os) = app
@@ -144,8 +153,8 @@ async fn factories_are_deduplicated(backend: Backend) {
             "country": "CN", "os_id": "CN2019303BQ3FZP"}),
         )
         .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(id(&by_os), id(&first));
+    assert_eq!(status, StatusCode::CONFLICT, "{by_os}");
+    assert_eq!(by_os["existing_id"], first["id"]);
 
     // Another country is another factory.
     let (status, other) = app
@@ -159,16 +168,23 @@ async fn factories_are_deduplicated(backend: Backend) {
     assert_eq!(status, StatusCode::CREATED);
     assert_ne!(id(&other), id(&first));
 
-    // Renaming a factory onto another's identity is a conflict; the creator may edit, others not.
+    // Renaming a factory onto another's identity is a conflict naming it; the registrant may
+    // edit, others not.
     let path = format!("/api/v1/factories/{}", id(&other));
     let (status, _) = app.patch(&path, &c1, json!({"workers": 10})).await;
     assert_eq!(
         status,
-        StatusCode::NOT_FOUND,
-        "c1 never disclosed this factory"
+        StatusCode::FORBIDDEN,
+        "c1 did not register this factory"
     );
     let (status, problem) = app.patch(&path, &c2, json!({"country": "CN"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["existing_id"], first["id"]);
+    let (status, problem) = app
+        .patch(&path, &c2, json!({"os_id": "cn2019303bq3fzp"}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["existing_id"], first["id"]);
     let (status, changed) = app
         .patch(&path, &c2, json!({"workers": 450, "sector": "Cables"}))
         .await;
@@ -180,6 +196,75 @@ async fn factories_are_deduplicated(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}
+
+/// The registry's filters (`os_id`, `q`, `country`) combine and page like every list.
+async fn factory_filters_and_pages(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, c1) = app.org("contractor", "C1").await;
+    let (_, b) = app.org("buyer", "B").await;
+    let mut ids = Vec::new();
+    for (name, country) in [
+        ("Acme Cables Ltd.", "CN"),
+        ("ACME-CABLES (Dongguan)", "CN"),
+        ("Acme Cables", "VN"),
+        ("Fábrica Ñandú", "MX"),
+        ("Other Works", "CN"),
+    ] {
+        let (s, f) = app
+            .post(
+                "/api/v1/factories",
+                &c1,
+                json!({"name": name, "address": "1 Acme Road", "country": country,
+                    "os_id": format!("OS{}", ids.len())}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{f}");
+        ids.push(id(&f));
+    }
+    let listed = |v: &serde_json::Value| -> Vec<String> {
+        v["items"].as_array().unwrap().iter().map(id).collect()
+    };
+    for (query, want) in [
+        ("q=acme%20cables", vec![0, 1, 2]),
+        ("q=ACME%20cables&country=CN", vec![0, 1]),
+        ("q=cables%20dongguan", vec![1]),
+        ("q=f%C3%81BRICA%20%C3%B1and%C3%BA", vec![3]),
+        ("q=road", vec![]),
+        ("os_id=os4", vec![4]),
+        ("os_id=OS4&country=VN", vec![]),
+        ("country=MX", vec![3]),
+    ] {
+        let (s, page) = app.get(&format!("/api/v1/factories?{query}"), &b).await;
+        assert_eq!(s, StatusCode::OK, "{query}: {page}");
+        let want: Vec<String> = want.into_iter().map(|i| ids[i].clone()).collect();
+        assert_eq!(listed(&page), want, "{query}");
+    }
+    // Pages of one, filtered, each factory once.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/factories?q=acme&limit=1&cursor={c}"),
+            None => "/api/v1/factories?q=acme&limit=1".to_string(),
+        };
+        let (s, page) = app.get(&path, &b).await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        seen.extend(listed(&page));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids[..3].to_vec());
+    for bad in ["q=%20", "os_id=", "country=ZZ", "q=a%00b"] {
+        let (s, problem) = app.get(&format!("/api/v1/factories?{bad}"), &b).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {problem}");
+        assert_eq!(
+            problem["errors"][0]["field"],
+            bad.split('=').next().unwrap()
+        );
+    }
 }
 
 async fn bill_of_materials_sources_and_cycles(backend: Backend) {
@@ -391,6 +476,110 @@ async fn contracts_and_items(backend: Backend) {
     assert_eq!(list["items"][0]["items"].as_array().unwrap().len(), 1);
 }
 
+/// A contract reference is unique per buyer ignoring case: "FW-2026/LOT1" and "fw-2026/lot1"
+/// are one reference, refused with the same problem as an exact duplicate, also when the
+/// requests race and also when a row is written past the service.
+async fn contract_references_are_unique_ignoring_case(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (buyer_id, buyer) = app.org("buyer", "B").await;
+    let (b2_id, b2) = app.org("buyer", "B2").await;
+    let (c1_id, _) = app.org("contractor", "C1").await;
+    let contract = |buyer_id: &str, reference: &str| {
+        json!({"reference": reference, "title": "Laptops", "buyer_id": buyer_id,
+            "contractor_id": c1_id, "starts_on": "2026-01-01", "ends_on": "2029-12-31"})
+    };
+    let (status, first) = app
+        .post(
+            "/api/v1/contracts",
+            &buyer,
+            contract(&buyer_id, "FW-2026/LOT1"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let (status, exact) = app
+        .post(
+            "/api/v1/contracts",
+            &buyer,
+            contract(&buyer_id, "FW-2026/LOT1"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{exact}");
+    for variant in ["fw-2026/lot1", "Fw-2026/Lot1"] {
+        let (status, problem) = app
+            .post("/api/v1/contracts", &buyer, contract(&buyer_id, variant))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{variant}: {problem}");
+        assert_eq!(problem["type"], exact["type"]);
+        assert_eq!(problem["title"], exact["title"]);
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("this buyer already has a contract with reference"),
+            "{problem}"
+        );
+    }
+    // Another buyer's references are its own.
+    let (status, other) = app
+        .post("/api/v1/contracts", &b2, contract(&b2_id, "fw-2026/lot1"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{other}");
+
+    // Racing requests: one wins, the others get the same conflict (never a 5xx).
+    let spellings = ["RACE-1", "race-1", "Race-1", "rACE-1", "RaCe-1", "rAcE-1"];
+    let answers = futures_util::future::join_all(
+        spellings
+            .iter()
+            .map(|r| app.post("/api/v1/contracts", &buyer, contract(&buyer_id, r))),
+    )
+    .await;
+    let created = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 1, "{answers:?}");
+    for (status, problem) in answers.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+        assert_eq!(*status, StatusCode::CONFLICT, "{problem}");
+        assert_eq!(problem["type"], exact["type"], "{problem}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("this buyer already has a contract with reference"),
+            "{problem}"
+        );
+    }
+
+    // The database holds the rule too, whoever writes.
+    let db = app.db.clone();
+    let (buyer_id2, c1_id2) = (buyer_id.clone(), c1_id.clone());
+    let refused = tokio::task::spawn_blocking(move || {
+        use diesel::RunQueryDsl;
+        let mut conn = db.get().unwrap();
+        diesel::sql_query(
+            "INSERT INTO contracts (id, buyer_id, contractor_id, reference, title, starts_on, \
+             ends_on, created_at, updated_at) VALUES ($1, $2, $3, 'fW-2026/lOt1', 't', \
+             '2026-01-01', '2026-12-31', '2026-06-01 09:00:00', '2026-06-01 09:00:00')",
+        )
+        .bind::<diesel::sql_types::Text, _>(uuid::Uuid::now_v7().to_string())
+        .bind::<diesel::sql_types::Text, _>(buyer_id2)
+        .bind::<diesel::sql_types::Text, _>(c1_id2)
+        .execute(&mut *conn)
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(
+            refused,
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        ),
+        "{refused:?}"
+    );
+}
+
 async fn pagination_walks_every_page_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, c1) = app.org("contractor", "C1").await;
@@ -439,7 +628,9 @@ async fn pagination_walks_every_page_once(backend: Backend) {
 on_both_backends!(
     organizations_and_tokens,
     factories_are_deduplicated,
+    factory_filters_and_pages,
     bill_of_materials_sources_and_cycles,
     contracts_and_items,
+    contract_references_are_unique_ignoring_case,
     pagination_walks_every_page_once,
 );

@@ -69,7 +69,7 @@ pub async fn get(
     params(("id" = ComponentId, Path)),
     request_body = ComponentPatch,
     responses(
-        (status = 200, description = "The changed component", body = Component),
+        (status = 200, description = "The changed component. A new `parent_id` routes findings at the factories where the component or its parts are made again, as a new sourcing link does", body = Component),
         (status = 403, description = "Only contractors (their own components) and admins change components"),
     ))]
 pub async fn update(
@@ -82,7 +82,10 @@ pub async fn update(
     let now = state.clock.now_naive();
     let component = state
         .db
-        .write(move |c| service::update(c, &caller, id, patch, now))
+        .write({
+            let policy = state.policy.clone();
+            move |c| service::update(c, &caller, id, patch, now, &policy)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(component))
 }

@@ -224,14 +224,19 @@ pub fn list(
     )
 }
 
+/// Changes a component. A new parent changes the bill of materials: the factories where the
+/// component or its parts are made may now fall under a contracted product, so findings at
+/// them are routed again, as after a new sourcing link (same transaction, same mails).
 pub fn update(
     conn: &mut DbConnection,
     caller: &Caller,
     id: ComponentId,
     patch: ComponentPatch,
     now: NaiveDateTime,
+    policy: &Policy,
 ) -> Result<Component, Error> {
     let mut row = owned_row(conn, caller, id, "change components")?;
+    let old_parent = row.parent_id.clone();
     if let Some(name) = patch.name {
         row.name = name.into_inner();
     }
@@ -255,6 +260,10 @@ pub fn update(
             components::updated_at.eq(row.updated_at),
         ))
         .execute(conn)?;
+    if row.parent_id.is_some() && row.parent_id != old_parent {
+        let below = factories_below(conn, &row.id)?;
+        routing::reroute_factories(conn, &below, now, policy)?;
+    }
     row.view()
 }
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::{Contract, ContractItem, ContractItemRow, ContractRow, NewContract, NewContractItem};
 use crate::auth::Caller;
@@ -63,16 +64,15 @@ pub fn create(
     if input.ends_on < input.starts_on {
         return Err(Error::field("ends_on", "must be on or after starts_on"));
     }
+    // Unique per buyer ignoring case, folded as the index folds it (see the migration
+    // `contract_reference_nocase`).
     let duplicate: i64 = contracts::table
         .filter(contracts::buyer_id.eq(input.buyer_id.to_string()))
-        .filter(contracts::reference.eq(input.reference.as_str()))
+        .filter(lower(contracts::reference).eq(lower(input.reference.as_str())))
         .count()
         .get_result(conn)?;
     if duplicate > 0 {
-        return Err(Error::conflict(format!(
-            "this buyer already has a contract with reference {:?}",
-            input.reference.as_str()
-        )));
+        return Err(duplicate_reference(input.reference.as_str()));
     }
     let row = ContractRow {
         id: ContractId::new().to_string(),
@@ -91,10 +91,26 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
+    // A concurrent request may have taken the reference since the check: the unique index
+    // refuses the row, and the answer is the same.
     diesel::insert_into(contracts::table)
         .values(&row)
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(|e| match e {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                duplicate_reference(&row.reference)
+            }
+            other => other.into(),
+        })?;
     row.view(Vec::new())
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+fn duplicate_reference(reference: &str) -> Error {
+    Error::conflict(format!(
+        "this buyer already has a contract with reference {reference:?} (references are unique ignoring case)"
+    ))
 }
 
 fn get_row(conn: &mut DbConnection, caller: &Caller, id: ContractId) -> Result<ContractRow, Error> {

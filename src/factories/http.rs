@@ -2,20 +2,38 @@
 
 use actix_web::{web, HttpResponse};
 
-use super::{service, Factory, FactoryPatch, NewFactory};
+use super::service::{self, FactoryFilter};
+use super::{Factory, FactoryPatch, NewFactory};
 use crate::auth::Caller;
+use crate::db::DbConnection;
 use crate::error::Error;
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::{created, AppState};
 use crate::pagination::Page;
-use crate::values::{CountryCode, FactoryId};
+use crate::values::{CountryCode, FactoryId, Name, ShortText};
+
+/// Runs a factory write, again when a concurrent registration of the same factory won the
+/// race (`Error::Retry`): the next attempt finds that factory and answers its 409.
+async fn write<T, F>(state: &AppState, f: F) -> Result<T, Error>
+where
+    F: Fn(&mut DbConnection) -> Result<T, Error> + Clone + Send + 'static,
+    T: Send + 'static,
+{
+    for _ in 0..2 {
+        match state.db.write(f.clone()).await {
+            Err(Error::Retry) => continue,
+            other => return other,
+        }
+    }
+    state.db.write(f).await
+}
 
 #[utoipa::path(post, path = "/api/v1/factories", tag = "factories",
     request_body = NewFactory,
     responses(
         (status = 201, description = "Registered", body = Factory),
-        (status = 200, description = "Already registered (same OS ID, or same name, address and country): the existing factory", body = Factory),
-        (status = 403, description = "Only contractors and admins register factories"),
+        (status = 409, description = "Already registered (same OS ID, or same name, address and country after folding case, punctuation and spaces): `existing_id` names the factory, which every caller can read", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only contractors, monitors and admins register factories"),
     ))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -23,45 +41,55 @@ pub async fn create(
     JsonBody(input): JsonBody<NewFactory>,
 ) -> Result<HttpResponse, Error> {
     let now = state.clock.now_naive();
-    let (factory, is_new) = state
-        .db
-        .write(move |c| service::create(c, &caller, input, now))
-        .await?;
-    Ok(if is_new {
-        created(format!("/api/v1/factories/{}", factory.id), &factory)
-    } else {
-        HttpResponse::Ok().json(factory)
+    let factory = write(&state, move |c| {
+        service::create(c, &caller, input.clone(), now)
     })
+    .await?;
+    Ok(created(
+        format!("/api/v1/factories/{}", factory.id),
+        &factory,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/factories", tag = "factories",
     params(
         ("country" = Option<CountryCode>, Query, description = "Only factories in this country"),
+        ("os_id" = Option<ShortText>, Query, description = "Only the factory with this Open Supply Hub id (any case)"),
+        ("q" = Option<Name>, Query, description = "Only factories whose name contains this text, ignoring case, punctuation and spacing"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query),
     ),
-    responses((status = 200, description = "Factories visible to the caller", body = Page<Factory>)))]
+    responses((status = 200, description = "The factory registry (every signed-in organization reads it); `registered_by` only for the registrant itself, monitors and admins", body = Page<Factory>)))]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     q: QueryParams,
 ) -> Result<HttpResponse, Error> {
     let page = q.page()?;
-    let country = match q.raw("country") {
-        None => None,
-        Some(raw) => Some(
-            CountryCode::try_from(raw.to_string()).map_err(|e| Error::bad_param("country", e))?,
-        ),
+    let text = |name: &'static str| q.raw(name).map(|raw| raw.to_string());
+    let filter = FactoryFilter {
+        country: text("country")
+            .map(CountryCode::try_from)
+            .transpose()
+            .map_err(|e| Error::bad_param("country", e))?,
+        os_id: text("os_id")
+            .map(ShortText::try_from)
+            .transpose()
+            .map_err(|e| Error::bad_param("os_id", format!("os_id: {e}")))?,
+        q: text("q")
+            .map(Name::try_from)
+            .transpose()
+            .map_err(|e| Error::bad_param("q", format!("q: {e}")))?,
     };
     let result = state
         .db
-        .read(move |c| service::list(c, &caller, country, &page))
+        .read(move |c| service::list(c, &caller, filter, &page))
         .await?;
     Ok(HttpResponse::Ok().json(result))
 }
 
 #[utoipa::path(get, path = "/api/v1/factories/{id}", tag = "factories",
     params(("id" = FactoryId, Path)),
-    responses((status = 200, description = "The factory", body = Factory)))]
+    responses((status = 200, description = "The factory (every signed-in organization reads it); `registered_by` only for the registrant itself, monitors and admins", body = Factory)))]
 pub async fn get(
     state: web::Data<AppState>,
     caller: Caller,
@@ -77,8 +105,8 @@ pub async fn get(
     request_body = FactoryPatch,
     responses(
         (status = 200, description = "The changed factory", body = Factory),
-        (status = 409, description = "Another factory has this identity", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Only the contractor that registered the factory, and admins, change it"),
+        (status = 409, description = "Another factory has this OS ID, or this name, address and country: `existing_id` names it", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only the organization that registered the factory, and admins, change it"),
     ))]
 pub async fn update(
     state: web::Data<AppState>,
@@ -88,10 +116,10 @@ pub async fn update(
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     let now = state.clock.now_naive();
-    let factory = state
-        .db
-        .write(move |c| service::update(c, &caller, id, patch, now))
-        .await?;
+    let factory = write(&state, move |c| {
+        service::update(c, &caller, id, patch.clone(), now)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(factory))
 }
 

@@ -1,64 +1,92 @@
-//! Rules for factories. Admins and monitors read all factories (monitors report on any
-//! factory); a contractor reads those it created or disclosed; a buyer those in the supply
-//! chain of its contracts. Only admins and the creating contractor change one.
+//! Rules for factories. The factory registry is read by every signed-in organization, as on
+//! Open Supply Hub: a factory's record (name, address, country, OS ID, coordinates, sector,
+//! workers, parent company) is public data about a workplace, and a monitor must be able to
+//! name any factory. Who registered a factory is shown only to that organization itself,
+//! monitors and admins (`sees_registrant`); who discloses or sources from it is never part of
+//! the record. Contractors, monitors and admins register factories; only the organization
+//! that registered one, and admins, change it. A factory is registered once: registering or
+//! renaming onto another factory's identity is a 409 naming it (`existing_id`), which every
+//! caller can read.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::{dedup_key, normalize_os_id, Factory, FactoryPatch, FactoryRow, NewFactory};
+use super::{
+    dedup_key, name_search_pattern, normalize_os_id, Factory, FactoryPatch, FactoryRow, NewFactory,
+};
 use crate::auth::Caller;
-use crate::components::service::supply_chain_components;
-use crate::db::{DbBackend, DbConnection};
+use crate::db::DbConnection;
 use crate::error::Error;
 use crate::pagination::{Cursor, Page, PageRequest};
-use crate::schema::{factories, sourcing_links};
-use crate::values::{CountryCode, FactoryId, OrgKind};
+use crate::schema::factories;
+use crate::values::{CountryCode, FactoryId, Name, OrgKind, ShortText};
 
-type Visible =
-    Box<dyn BoxableExpression<factories::table, DbBackend, SqlType = diesel::sql_types::Bool>>;
-
-fn visible_to(conn: &mut DbConnection, caller: &Caller) -> Result<Option<Visible>, Error> {
-    let me = caller.organization_id.to_string();
-    Ok(match caller.kind {
-        OrgKind::Admin | OrgKind::Monitor => None,
-        OrgKind::Contractor => Some(Box::new(
-            factories::created_by
-                .eq(me.clone())
-                .or(factories::id.eq_any(
-                    sourcing_links::table
-                        .filter(sourcing_links::disclosed_by.eq(me))
-                        .select(sourcing_links::factory_id),
-                )),
-        )),
-        OrgKind::Buyer => {
-            let components = supply_chain_components(conn, caller.organization_id)?;
-            Some(Box::new(
-                factories::id.eq_any(
-                    sourcing_links::table
-                        .filter(sourcing_links::component_id.eq_any(components))
-                        .select(sourcing_links::factory_id),
-                ),
-            ))
-        }
-    })
+/// Whether `caller` may know which organization registered the factory: the registrant
+/// itself, monitors (who read all factories and components with their owners) and admins.
+/// Never another contractor, whose competitor's supply chain that would reveal, nor a buyer:
+/// the registrant may be a contractor the buyer has no contract with (a bidder in its next
+/// tender), and a buyer's own contractors' factories are already in its supply chain view.
+pub fn sees_registrant(caller: &Caller, registered_by: &str) -> bool {
+    match caller.kind {
+        OrgKind::Admin | OrgKind::Monitor => true,
+        OrgKind::Contractor | OrgKind::Buyer => caller.organization_id.to_string() == registered_by,
+    }
 }
 
-/// Creates a factory, or returns the existing one it duplicates (`false`: not created).
+fn view_for(caller: &Caller, row: FactoryRow) -> Result<Factory, Error> {
+    let show = sees_registrant(caller, &row.created_by);
+    row.view(show)
+}
+
+/// Which identity of an existing factory a registration or change would take.
+enum Clash {
+    OsId,
+    NameAddressCountry,
+}
+
+/// The 409 for a registration or change onto an existing factory's identity. It names only
+/// the factory (readable by everyone), never who registered or discloses it.
+fn clash(existing: &FactoryRow, how: Clash) -> Error {
+    let what = match how {
+        Clash::OsId => "this OS ID",
+        Clash::NameAddressCountry => "this name, address and country",
+    };
+    Error::Conflict {
+        detail: format!("a factory with {what} is already registered; existing_id names it"),
+        extra: Some(serde_json::json!({ "existing_id": existing.id })),
+    }
+}
+
+/// A unique index refused the row: a concurrent request registered the same factory between
+/// our check and our write. Retrying the whole request finds it and answers the 409.
+fn retry_on_unique(e: DieselError) -> Error {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => Error::Retry,
+        other => other.into(),
+    }
+}
+
+/// Registers a factory. One that duplicates an existing factory (same OS ID, or same name,
+/// address and country after folding) is a 409 naming the existing one.
 pub fn create(
     conn: &mut DbConnection,
     caller: &Caller,
     input: NewFactory,
     now: NaiveDateTime,
-) -> Result<(Factory, bool), Error> {
-    caller.require(&[OrgKind::Admin, OrgKind::Contractor], "register factories")?;
+) -> Result<Factory, Error> {
+    caller.require(
+        &[OrgKind::Admin, OrgKind::Contractor, OrgKind::Monitor],
+        "register factories",
+    )?;
     let os_id = input.os_id.as_ref().map(|s| normalize_os_id(s.as_str()));
     let key = dedup_key(
         input.name.as_str(),
         input.address.as_str(),
         input.country.as_str(),
     );
-    if let Some(existing) = find_duplicate(conn, os_id.as_deref(), &key)? {
-        return Ok((existing.view()?, false));
+    if let Some((existing, how)) = find_duplicate(conn, os_id.as_deref(), &key, None)? {
+        return Err(clash(&existing, how));
     }
     let row = FactoryRow {
         id: FactoryId::new().to_string(),
@@ -78,46 +106,51 @@ pub fn create(
     };
     diesel::insert_into(factories::table)
         .values(&row)
-        .execute(conn)?;
-    Ok((row.view()?, true))
+        .execute(conn)
+        .map_err(retry_on_unique)?;
+    view_for(caller, row)
 }
 
-/// The same OS ID wins over the same name and address: it is the more reliable identity.
+/// Another factory with this OS ID or this key (other than `except`). The same OS ID wins
+/// over the same name and address: it is the more reliable identity.
 fn find_duplicate(
     conn: &mut DbConnection,
     os_id: Option<&str>,
     key: &str,
-) -> Result<Option<FactoryRow>, Error> {
+    except: Option<&str>,
+) -> Result<Option<(FactoryRow, Clash)>, Error> {
+    let except = except.unwrap_or("").to_string();
     if let Some(os_id) = os_id {
         let found = factories::table
             .filter(factories::os_id.eq(os_id))
+            .filter(factories::id.ne(&except))
             .select(FactoryRow::as_select())
             .first(conn)
             .optional()?;
-        if found.is_some() {
-            return Ok(found);
+        if let Some(row) = found {
+            return Ok(Some((row, Clash::OsId)));
         }
     }
     Ok(factories::table
         .filter(factories::dedup_key.eq(key))
+        .filter(factories::id.ne(&except))
         .select(FactoryRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(|row| (row, Clash::NameAddressCountry)))
 }
 
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: FactoryId) -> Result<Factory, Error> {
-    get_row(conn, caller, id)?.view()
+    view_for(caller, get_row(conn, id)?)
 }
 
-fn get_row(conn: &mut DbConnection, caller: &Caller, id: FactoryId) -> Result<FactoryRow, Error> {
-    let mut q = factories::table
+fn get_row(conn: &mut DbConnection, id: FactoryId) -> Result<FactoryRow, Error> {
+    factories::table
         .filter(factories::id.eq(id.to_string()))
         .select(FactoryRow::as_select())
-        .into_boxed();
-    if let Some(filter) = visible_to(conn, caller)? {
-        q = q.filter(filter);
-    }
-    q.first(conn).optional()?.ok_or(Error::NotFound("factory"))
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("factory"))
 }
 
 /// Whether a factory exists at all (for disclosures, which may name any factory).
@@ -129,10 +162,20 @@ pub fn exists(conn: &mut DbConnection, id: FactoryId) -> Result<bool, Error> {
     Ok(n > 0)
 }
 
+/// The filters of `GET /factories`.
+#[derive(Debug, Default)]
+pub struct FactoryFilter {
+    pub country: Option<CountryCode>,
+    /// Any spelling; compared upper case.
+    pub os_id: Option<ShortText>,
+    /// Part of the name, ignoring case, punctuation and spacing.
+    pub q: Option<Name>,
+}
+
 pub fn list(
     conn: &mut DbConnection,
     caller: &Caller,
-    country: Option<CountryCode>,
+    filter: FactoryFilter,
     page: &PageRequest,
 ) -> Result<Page<Factory>, Error> {
     let mut q = factories::table
@@ -141,17 +184,20 @@ pub fn list(
         .limit(page.fetch())
         .select(FactoryRow::as_select())
         .into_boxed();
-    if let Some(filter) = visible_to(conn, caller)? {
-        q = q.filter(filter);
-    }
-    if let Some(country) = country {
+    if let Some(country) = filter.country {
         q = q.filter(factories::country.eq(country.as_str().to_string()));
+    }
+    if let Some(os_id) = filter.os_id {
+        q = q.filter(factories::os_id.eq(normalize_os_id(os_id.as_str())));
+    }
+    if let Some(pattern) = filter.q.and_then(|q| name_search_pattern(q.as_str())) {
+        q = q.filter(factories::dedup_key.like(pattern));
     }
     Page::from_rows(
         q.load(conn)?,
         page,
         |r| Cursor::encode(&r.id),
-        FactoryRow::view,
+        |r| view_for(caller, r),
     )
 }
 
@@ -162,10 +208,10 @@ pub fn update(
     patch: FactoryPatch,
     now: NaiveDateTime,
 ) -> Result<Factory, Error> {
-    let mut row = get_row(conn, caller, id)?;
+    let mut row = get_row(conn, id)?;
     if !(caller.is_admin() || caller.organization_id.to_string() == row.created_by) {
         return Err(Error::Forbidden(
-            "only an admin or the contractor that registered this factory may change it".into(),
+            "only the organization that registered this factory, and admins, may change it".into(),
         ));
     }
     if let Some(v) = patch.name {
@@ -197,25 +243,14 @@ pub fn update(
     }
     row.dedup_key = dedup_key(&row.name, &row.address, &row.country);
     row.updated_at = now;
-    let clash: Option<String> = factories::table
-        .filter(factories::id.ne(&row.id))
-        .filter(
-            factories::dedup_key
-                .eq(&row.dedup_key)
-                .or(factories::os_id.eq(row.os_id.clone().unwrap_or_default())),
-        )
-        .select(factories::id)
-        .first(conn)
-        .optional()?;
-    if let Some(other) = clash {
-        return Err(Error::Conflict {
-            detail: "another factory already has this OS ID or this name, address and country"
-                .into(),
-            extra: Some(serde_json::json!({ "existing_id": other })),
-        });
+    if let Some((other, how)) =
+        find_duplicate(conn, row.os_id.as_deref(), &row.dedup_key, Some(&row.id))?
+    {
+        return Err(clash(&other, how));
     }
     diesel::update(factories::table.filter(factories::id.eq(&row.id)))
         .set(&row)
-        .execute(conn)?;
-    row.view()
+        .execute(conn)
+        .map_err(retry_on_unique)?;
+    view_for(caller, row)
 }
