@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `admin-token`, `demo`.
+//! The command line: `serve` (default), `admin-token`, `demo`, `sweep`, `verify-audit`,
+//! `recompute-deadlines`, `backup`.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -8,6 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{write_tx, Db};
+use crate::error::BoxError;
 use crate::values::{CountryCode, Email, EmailList, Language, Name, OrgKind};
 
 #[derive(Debug, Parser)]
@@ -57,11 +59,47 @@ pub enum Command {
     },
 }
 
+/// Why a command failed: a sentence for the operator, with the cause kept (`main` logs the
+/// whole chain).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Refused as given, a wrong setup, or a failed check: the message says it all.
+    #[error("{0}")]
+    Refused(String),
+    #[error("{what}")]
+    Failed {
+        what: &'static str,
+        #[source]
+        source: BoxError,
+    },
+}
+
+/// Setup functions (database URL, pool, mail settings) say what is wrong in a sentence.
+impl From<String> for CliError {
+    fn from(message: String) -> CliError {
+        CliError::Refused(message)
+    }
+}
+
+/// Names the step that failed and keeps its cause.
+trait Context<T> {
+    fn context(self, what: &'static str) -> Result<T, CliError>;
+}
+
+impl<T, E: std::error::Error + Send + Sync + 'static> Context<T> for Result<T, E> {
+    fn context(self, what: &'static str) -> Result<T, CliError> {
+        self.map_err(|e| CliError::Failed {
+            what,
+            source: Box::new(e),
+        })
+    }
+}
+
 fn parse_instant(raw: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     crate::values::dates::parse_instant(raw)
 }
 
-pub fn run(cli: Cli, config: Config) -> Result<(), String> {
+pub fn run(cli: Cli, config: Config) -> Result<(), CliError> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::AdminToken => admin_token(config),
@@ -72,24 +110,24 @@ pub fn run(cli: Cli, config: Config) -> Result<(), String> {
             test_clock,
         } => {
             if let Some(at) = at.filter(|at| *at > chrono::Utc::now() && !test_clock) {
-                return Err(format!(
+                return Err(CliError::Refused(format!(
                     "--at {} lies in the future: the sweep would date events after the real clock; \
                      pass --test-clock if this database is a test's",
                     at.to_rfc3339()
-                ));
+                )));
             }
             let clock = at.map_or(Clock::System, Clock::manual);
             let db = Db::connect(&config.database, 2)?;
-            let mut conn = db.get().map_err(|e| e.to_string())?;
+            let mut conn = db.get().context("no database connection")?;
             crate::escalation::register_policy(&mut conn, &config.policy, clock.now_naive())
-                .map_err(|e| e.to_string())?;
+                .context("registering the deadline policy")?;
             let r = crate::escalation::sweep::run(
                 &mut conn,
                 clock.now_naive(),
                 &config.policy,
                 crate::escalation::sweep::DEFAULT_BATCH,
             )
-            .map_err(|e| e.to_string())?;
+            .context("sweeping")?;
             drop(conn);
             // Then deliver what is due, mails of this sweep included (cron runs just this).
             let mail = if no_mail {
@@ -102,7 +140,7 @@ pub fn run(cli: Cli, config: Config) -> Result<(), String> {
                 )?;
                 actix_web::rt::System::new()
                     .block_on(sender.run_once())
-                    .map_err(|e| e.to_string())?
+                    .context("delivering mail")?
             };
             writeln!(
                 std::io::stdout(),
@@ -118,28 +156,28 @@ pub fn run(cli: Cli, config: Config) -> Result<(), String> {
                 mail.failed,
                 mail.suppressed
             )
-            .map_err(|e| e.to_string())
+            .context("writing to stdout")
         }
         Command::Backup { path } => backup(config, &path),
         Command::RecomputeDeadlines => {
             let db = Db::connect(&config.database, 2)?;
-            let mut conn = db.get().map_err(|e| e.to_string())?;
+            let mut conn = db.get().context("no database connection")?;
             let now = Clock::System.now_naive();
             crate::escalation::register_policy(&mut conn, &config.policy, now)
-                .map_err(|e| e.to_string())?;
+                .context("registering the deadline policy")?;
             let n = crate::escalation::recompute::run(&mut conn, &config.policy, now)
-                .map_err(|e| e.to_string())?;
+                .context("recomputing deadlines")?;
             writeln!(
                 std::io::stdout(),
                 "recompute-deadlines: {n} open cases moved to policy {}",
                 config.policy.version()
             )
-            .map_err(|e| e.to_string())
+            .context("writing to stdout")
         }
         Command::Demo => {
             let db = Db::connect(&config.database, 2)?;
             let tokens = match crate::demo::load(&db, &Clock::System, &config.policy)
-                .map_err(|e| e.to_string())?
+                .context("loading the sample")?
             {
                 crate::demo::Loaded::Now(tokens) => tokens,
                 crate::demo::Loaded::Already(tokens) => {
@@ -147,22 +185,22 @@ pub fn run(cli: Cli, config: Config) -> Result<(), String> {
                         std::io::stderr(),
                         "the sample is already loaded in this database; nothing was added. New tokens for its organizations:"
                     )
-                    .map_err(|e| e.to_string())?;
+                    .context("writing to stderr")?;
                     tokens
                 }
             };
             let mut out = std::io::stdout().lock();
             for (role, name, token) in tokens {
-                writeln!(out, "{role:<12} {token}  # {name}").map_err(|e| e.to_string())?;
+                writeln!(out, "{role:<12} {token}  # {name}").context("writing to stdout")?;
             }
             Ok(())
         }
     }
 }
 
-fn serve(config: Config) -> Result<(), String> {
+fn serve(config: Config) -> Result<(), CliError> {
     let listener = TcpListener::bind(config.bind)
-        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+        .map_err(|e| CliError::Refused(format!("cannot listen on {}: {e}", config.bind)))?;
     tracing::info!(
         bind = %config.bind,
         database = %config.database.redacted(),
@@ -170,41 +208,44 @@ fn serve(config: Config) -> Result<(), String> {
     );
     actix_web::rt::System::new().block_on(async move {
         let server =
-            crate::server::build(config, Clock::System, listener).map_err(|e| e.to_string())?;
-        server.server.await.map_err(|e| e.to_string())
+            crate::server::build(config, Clock::System, listener).context("starting the server")?;
+        server.server.await.context("serving")
     })
 }
 
 /// SQLite's `VACUUM INTO` reads one consistent snapshot (WAL lets writers go on meanwhile) and
 /// writes it as a compact new database file.
-fn backup(config: Config, path: &std::path::Path) -> Result<(), String> {
+fn backup(config: Config, path: &std::path::Path) -> Result<(), CliError> {
     use diesel::RunQueryDsl;
     if config.database.backend == crate::db::Backend::Postgres {
-        return Err(format!(
+        return Err(CliError::Refused(format!(
             "backup is for SQLite; for PostgreSQL run: pg_dump --format=custom --file={} \"$DATABASE_URL\"",
             path.display()
-        ));
+        )));
     }
     if path.exists() {
-        return Err(format!("{} exists; give a new file name", path.display()));
+        return Err(CliError::Refused(format!(
+            "{} exists; give a new file name",
+            path.display()
+        )));
     }
     let target = path
         .to_str()
-        .ok_or("the backup path is not valid UTF-8")?
+        .ok_or_else(|| CliError::Refused("the backup path is not valid UTF-8".into()))?
         .to_string();
     let db = Db::connect(&config.database, 1)?;
-    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let mut conn = db.get().context("no database connection")?;
     diesel::sql_query("VACUUM INTO ?")
         .bind::<diesel::sql_types::Text, _>(&target)
         .execute(&mut *conn)
-        .map_err(|e| format!("backup failed: {e}"))?;
-    writeln!(std::io::stdout(), "backup: wrote {}", path.display()).map_err(|e| e.to_string())
+        .context("backup failed")?;
+    writeln!(std::io::stdout(), "backup: wrote {}", path.display()).context("writing to stdout")
 }
 
-fn verify_audit(config: Config) -> Result<(), String> {
+fn verify_audit(config: Config) -> Result<(), CliError> {
     let db = Db::connect(&config.database, 1)?;
-    let mut conn = db.get().map_err(|e| e.to_string())?;
-    let report = crate::cases::events::verify(&mut conn).map_err(|e| e.to_string())?;
+    let mut conn = db.get().context("no database connection")?;
+    let report = crate::cases::events::verify(&mut conn).context("reading the case histories")?;
     let mut out = std::io::stdout().lock();
     match report.broken {
         None => writeln!(
@@ -212,17 +253,17 @@ fn verify_audit(config: Config) -> Result<(), String> {
             "verify-audit: ok: {} cases, {} events, every chain intact",
             report.cases, report.events
         )
-        .map_err(|e| e.to_string()),
+        .context("writing to stdout"),
         Some(broken) => {
-            writeln!(out, "verify-audit: BROKEN: {broken}").map_err(|e| e.to_string())?;
-            Err(format!("audit trail broken: {broken}"))
+            writeln!(out, "verify-audit: BROKEN: {broken}").context("writing to stdout")?;
+            Err(CliError::Refused(format!("audit trail broken: {broken}")))
         }
     }
 }
 
-fn admin_token(config: Config) -> Result<(), String> {
+fn admin_token(config: Config) -> Result<(), CliError> {
     let db = Db::connect(&config.database, 1)?;
-    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let mut conn = db.get().context("no database connection")?;
     let now = Clock::System.now_naive();
     let issued = write_tx(&mut conn, |conn| {
         let admin = match crate::organizations::service::find_admin(conn)? {
@@ -235,8 +276,8 @@ fn admin_token(config: Config) -> Result<(), String> {
         };
         crate::auth::tokens::issue_unchecked(conn, admin, "admin-token command", now)
     })
-    .map_err(|e| e.to_string())?;
-    writeln!(std::io::stdout(), "{}", issued.token).map_err(|e| e.to_string())
+    .context("issuing the admin token")?;
+    writeln!(std::io::stdout(), "{}", issued.token).context("writing to stdout")
 }
 
 /// The organization that operates the instance; rename it with PATCH.

@@ -61,8 +61,29 @@ pub enum Error {
     /// A concurrent request won a race; the whole operation may be retried as it is.
     #[error("a concurrent request changed the same data; retry")]
     Retry,
-    #[error("{0}")]
-    Internal(String),
+    /// A bug or a failure the caller cannot act on. The detail and its cause go to the log;
+    /// the caller is told only that something went wrong.
+    #[error("{detail}")]
+    Internal {
+        detail: String,
+        #[source]
+        source: Option<BoxError>,
+    },
+}
+
+/// The cause an error keeps.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// An error and its causes, outermost first: `a: b: c`.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 impl Error {
@@ -85,7 +106,21 @@ impl Error {
     }
 
     pub fn internal(detail: impl Into<String>) -> Error {
-        Error::Internal(detail.into())
+        Error::Internal {
+            detail: detail.into(),
+            source: None,
+        }
+    }
+
+    /// An internal error that keeps its cause, for the log.
+    pub fn internal_from(
+        detail: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error::Internal {
+            detail: detail.into(),
+            source: Some(Box::new(source)),
+        }
     }
 
     fn slug_and_title(&self) -> (&'static str, &'static str) {
@@ -104,7 +139,7 @@ impl Error {
                 ("unavailable", "Service temporarily unavailable")
             }
             Error::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
-            Error::Internal(_) => ("internal", "Internal error"),
+            Error::Internal { .. } => ("internal", "Internal error"),
         }
     }
 
@@ -113,7 +148,9 @@ impl Error {
         let (slug, title) = self.slug_and_title();
         let detail = match self {
             // Internal details go to the log, not to the caller.
-            Error::Internal(_) => "an unexpected error occurred; it has been logged".to_string(),
+            Error::Internal { .. } => {
+                "an unexpected error occurred; it has been logged".to_string()
+            }
             other => other.to_string(),
         };
         let errors = match self {
@@ -172,13 +209,13 @@ impl ResponseError for Error {
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Unavailable(_) | Error::Retry => StatusCode::SERVICE_UNAVAILABLE,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            Error::Internal(detail) => tracing::error!(error = %detail, "internal error"),
+            Error::Internal { .. } => tracing::error!(error = %chain(self), "internal error"),
             Error::Unavailable(detail) => tracing::warn!(error = %detail, "service unavailable"),
             _ => {}
         }
@@ -247,7 +284,7 @@ impl From<diesel::result::Error> for Error {
             D::BrokenTransactionManager => {
                 Error::Unavailable("database connection lost mid-transaction".into())
             }
-            other => Error::Internal(format!("database error: {other}")),
+            other => Error::internal_from("database error", other),
         }
     }
 }
@@ -260,8 +297,25 @@ impl From<diesel::r2d2::PoolError> for Error {
 
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Error {
-        Error::Internal(format!("JSON: {e}"))
+        Error::internal_from("JSON", e)
     }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_for_the_log_not_the_caller() {
+        let cause = diesel::result::Error::DeserializationError("bad state \"clsoed\"".into());
+        let e = Error::from(cause);
+        let source = std::error::Error::source(&e).expect("the cause is kept");
+        assert!(source.to_string().contains("clsoed"));
+        assert_eq!(chain(&e), format!("database error: {source}"));
+        assert!(!e.problem().detail.contains("clsoed"));
+        let json = serde_json::from_str::<serde_json::Value>("{").unwrap_err();
+        assert!(chain(&Error::from(json)).starts_with("JSON: EOF"));
+    }
+}

@@ -37,7 +37,7 @@ impl Sheet {
                     .into_iter()
                     .map(|c| neutralise(c.as_ref()).into_owned()),
             )
-            .map_err(|e| Error::internal(e.to_string()))
+            .map_err(|e| Error::internal_from("writing CSV", e))
     }
 
     /// The finished document.
@@ -45,8 +45,8 @@ impl Sheet {
         let bytes = self
             .writer
             .into_inner()
-            .map_err(|e| Error::internal(e.to_string()))?;
-        String::from_utf8(bytes).map_err(|e| Error::internal(e.to_string()))
+            .map_err(|e| Error::internal_from("writing CSV", e))?;
+        String::from_utf8(bytes).map_err(|e| Error::internal_from("writing CSV", e))
     }
 }
 

@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     match run(cli, config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e}");
+            tracing::error!("{}", ketenzorg::error::chain(&e));
             ExitCode::FAILURE
         }
     }

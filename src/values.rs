@@ -430,7 +430,7 @@ impl EmailList {
     pub fn from_db(s: &str) -> Result<EmailList, crate::error::Error> {
         serde_json::from_str::<Vec<Email>>(s)
             .map(EmailList)
-            .map_err(|e| crate::error::Error::internal(format!("corrupt email list: {e}")))
+            .map_err(|e| crate::error::Error::internal_from("corrupt email list", e))
     }
 }
 

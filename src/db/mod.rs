@@ -155,7 +155,7 @@ impl Db {
             f(&mut conn)
         })
         .await
-        .map_err(|e| Error::internal(format!("database task failed: {e}")))?
+        .map_err(|e| Error::internal_from("database task failed", e))?
     }
 
     /// Runs `f` in one write transaction: all of it commits or none of it does.
@@ -174,7 +174,7 @@ impl Db {
             write_tx(&mut conn, f)
         })
         .await
-        .map_err(|e| Error::internal(format!("database task failed: {e}")))?
+        .map_err(|e| Error::internal_from("database task failed", e))?
     }
 
     /// Readiness: the database answers and no migration is pending.
