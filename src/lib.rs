@@ -26,6 +26,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod organizations;
 pub mod pagination;
+pub mod routes;
 pub mod schema;
 pub mod server;
 pub mod values;

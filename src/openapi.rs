@@ -1,6 +1,8 @@
 //! The OpenAPI document, generated from the handlers' annotations, and the page that shows it.
-//! Error answers common to many endpoints are added here in one pass, so each handler only
-//! documents what is particular to it.
+//! Its paths come from the routes as they are mounted (`crate::routes`, `http::resource`);
+//! this module holds the rest: info, tags, schemas only parameters name, and the error
+//! answers common to many endpoints, added in one pass so each handler only documents what
+//! is particular to it.
 
 use actix_web::{web, HttpResponse};
 use utoipa::openapi::header::HeaderBuilder;
@@ -13,55 +15,14 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::error::{FieldError, Problem};
 
+/// Everything but the paths; `complete` adds the common answers once the routes have added
+/// theirs.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "ketenzorg",
         description = "Supply-chain due diligence for public ICT procurement: contractors disclose \
             factories, monitors file findings, cases run against deadlines.",
-    ),
-    paths(
-        crate::http::healthz,
-        crate::http::readyz,
-        crate::organizations::http::create,
-        crate::organizations::http::list,
-        crate::organizations::http::get,
-        crate::organizations::http::update,
-        crate::auth::http::create,
-        crate::auth::http::list,
-        crate::auth::http::revoke,
-        crate::auth::http::me,
-        crate::factories::http::create,
-        crate::factories::http::list,
-        crate::factories::http::get,
-        crate::factories::http::update,
-        crate::components::http::create,
-        crate::components::http::list,
-        crate::components::http::get,
-        crate::components::http::update,
-        crate::components::http::add_source,
-        crate::components::http::list_sources,
-        crate::contracts::http::create,
-        crate::contracts::http::list,
-        crate::contracts::http::get,
-        crate::contracts::http::add_item,
-        crate::findings::http::create,
-        crate::findings::http::list,
-        crate::findings::http::get,
-        crate::cases::http::list,
-        crate::cases::http::get,
-        crate::cases::http::events,
-        crate::cases::http::transition,
-        crate::cases::http::comment,
-        crate::cases::http::extend,
-        crate::cases::http::refuse_extension,
-        crate::cases::http::comments,
-        crate::notifications::http::list,
-        crate::notifications::http::requeue,
-        crate::notifications::http::suppressions,
-        crate::notifications::http::clear,
-        crate::due_diligence::http::contract,
-        crate::due_diligence::http::portfolio,
     ),
     // Schemas used only by parameters, which utoipa does not collect by itself.
     components(schemas(
@@ -71,7 +32,6 @@ use crate::error::{FieldError, Problem};
         crate::cases::http::CaseOrder,
         crate::due_diligence::http::PortfolioOrder,
     )),
-    modifiers(&CommonResponses),
     tags(
         (name = "organizations", description = "Buyers, contractors, monitors and the operator"),
         (name = "tokens", description = "API tokens and who am I"),
@@ -202,10 +162,17 @@ impl Modify for CommonResponses {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
-    responses((status = 200, description = "This document", content_type = "application/json")))]
-pub async fn serve() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+/// `ApiDoc` with the paths the routes registered: the error answers every operation shares are
+/// added here, to the whole document.
+pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    CommonResponses.modify(&mut doc);
+    doc
+}
+
+/// `/api/v1/openapi.json`, the document the server was mounted with. It is no operation of the
+/// API (it needs no token), so it is not in itself.
+pub async fn serve(doc: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
+    HttpResponse::Ok().json(doc.get_ref())
 }
 
 /// `/docs` renders the document with Swagger UI (its files are built into the binary).

@@ -4,10 +4,12 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::{web, App, HttpServer};
+use utoipa_actix_web::AppExt;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
+use crate::http::known_params::KnownParams;
 use crate::http::{self, AppState};
 
 /// A bound, not yet running server.
@@ -58,11 +60,16 @@ pub fn build_with_db(
         policy,
         auth_limiter,
     });
+    let doc = crate::routes::document();
+    let known = KnownParams::new(&doc);
+    let doc = web::Data::new(doc);
     let server = HttpServer::new(move || {
-        App::new()
-            .wrap_fn(http::known_params::refuse_unknown)
+        let known = known.clone();
+        let (app, _) = crate::routes::mount(App::new().into_utoipa_app()).split_for_parts();
+        app.app_data(state.clone())
+            .app_data(doc.clone())
+            .wrap_fn(move |req, srv| known.refuse_unknown(req, srv))
             .wrap_fn(http::log_request)
-            .configure(http::configure(state.clone()))
             .default_service(web::to(http::no_route))
     })
     .workers(workers)

@@ -3,17 +3,18 @@
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::tokens::{self, IssuedToken, NewToken, TokenInfo};
 use super::Caller;
 use crate::error::Error;
 use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::{created, AppState};
+use crate::http::{created, resource, AppState};
 use crate::organizations::{service as organizations, Organization};
 use crate::pagination::Page;
 use crate::values::{OrganizationId, TokenId};
 
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens",
+#[utoipa::path(post, path = "/tokens", tag = "tokens",
     request_body = NewToken,
     responses(
         (status = 201, description = "The token, shown this once", body = IssuedToken),
@@ -32,7 +33,7 @@ pub async fn create(
     Ok(created(format!("/api/v1/tokens/{}", issued.id), &issued))
 }
 
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+#[utoipa::path(get, path = "/tokens", tag = "tokens",
     params(
         ("organization_id" = Option<OrganizationId>, Query, description = "Only this organization's tokens"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query),
@@ -55,7 +56,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(result))
 }
 
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
+#[utoipa::path(delete, path = "/tokens/{id}", tag = "tokens",
     params(("id" = TokenId, Path)),
     responses(
         (status = 204, description = "Revoked (also when it already was)"),
@@ -82,7 +83,7 @@ pub struct Me {
     pub token_id: TokenId,
 }
 
-#[utoipa::path(get, path = "/api/v1/me", tag = "tokens",
+#[utoipa::path(get, path = "/me", tag = "tokens",
     responses((status = 200, description = "The caller's organization and token", body = Me)))]
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Error> {
     let organization = state
@@ -95,8 +96,9 @@ pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpRespon
     }))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(crate::http::resource("/tokens").post(create).get(list))
-        .service(crate::http::resource("/tokens/{id}").delete(revoke))
-        .service(crate::http::resource("/me").get(me));
+/// Mounted under `/api/v1`; each route is documented by its handler's `#[utoipa::path]`.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(resource(create, __path_create).and(list, __path_list));
+    cfg.service(resource(revoke, __path_revoke));
+    cfg.service(resource(me, __path_me));
 }

@@ -6,19 +6,14 @@ pub mod http;
 pub mod limiter;
 pub mod tokens;
 
-use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use diesel::prelude::*;
-use futures_util::future::LocalBoxFuture;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::db::DbConnection;
 use crate::error::Error;
-use crate::http::AppState;
 use crate::schema::{api_tokens, organizations};
 use crate::values::{OrgKind, OrganizationId, TokenId};
 
@@ -121,55 +116,6 @@ pub fn authenticate(conn: &mut DbConnection, token: &str) -> Result<Caller, Erro
         kind: OrgKind::from_db(&kind)?,
         token_id: TokenId::from_db(&token_id)?,
     })
-}
-
-impl FromRequest for Caller {
-    type Error = Error;
-    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req);
-        let ip = req.peer_addr().map(|a| a.ip());
-        Box::pin(async move {
-            let state = state.ok_or_else(|| Error::internal("application state missing"))?;
-            let result = match token {
-                Ok(token) => state.db.read(move |conn| authenticate(conn, &token)).await,
-                Err(e) => Err(e),
-            };
-            // Valid tokens always pass, so colleagues behind one address are never locked out;
-            // past the allowance, failures answer 429 instead of 401.
-            if let (Err(Error::Unauthorized(_)), Some(ip)) = (&result, ip) {
-                if let Err(retry_after) = state.auth_limiter.check(ip) {
-                    return Err(Error::TooManyRequests {
-                        retry_after,
-                        detail: "too many failed authentications from your address; wait before trying again".into(),
-                    });
-                }
-                state.auth_limiter.failed(ip);
-            }
-            result
-        })
-    }
-}
-
-fn bearer_token(req: &HttpRequest) -> Result<String, Error> {
-    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
-        Error::Unauthorized("send an API token as 'Authorization: Bearer <token>'".into())
-    })?;
-    let value = value
-        .to_str()
-        .map_err(|_| Error::Unauthorized("the Authorization header is not readable text".into()))?;
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim().to_string())
-        }
-        _ => Err(Error::Unauthorized(
-            "the Authorization header must be 'Bearer <token>'".into(),
-        )),
-    }
 }
 
 #[cfg(test)]

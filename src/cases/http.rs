@@ -2,6 +2,7 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::events::Event;
 use super::service::{self, CaseFilter, CaseSort};
@@ -12,7 +13,7 @@ use crate::auth::Caller;
 use crate::error::Error;
 use crate::findings::{Category, Severity};
 use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::AppState;
+use crate::http::{resource, AppState};
 use crate::pagination::Page;
 use crate::values::{text_enum, CaseId, ContractId, FactoryId, FindingId, OrganizationId};
 
@@ -55,7 +56,7 @@ fn parse<T: std::str::FromStr<Err = String>>(
     q.get::<T>(name)
 }
 
-#[utoipa::path(get, path = "/api/v1/cases", tag = "cases",
+#[utoipa::path(get, path = "/cases", tag = "cases",
     params(
         ("state" = Option<CaseState>, Query), ("severity" = Option<Severity>, Query),
         ("category" = Option<Category>, Query), ("contract_id" = Option<ContractId>, Query),
@@ -95,7 +96,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(result))
 }
 
-#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
+#[utoipa::path(get, path = "/cases/{id}", tag = "cases",
     params(("id" = CaseId, Path)),
     responses((status = 200, description = "The case; its ETag is its version", body = Case,
         headers(("ETag" = String, description = "Send back in If-Match to detect concurrent changes")))))]
@@ -109,7 +110,7 @@ pub async fn get(
     Ok(with_etag(&case))
 }
 
-#[utoipa::path(get, path = "/api/v1/cases/{id}/events", tag = "cases",
+#[utoipa::path(get, path = "/cases/{id}/events", tag = "cases",
     params(("id" = CaseId, Path), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query)),
     responses((status = 200, description = "The case history, oldest first", body = Page<Event>)))]
 pub async fn events(
@@ -127,7 +128,7 @@ pub async fn events(
     Ok(HttpResponse::Ok().json(result))
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{id}/transitions", tag = "cases",
+#[utoipa::path(post, path = "/cases/{id}/transitions", tag = "cases",
     params(("id" = CaseId, Path), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
     request_body = TransitionRequest,
     responses(
@@ -156,7 +157,7 @@ pub async fn transition(
     Ok(with_etag(&case))
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{id}/comments", tag = "cases",
+#[utoipa::path(post, path = "/cases/{id}/comments", tag = "cases",
     params(("id" = CaseId, Path)),
     request_body = CommentRequest,
     responses(
@@ -178,7 +179,7 @@ pub async fn comment(
     Ok(HttpResponse::Created().json(event))
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{id}/extensions", tag = "cases",
+#[utoipa::path(post, path = "/cases/{id}/extensions", tag = "cases",
     params(("id" = CaseId, Path), ("If-Match" = Option<String>, Header)),
     request_body = ExtensionRequest,
     responses(
@@ -214,7 +215,7 @@ pub async fn extend(
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{id}/extensions/refusal", tag = "cases",
+#[utoipa::path(post, path = "/cases/{id}/extensions/refusal", tag = "cases",
     params(("id" = CaseId, Path), ("If-Match" = Option<String>, Header)),
     request_body = ExtensionRefusal,
     responses(
@@ -240,7 +241,7 @@ pub async fn refuse_extension(
     Ok(with_etag(&case))
 }
 
-#[utoipa::path(get, path = "/api/v1/cases/{id}/comments", tag = "cases",
+#[utoipa::path(get, path = "/cases/{id}/comments", tag = "cases",
     params(("id" = CaseId, Path), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query)),
     responses((status = 200, description = "The comments on the case you may read, oldest first (the `comment` events of its history)", body = Page<Event>)))]
 pub async fn comments(
@@ -258,16 +259,13 @@ pub async fn comments(
     Ok(HttpResponse::Ok().json(result))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(crate::http::resource("/cases").get(list))
-        .service(crate::http::resource("/cases/{id}").get(get))
-        .service(crate::http::resource("/cases/{id}/events").get(events))
-        .service(crate::http::resource("/cases/{id}/transitions").post(transition))
-        .service(
-            crate::http::resource("/cases/{id}/comments")
-                .get(comments)
-                .post(comment),
-        )
-        .service(crate::http::resource("/cases/{id}/extensions").post(extend))
-        .service(crate::http::resource("/cases/{id}/extensions/refusal").post(refuse_extension));
+/// Mounted under `/api/v1`; each route is documented by its handler's `#[utoipa::path]`.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(resource(list, __path_list));
+    cfg.service(resource(get, __path_get));
+    cfg.service(resource(events, __path_events));
+    cfg.service(resource(transition, __path_transition));
+    cfg.service(resource(comments, __path_comments).and(comment, __path_comment));
+    cfg.service(resource(extend, __path_extend));
+    cfg.service(resource(refuse_extension, __path_refuse_extension));
 }

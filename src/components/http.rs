@@ -1,16 +1,17 @@
 //! HTTP handlers for components and their sourcing links.
 
 use actix_web::{web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{service, Component, ComponentPatch, NewComponent, NewSourcingLink, SourcingLink};
 use crate::auth::Caller;
 use crate::error::Error;
 use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::{created, AppState};
+use crate::http::{created, resource, AppState};
 use crate::pagination::Page;
 use crate::values::ComponentId;
 
-#[utoipa::path(post, path = "/api/v1/components", tag = "components",
+#[utoipa::path(post, path = "/components", tag = "components",
     request_body = NewComponent,
     responses(
         (status = 201, description = "Registered", body = Component),
@@ -32,7 +33,7 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/components", tag = "components",
+#[utoipa::path(get, path = "/components", tag = "components",
     params(
         ("parent_id" = Option<ComponentId>, Query, description = "Only direct parts of this component"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query),
@@ -52,7 +53,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(result))
 }
 
-#[utoipa::path(get, path = "/api/v1/components/{id}", tag = "components",
+#[utoipa::path(get, path = "/components/{id}", tag = "components",
     params(("id" = ComponentId, Path)),
     responses((status = 200, description = "The component", body = Component)))]
 pub async fn get(
@@ -65,7 +66,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(component))
 }
 
-#[utoipa::path(patch, path = "/api/v1/components/{id}", tag = "components",
+#[utoipa::path(patch, path = "/components/{id}", tag = "components",
     params(("id" = ComponentId, Path)),
     request_body = ComponentPatch,
     responses(
@@ -90,7 +91,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(component))
 }
 
-#[utoipa::path(post, path = "/api/v1/components/{id}/sources", tag = "components",
+#[utoipa::path(post, path = "/components/{id}/sources", tag = "components",
     params(("id" = ComponentId, Path)),
     request_body = NewSourcingLink,
     responses(
@@ -120,7 +121,7 @@ pub async fn add_source(
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/components/{id}/sources", tag = "components",
+#[utoipa::path(get, path = "/components/{id}/sources", tag = "components",
     params(("id" = ComponentId, Path), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query)),
     responses((status = 200, description = "Where the component is made", body = Page<SourcingLink>)))]
 pub async fn list_sources(
@@ -138,16 +139,9 @@ pub async fn list_sources(
     Ok(HttpResponse::Ok().json(result))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(crate::http::resource("/components").post(create).get(list))
-        .service(
-            crate::http::resource("/components/{id}")
-                .get(get)
-                .patch(update),
-        )
-        .service(
-            crate::http::resource("/components/{id}/sources")
-                .post(add_source)
-                .get(list_sources),
-        );
+/// Mounted under `/api/v1`; each route is documented by its handler's `#[utoipa::path]`.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(resource(create, __path_create).and(list, __path_list));
+    cfg.service(resource(get, __path_get).and(update, __path_update));
+    cfg.service(resource(add_source, __path_add_source).and(list_sources, __path_list_sources));
 }

@@ -1,17 +1,18 @@
 //! HTTP handlers for contracts and their items.
 
 use actix_web::{web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::service::{self, ContractFilter};
 use super::{Contract, ContractItem, NewContract, NewContractItem};
 use crate::auth::Caller;
 use crate::error::Error;
 use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::{created, AppState};
+use crate::http::{created, resource, AppState};
 use crate::pagination::Page;
 use crate::values::{ContractId, OrganizationId};
 
-#[utoipa::path(post, path = "/api/v1/contracts", tag = "contracts",
+#[utoipa::path(post, path = "/contracts", tag = "contracts",
     request_body = NewContract,
     responses(
         (status = 201, description = "Registered", body = Contract),
@@ -34,7 +35,7 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/contracts", tag = "contracts",
+#[utoipa::path(get, path = "/contracts", tag = "contracts",
     params(
         ("buyer_id" = Option<OrganizationId>, Query),
         ("contractor_id" = Option<OrganizationId>, Query),
@@ -61,7 +62,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(result))
 }
 
-#[utoipa::path(get, path = "/api/v1/contracts/{id}", tag = "contracts",
+#[utoipa::path(get, path = "/contracts/{id}", tag = "contracts",
     params(("id" = ContractId, Path)),
     responses((status = 200, description = "The contract with its items", body = Contract)))]
 pub async fn get(
@@ -74,7 +75,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(contract))
 }
 
-#[utoipa::path(post, path = "/api/v1/contracts/{id}/items", tag = "contracts",
+#[utoipa::path(post, path = "/contracts/{id}/items", tag = "contracts",
     params(("id" = ContractId, Path)),
     request_body = NewContractItem,
     responses(
@@ -101,8 +102,9 @@ pub async fn add_item(
     })
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(crate::http::resource("/contracts").post(create).get(list))
-        .service(crate::http::resource("/contracts/{id}").get(get))
-        .service(crate::http::resource("/contracts/{id}/items").post(add_item));
+/// Mounted under `/api/v1`; each route is documented by its handler's `#[utoipa::path]`.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(resource(create, __path_create).and(list, __path_list));
+    cfg.service(resource(get, __path_get));
+    cfg.service(resource(add_item, __path_add_item));
 }

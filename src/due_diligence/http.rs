@@ -2,13 +2,14 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::service::{self, PortfolioSort};
 use super::{DueDiligence, PortfolioEntry, Status};
 use crate::auth::Caller;
 use crate::error::Error;
 use crate::http::extract::QueryParams;
-use crate::http::AppState;
+use crate::http::{resource, AppState};
 use crate::pagination::Page;
 use crate::values::{text_enum, ContractId};
 
@@ -40,7 +41,7 @@ fn csv(body: String, name: &str) -> HttpResponse {
         .body(body)
 }
 
-#[utoipa::path(get, path = "/api/v1/contracts/{id}/due-diligence", tag = "due-diligence",
+#[utoipa::path(get, path = "/contracts/{id}/due-diligence", tag = "due-diligence",
     params(
         ("id" = ContractId, Path),
         ("at" = Option<chrono::NaiveDate>, Query, description = "A past date (YYYY-MM-DD): the status as of the end of that day, from the event history"),
@@ -79,7 +80,7 @@ pub async fn contract(
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/due-diligence", tag = "due-diligence",
+#[utoipa::path(get, path = "/due-diligence", tag = "due-diligence",
     params(
         ("status" = Option<Status>, Query, description = "Only contracts with this status"),
         ("sort" = Option<PortfolioOrder>, Query, description = "`status` (red first, default), `reference`, `open_cases`, `overdue_cases`"),
@@ -116,7 +117,8 @@ pub async fn portfolio(
     }
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(crate::http::resource("/contracts/{id}/due-diligence").get(contract))
-        .service(crate::http::resource("/due-diligence").get(portfolio));
+/// Mounted under `/api/v1`; each route is documented by its handler's `#[utoipa::path]`.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(resource(contract, __path_contract));
+    cfg.service(resource(portfolio, __path_portfolio));
 }

@@ -1,6 +1,7 @@
 //! HTTP handlers for factories.
 
 use actix_web::{web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::service::{self, FactoryFilter};
 use super::{Factory, FactoryPatch, NewFactory};
@@ -8,7 +9,7 @@ use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::Error;
 use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::{created, AppState};
+use crate::http::{created, resource, AppState};
 use crate::pagination::Page;
 use crate::values::{CountryCode, FactoryId, Name, ShortText};
 
@@ -28,7 +29,7 @@ where
     state.db.write(f).await
 }
 
-#[utoipa::path(post, path = "/api/v1/factories", tag = "factories",
+#[utoipa::path(post, path = "/factories", tag = "factories",
     request_body = NewFactory,
     responses(
         (status = 201, description = "Registered", body = Factory),
@@ -51,7 +52,7 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/factories", tag = "factories",
+#[utoipa::path(get, path = "/factories", tag = "factories",
     params(
         ("country" = Option<CountryCode>, Query, description = "Only factories in this country"),
         ("os_id" = Option<ShortText>, Query, description = "Only the factory with this Open Supply Hub id (any case)"),
@@ -87,7 +88,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(result))
 }
 
-#[utoipa::path(get, path = "/api/v1/factories/{id}", tag = "factories",
+#[utoipa::path(get, path = "/factories/{id}", tag = "factories",
     params(("id" = FactoryId, Path)),
     responses((status = 200, description = "The factory (every signed-in organization reads it); `registered_by` only for the registrant itself, monitors and admins", body = Factory)))]
 pub async fn get(
@@ -100,7 +101,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(factory))
 }
 
-#[utoipa::path(patch, path = "/api/v1/factories/{id}", tag = "factories",
+#[utoipa::path(patch, path = "/factories/{id}", tag = "factories",
     params(("id" = FactoryId, Path)),
     request_body = FactoryPatch,
     responses(
@@ -123,11 +124,8 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(factory))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(crate::http::resource("/factories").post(create).get(list))
-        .service(
-            crate::http::resource("/factories/{id}")
-                .get(get)
-                .patch(update),
-        );
+/// Mounted under `/api/v1`; each route is documented by its handler's `#[utoipa::path]`.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(resource(create, __path_create).and(list, __path_list));
+    cfg.service(resource(get, __path_get).and(update, __path_update));
 }

@@ -2,18 +2,19 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::service::{self, Filed};
 use super::{Finding, NewFinding};
 use crate::auth::Caller;
 use crate::error::Error;
 use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::AppState;
+use crate::http::{resource, AppState};
 use crate::idempotency::IdempotencyKey;
 use crate::pagination::Page;
 use crate::values::FindingId;
 
-#[utoipa::path(post, path = "/api/v1/findings", tag = "findings",
+#[utoipa::path(post, path = "/findings", tag = "findings",
     request_body = NewFinding,
     params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
         description = "1 to 255 visible ASCII characters. Retrying with the same key and body returns the first answer and files nothing twice")),
@@ -52,7 +53,7 @@ pub async fn create(
             Ok(Filed::Created(finding)) => {
                 return Ok(HttpResponse::Created()
                     .insert_header((header::LOCATION, format!("/api/v1/findings/{}", finding.id)))
-                    .json(finding))
+                    .json(finding));
             }
             Ok(Filed::Replayed(replay)) => {
                 return Ok(HttpResponse::build(
@@ -70,7 +71,7 @@ pub async fn create(
     Err(Error::Retry)
 }
 
-#[utoipa::path(get, path = "/api/v1/findings", tag = "findings",
+#[utoipa::path(get, path = "/findings", tag = "findings",
     params(
         ("routed" = Option<bool>, Query, description = "false: the unrouted findings (reaching no contractor yet)"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query),
@@ -93,7 +94,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(result))
 }
 
-#[utoipa::path(get, path = "/api/v1/findings/{id}", tag = "findings",
+#[utoipa::path(get, path = "/findings/{id}", tag = "findings",
     params(("id" = FindingId, Path)),
     responses((status = 200, description = "The finding and its cases", body = Finding)))]
 pub async fn get(
@@ -106,7 +107,8 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(finding))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(crate::http::resource("/findings").post(create).get(list))
-        .service(crate::http::resource("/findings/{id}").get(get));
+/// Mounted under `/api/v1`; each route is documented by its handler's `#[utoipa::path]`.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(resource(create, __path_create).and(list, __path_list));
+    cfg.service(resource(get, __path_get));
 }

@@ -1,8 +1,9 @@
 //! Unknown query parameters are refused, as unknown body fields are: `?stat=open` (for
 //! `state`) must not quietly list every case. The parameters each operation knows are read
-//! from the OpenAPI document, so the document, the fuzzer and this check cannot disagree.
+//! from the OpenAPI document the server is mounted with, so the document, the fuzzer and
+//! this check cannot disagree.
 
-use std::sync::LazyLock;
+use std::sync::Arc;
 
 use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
@@ -10,8 +11,7 @@ use actix_web::http::Method;
 use actix_web::ResponseError;
 use futures_util::future::LocalBoxFuture;
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::RefOr;
-use utoipa::OpenApi;
+use utoipa::openapi::{OpenApi, RefOr};
 
 use crate::error::Error;
 
@@ -23,8 +23,45 @@ struct Known {
     query: Vec<String>,
 }
 
-static OPERATIONS: LazyLock<Vec<Known>> = LazyLock::new(|| {
-    let doc = crate::openapi::ApiDoc::openapi();
+/// The query parameters of every documented operation.
+#[derive(Clone)]
+pub struct KnownParams(Arc<Vec<Known>>);
+
+impl KnownParams {
+    pub fn new(doc: &OpenApi) -> Self {
+        Self(Arc::new(operations(doc)))
+    }
+
+    /// The first parameter of `query` the operation does not know, as a 400 naming it.
+    pub fn check(&self, method: &Method, path: &str, query: &str) -> Result<(), Error> {
+        check(&self.0, method, path, query)
+    }
+
+    /// Middleware: answers 400 before the handler runs when a query parameter is unknown.
+    pub fn refuse_unknown<S, B>(
+        &self,
+        req: ServiceRequest,
+        srv: &S,
+    ) -> LocalBoxFuture<'static, Result<ServiceResponse<EitherBody<B>>, actix_web::Error>>
+    where
+        S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+        S::Future: 'static,
+        B: 'static,
+    {
+        match self.check(req.method(), req.path(), req.query_string()) {
+            Ok(()) => {
+                let fut = srv.call(req);
+                Box::pin(async move { fut.await.map(ServiceResponse::map_into_left_body) })
+            }
+            Err(e) => {
+                let res = req.into_response(e.error_response()).map_into_right_body();
+                Box::pin(async move { Ok(res) })
+            }
+        }
+    }
+}
+
+fn operations(doc: &OpenApi) -> Vec<Known> {
     let mut known = Vec::new();
     for (path, item) in &doc.paths.paths {
         if !path.starts_with("/api/") {
@@ -53,7 +90,7 @@ static OPERATIONS: LazyLock<Vec<Known>> = LazyLock::new(|| {
         }
     }
     known
-});
+}
 
 fn names(params: Option<&[RefOr<utoipa::openapi::path::Parameter>]>) -> Vec<String> {
     params
@@ -73,9 +110,9 @@ fn op_names(op: &Operation) -> Vec<String> {
 /// The query parameters of the operation a request is for; `None` when no documented
 /// operation matches (routing then answers 404 or 405). A literal segment beats a
 /// placeholder, as in the router.
-fn known_for(method: &Method, path: &str) -> Option<&'static [String]> {
+fn known_for<'k>(operations: &'k [Known], method: &Method, path: &str) -> Option<&'k [String]> {
     let parts: Vec<&str> = path.split('/').collect();
-    OPERATIONS
+    operations
         .iter()
         .filter(|k| k.method == *method && k.segments.len() == parts.len())
         .filter(|k| {
@@ -88,12 +125,11 @@ fn known_for(method: &Method, path: &str) -> Option<&'static [String]> {
         .map(|k| k.query.as_slice())
 }
 
-/// The first parameter of `query` that `known` does not list, as a 400 naming it.
-pub fn check(method: &Method, path: &str, query: &str) -> Result<(), Error> {
+fn check(operations: &[Known], method: &Method, path: &str, query: &str) -> Result<(), Error> {
     if query.is_empty() || !path.starts_with("/api/") {
         return Ok(());
     }
-    let Some(known) = known_for(method, path) else {
+    let Some(known) = known_for(operations, method, path) else {
         return Ok(());
     };
     // A query string that does not parse is left to the handler, which says so.
@@ -116,31 +152,14 @@ pub fn check(method: &Method, path: &str, query: &str) -> Result<(), Error> {
     }
 }
 
-/// Middleware: answers 400 before the handler runs when a query parameter is unknown.
-pub fn refuse_unknown<S, B>(
-    req: ServiceRequest,
-    srv: &S,
-) -> LocalBoxFuture<'static, Result<ServiceResponse<EitherBody<B>>, actix_web::Error>>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    S::Future: 'static,
-    B: 'static,
-{
-    match check(req.method(), req.path(), req.query_string()) {
-        Ok(()) => {
-            let fut = srv.call(req);
-            Box::pin(async move { fut.await.map(ServiceResponse::map_into_left_body) })
-        }
-        Err(e) => {
-            let res = req.into_response(e.error_response()).map_into_right_body();
-            Box::pin(async move { Ok(res) })
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The check of the document the server is mounted with.
+    fn check(method: &Method, path: &str, query: &str) -> Result<(), Error> {
+        KnownParams::new(&crate::routes::document()).check(method, path, query)
+    }
 
     #[test]
     fn unknown_names_are_refused_and_the_known_listed() {

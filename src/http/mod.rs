@@ -1,6 +1,8 @@
-//! The HTTP layer: application state, routes, the request log, health checks and the error
-//! handlers that keep every answer to bad input a problem+json 4xx.
+//! The HTTP layer: application state, documented resources, the caller extractor, the request
+//! log, health checks and the error handlers that keep every answer to bad input a
+//! problem+json 4xx. Domains build on it; it mounts none of them (`crate::routes` does).
 
+pub mod caller;
 pub mod extract;
 pub mod known_params;
 
@@ -8,16 +10,18 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::dev::{Service, ServiceResponse};
-use actix_web::http::header;
+use actix_web::http::{header, Method};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
+use utoipa::openapi::path::{HttpMethod, PathItem, Paths};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::ToSchema;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::Error;
-use crate::escalation::Policy;
+use crate::escalation::policy::Policy;
 
 /// Shared by every request.
 pub struct AppState {
@@ -33,33 +37,6 @@ pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
     HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .json(body)
-}
-
-/// Everything the service answers, mounted on an actix `App`.
-pub fn configure(state: web::Data<AppState>) -> impl FnOnce(&mut web::ServiceConfig) {
-    move |cfg: &mut web::ServiceConfig| {
-        cfg.app_data(state)
-            .app_data(web::PathConfig::default().error_handler(|err, _req| {
-                Error::bad_param("id", format!("the path does not name a valid id: {err}")).into()
-            }))
-            .service(resource("/").get(home))
-            .service(resource("/healthz").get(healthz))
-            .service(resource("/readyz").get(readyz))
-            .service(
-                web::scope("/api/v1")
-                    .configure(crate::organizations::http::routes)
-                    .configure(crate::auth::http::routes)
-                    .configure(crate::factories::http::routes)
-                    .configure(crate::components::http::routes)
-                    .configure(crate::contracts::http::routes)
-                    .configure(crate::findings::http::routes)
-                    .configure(crate::cases::http::routes)
-                    .configure(crate::notifications::http::routes)
-                    .configure(crate::due_diligence::http::routes)
-                    .service(resource("/openapi.json").get(crate::openapi::serve)),
-            )
-            .configure(crate::openapi::docs_ui);
-    }
 }
 
 /// One log line per request: method, path, status and duration.
@@ -117,56 +94,172 @@ fn secure_headers(path: &str, h: &mut actix_web::http::header::HeaderMap) {
 }
 
 /// A resource whose unsupported methods answer 405 as problem+json with an `Allow` header
-/// naming the methods it does take (RFC 9110 requires the header on every 405). The methods
-/// are collected as handlers are added, so the header cannot drift from the routes.
-pub fn resource(path: &str) -> Resource {
+/// naming the methods it does take (RFC 9110 requires the header on every 405).
+///
+/// Each handler comes with its `#[utoipa::path]` description (the `__path_<handler>` type the
+/// attribute generates), and the route is made from it: its path and method are the
+/// documented ones, and the resource hands its operations to the OpenAPI document when it is
+/// mounted (`utoipa_actix_web`). A route therefore cannot exist without its entry in the
+/// document, nor differ from it, and the `Allow` header cannot drift from either.
+pub fn resource<F, Args, D>(handler: F, doc: D) -> Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+    D: Documented,
+{
+    let path = D::path();
     Resource {
+        inner: web::resource(path.as_str()),
+        path,
+        methods: Vec::new(),
+        paths: Paths::new(),
+        schemas: Vec::new(),
+    }
+    .and(handler, doc)
+}
+
+/// What `#[utoipa::path]` generates for a handler: its path, method and operation, and the
+/// schemas the operation names.
+pub trait Documented:
+    utoipa::Path + utoipa::__dev::SchemaReferences + for<'t> utoipa::__dev::Tags<'t>
+{
+}
+
+impl<T> Documented for T where
+    T: utoipa::Path + utoipa::__dev::SchemaReferences + for<'t> utoipa::__dev::Tags<'t>
+{
+}
+
+type Schemas = Vec<(String, RefOr<Schema>)>;
+
+pub struct Resource {
+    inner: actix_web::Resource,
+    path: String,
+    methods: Vec<&'static str>,
+    paths: Paths,
+    schemas: Schemas,
+}
+
+impl Resource {
+    /// Another method of the same path. Panics, when the routes are mounted, if the handler
+    /// is documented at another path, with other than one method, or with a method the
+    /// resource already has: a mistake in the routes, which every test would show.
+    pub fn and<F, Args, D>(mut self, handler: F, _doc: D) -> Self
+    where
+        F: actix_web::Handler<Args>,
+        Args: actix_web::FromRequest + 'static,
+        F::Output: actix_web::Responder + 'static,
+        D: Documented,
+    {
+        assert_eq!(
+            D::path(),
+            self.path,
+            "one resource, one path: {} is documented elsewhere",
+            std::any::type_name::<D>()
+        );
+        let Ok([method]) = <[HttpMethod; 1]>::try_from(D::methods()) else {
+            panic!(
+                "{} must document exactly one method",
+                std::any::type_name::<D>()
+            );
+        };
+        let (name, actix_method) = match method {
+            HttpMethod::Get => ("GET", Method::GET),
+            HttpMethod::Post => ("POST", Method::POST),
+            HttpMethod::Put => ("PUT", Method::PUT),
+            HttpMethod::Patch => ("PATCH", Method::PATCH),
+            HttpMethod::Delete => ("DELETE", Method::DELETE),
+            HttpMethod::Head => ("HEAD", Method::HEAD),
+            HttpMethod::Options => ("OPTIONS", Method::OPTIONS),
+            HttpMethod::Trace => ("TRACE", Method::TRACE),
+        };
+        assert!(
+            !self.methods.contains(&name),
+            "{name} {} is routed twice",
+            self.path
+        );
+        let mut operation = D::operation();
+        let tags = D::tags();
+        if !tags.is_empty() {
+            let own = operation.tags.get_or_insert_with(Vec::new);
+            own.extend(tags.into_iter().map(str::to_string));
+        }
+        self.paths.merge(
+            Paths::builder()
+                .path(self.path.clone(), PathItem::new(method, operation))
+                .build(),
+        );
+        D::schemas(&mut self.schemas);
+        self.inner = self.inner.route(web::method(actix_method).to(handler));
+        self.methods.push(name);
+        self
+    }
+}
+
+impl utoipa_actix_web::OpenApiFactory for Resource {
+    fn paths(&self) -> Paths {
+        self.paths.clone()
+    }
+
+    fn schemas(&self, schemas: &mut Schemas) {
+        schemas.extend(self.schemas.iter().cloned());
+    }
+}
+
+impl actix_web::dev::HttpServiceFactory for Resource {
+    fn register(self, config: &mut actix_web::dev::AppService) {
+        refuse_other_methods(self.inner, self.methods).register(config)
+    }
+}
+
+/// A resource that is not part of the API and so not in its document (the home page and the
+/// document itself), with the same 405 answer.
+pub fn undocumented(path: &str) -> Undocumented {
+    Undocumented {
         inner: web::resource(path),
         methods: Vec::new(),
     }
 }
 
-pub struct Resource {
+pub struct Undocumented {
     inner: actix_web::Resource,
     methods: Vec<&'static str>,
 }
 
-macro_rules! method_route {
-    ($($name:ident => $method:literal),* $(,)?) => {
-        impl Resource {
-            $(
-                pub fn $name<F, Args>(mut self, handler: F) -> Self
-                where
-                    F: actix_web::Handler<Args>,
-                    Args: actix_web::FromRequest + 'static,
-                    F::Output: actix_web::Responder + 'static,
-                {
-                    self.inner = self.inner.$name(handler);
-                    self.methods.push($method);
-                    self
-                }
-            )*
-        }
-    };
+impl Undocumented {
+    pub fn get<F, Args>(mut self, handler: F) -> Self
+    where
+        F: actix_web::Handler<Args>,
+        Args: actix_web::FromRequest + 'static,
+        F::Output: actix_web::Responder + 'static,
+    {
+        self.inner = self.inner.get(handler);
+        self.methods.push("GET");
+        self
+    }
 }
 
-method_route!(get => "GET", post => "POST", patch => "PATCH", delete => "DELETE");
-
-impl actix_web::dev::HttpServiceFactory for Resource {
+impl actix_web::dev::HttpServiceFactory for Undocumented {
     fn register(self, config: &mut actix_web::dev::AppService) {
-        let allow = self.methods.join(", ");
-        self.inner
-            .default_service(web::to(move |req: HttpRequest| {
-                let allow = allow.clone();
-                async move {
-                    Err::<HttpResponse, _>(Error::MethodNotAllowed {
-                        method: req.method().to_string(),
-                        allow,
-                    })
-                }
-            }))
-            .register(config)
+        refuse_other_methods(self.inner, self.methods).register(config)
     }
+}
+
+fn refuse_other_methods(
+    resource: actix_web::Resource,
+    methods: Vec<&'static str>,
+) -> actix_web::Resource {
+    let allow = methods.join(", ");
+    resource.default_service(web::to(move |req: HttpRequest| {
+        let allow = allow.clone();
+        async move {
+            Err::<HttpResponse, _>(Error::MethodNotAllowed {
+                method: req.method().to_string(),
+                allow,
+            })
+        }
+    }))
 }
 
 /// Answers routes that do not exist, and methods a route does not take, with problem+json.

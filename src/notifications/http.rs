@@ -1,16 +1,17 @@
 //! HTTP handlers for the outbox and the suppression list (admins).
 
 use actix_web::{web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::service::{self, Notification, NotificationStatus, Suppression};
 use crate::auth::Caller;
 use crate::error::Error;
 use crate::http::extract::QueryParams;
-use crate::http::AppState;
+use crate::http::{resource, AppState};
 use crate::pagination::Page;
 use crate::values::{CaseId, Email, NotificationId};
 
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications",
+#[utoipa::path(get, path = "/notifications", tag = "notifications",
     params(
         ("status" = Option<NotificationStatus>, Query), ("case_id" = Option<CaseId>, Query),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query),
@@ -34,7 +35,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(result))
 }
 
-#[utoipa::path(post, path = "/api/v1/notifications/{id}/requeue", tag = "notifications",
+#[utoipa::path(post, path = "/notifications/{id}/requeue", tag = "notifications",
     params(("id" = NotificationId, Path)),
     responses(
         (status = 200, description = "Back in the queue", body = Notification),
@@ -55,7 +56,7 @@ pub async fn requeue(
     Ok(HttpResponse::Ok().json(n))
 }
 
-#[utoipa::path(get, path = "/api/v1/suppressions", tag = "notifications",
+#[utoipa::path(get, path = "/suppressions", tag = "notifications",
     params(("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("after" = Option<Email>, Query, description = "Addresses after this one (the last of the previous page)")),
     responses(
         (status = 200, description = "Addresses no mail goes to", body = Page<Suppression>),
@@ -81,7 +82,7 @@ pub async fn suppressions(
     Ok(HttpResponse::Ok().json(result))
 }
 
-#[utoipa::path(delete, path = "/api/v1/suppressions/{email}", tag = "notifications",
+#[utoipa::path(delete, path = "/suppressions/{email}", tag = "notifications",
     params(("email" = Email, Path)),
     responses(
         (status = 204, description = "Cleared: mail goes to the address again"),
@@ -100,9 +101,10 @@ pub async fn clear(
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(crate::http::resource("/notifications").get(list))
-        .service(crate::http::resource("/notifications/{id}/requeue").post(requeue))
-        .service(crate::http::resource("/suppressions").get(suppressions))
-        .service(crate::http::resource("/suppressions/{email}").delete(clear));
+/// Mounted under `/api/v1`; each route is documented by its handler's `#[utoipa::path]`.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(resource(list, __path_list));
+    cfg.service(resource(requeue, __path_requeue));
+    cfg.service(resource(suppressions, __path_suppressions));
+    cfg.service(resource(clear, __path_clear));
 }

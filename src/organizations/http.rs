@@ -1,16 +1,17 @@
 //! HTTP handlers for organizations: parse, call the service, answer.
 
 use actix_web::{web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{service, NewOrganization, Organization, OrganizationPatch};
 use crate::auth::Caller;
 use crate::error::Error;
 use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::{created, AppState};
+use crate::http::{created, resource, AppState};
 use crate::pagination::Page;
 use crate::values::{OrgKind, OrganizationId};
 
-#[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations",
+#[utoipa::path(post, path = "/organizations", tag = "organizations",
     request_body = NewOrganization,
     responses(
         (status = 201, description = "Created", body = Organization),
@@ -29,7 +30,7 @@ pub async fn create(
     Ok(created(format!("/api/v1/organizations/{}", org.id), &org))
 }
 
-#[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations",
+#[utoipa::path(get, path = "/organizations", tag = "organizations",
     params(
         ("kind" = Option<OrgKind>, Query, description = "Only organizations of this kind"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Page size, 1-500 (default 50)"),
@@ -50,7 +51,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(result))
 }
 
-#[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations",
+#[utoipa::path(get, path = "/organizations/{id}", tag = "organizations",
     params(("id" = OrganizationId, Path)),
     responses((status = 200, description = "The organization", body = Organization)))]
 pub async fn get(
@@ -63,7 +64,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(org))
 }
 
-#[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations",
+#[utoipa::path(patch, path = "/organizations/{id}", tag = "organizations",
     params(("id" = OrganizationId, Path)),
     request_body = OrganizationPatch,
     responses(
@@ -85,15 +86,8 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(org))
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        crate::http::resource("/organizations")
-            .post(create)
-            .get(list),
-    )
-    .service(
-        crate::http::resource("/organizations/{id}")
-            .get(get)
-            .patch(update),
-    );
+/// Mounted under `/api/v1`; each route is documented by its handler's `#[utoipa::path]`.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(resource(create, __path_create).and(list, __path_list));
+    cfg.service(resource(get, __path_get).and(update, __path_update));
 }
