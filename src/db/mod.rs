@@ -150,7 +150,10 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        // The caller's span (a handler's `case_id`, say) follows the work to the blocking thread.
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
+            let _span = span.enter();
             let mut conn = pool.get()?;
             f(&mut conn)
         })
@@ -169,7 +172,9 @@ impl Db {
             None => None,
         };
         let pool = self.pool.clone();
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
+            let _span = span.enter();
             let mut conn = pool.get()?;
             write_tx(&mut conn, f)
         })

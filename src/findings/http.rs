@@ -22,6 +22,7 @@ use crate::values::FindingId;
         (status = 201, description = "Filed and routed; `cases` lists the cases opened", body = Finding),
         (status = 403, description = "Only monitors file findings"),
     ))]
+#[tracing::instrument(skip_all, fields(finding_id = tracing::field::Empty))]
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -51,6 +52,7 @@ pub async fn create(
             .await;
         match result {
             Ok(Filed::Created(finding)) => {
+                tracing::Span::current().record("finding_id", tracing::field::display(finding.id));
                 return Ok(HttpResponse::Created()
                     .insert_header((header::LOCATION, format!("/api/v1/findings/{}", finding.id)))
                     .json(finding));
@@ -97,6 +99,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/findings/{id}", tag = "findings",
     params(("id" = FindingId, Path)),
     responses((status = 200, description = "The finding and its cases", body = Finding)))]
+#[tracing::instrument(skip_all, fields(finding_id = %id))]
 pub async fn get(
     state: web::Data<AppState>,
     caller: Caller,
