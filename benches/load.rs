@@ -28,7 +28,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use ketenzorg::auth::Caller;
 use ketenzorg::cases::events::{EventRow, GENESIS};
-use ketenzorg::cases::{CaseRow, CaseState};
+use ketenzorg::cases::lifecycle::{self, Action, Party};
+use ketenzorg::cases::{CaseRow, CaseState, EventKind, Step};
 use ketenzorg::components::{ComponentRow, SourcingLinkRow};
 use ketenzorg::contracts::ContractItemRow;
 use ketenzorg::db::{write_tx, DatabaseTarget, Db, DbConnection};
@@ -419,7 +420,7 @@ fn seed(url: &str, out: &Path) {
                 .first(c)?,
             event: case_events::table
                 .filter(case_events::case_id.eq(&fresh))
-                .filter(case_events::kind.eq("opened"))
+                .filter(case_events::kind.eq(EventKind::Opened))
                 .select(EventRow::as_select())
                 .first(c)?,
             notification: notifications::table
@@ -970,9 +971,9 @@ fn simulate_case(
     row.contractor_id = ctx.model.contractors[contractor].id.clone();
     row.monitor_id = finding.monitor_id.clone();
     row.factory_id = finding.factory_id.clone();
-    row.category = finding.category.clone();
-    row.severity = finding.severity.clone();
-    row.state = CaseState::Open.as_str().to_string();
+    row.category = finding.category.parse().unwrap();
+    row.severity = severity;
+    row.state = CaseState::Open;
     row.resume_state = None;
     row.escalation_level = 0;
     row.overdue = false;
@@ -1036,7 +1037,7 @@ fn simulate_case(
     let utc = ketenzorg::clock::utc;
     sim.record(
         batch,
-        "opened",
+        EventKind::Opened,
         t0,
         Some(&ctx.model.monitors[monitor]),
         json!({
@@ -1125,7 +1126,7 @@ impl Sim<'_> {
     fn record(
         &mut self,
         batch: &mut Batch,
-        kind: &str,
+        kind: EventKind,
         at: NaiveDateTime,
         actor: Option<&Org>,
         payload: Value,
@@ -1135,7 +1136,7 @@ impl Sim<'_> {
         e.id = v7(at);
         e.case_id = self.row.id.clone();
         e.seq = self.row.event_count + 1;
-        e.kind = kind.to_string();
+        e.kind = kind;
         e.at = at;
         e.actor_organization_id = actor.map(|o| o.id.clone());
         e.actor_token_id = actor.map(|o| o.token_id.clone());
@@ -1179,7 +1180,7 @@ impl Sim<'_> {
             n.id = v7(at);
             n.case_id = self.row.id.clone();
             n.event_id = e.id.clone();
-            n.kind = kind.to_string();
+            n.kind = kind;
             n.recipient_organization_id = o.id.clone();
             n.recipient_email = o.email.clone();
             n.language = o.language.clone();
@@ -1246,7 +1247,7 @@ impl Sim<'_> {
                     };
                     let key = format!("escalation:{}:{kind}:{level}:{stamp}", self.row.id);
                     self.row.version += 1;
-                    self.record(batch, "escalated", at, None,
+                    self.record(batch, EventKind::Escalated, at, None,
                         json!({"deadline": kind, "deadline_at": stamp, "level": level, "effect": effect}), Some(key));
                     acted = true;
                 } else if at < due && at >= due - rb && reminded != Some(due) {
@@ -1256,7 +1257,7 @@ impl Sim<'_> {
                     self.row.version += 1;
                     self.record(
                         batch,
-                        "reminder",
+                        EventKind::Reminder,
                         at,
                         None,
                         json!({"deadline": kind, "deadline_at": stamp}),
@@ -1271,53 +1272,16 @@ impl Sim<'_> {
         }
     }
 
-    /// `cases::service::transition` (with `apply_transition`'s bookkeeping).
+    /// `cases::service::transition`: the step itself is the case core's (`CaseRow::apply`).
     fn transition(&mut self, batch: &mut Batch, rng: &mut StdRng, action: &str, at: NaiveDateTime) {
         self.catch_up(batch, at);
-        let from: CaseState = self.row.state.parse().unwrap();
-        let (to, kind) = match action {
-            "acknowledge" => (CaseState::Acknowledged, "acknowledged"),
-            "submit_plan" => (CaseState::PlanSubmitted, "plan_submitted"),
-            "accept_plan" => (CaseState::PlanAccepted, "plan_accepted"),
-            "report_remediated" => (CaseState::Remediated, "remediation_reported"),
-            "verify" => (CaseState::Verified, "verified"),
-            "close" => (CaseState::Closed, "closed"),
-            _ => (CaseState::Disputed, "disputed"),
-        };
-        let by_contractor = matches!(
-            action,
-            "acknowledge" | "submit_plan" | "report_remediated" | "dispute"
-        );
+        let from = self.row.state;
+        let act: Action = action.parse().unwrap();
+        let to = lifecycle::next_state(from, act, self.row.resume_state)
+            .unwrap_or_else(|| panic!("the simulator tried {action} from {from}"));
+        let by_contractor = lifecycle::party_for(act) == Party::Contractor;
         let row = &mut self.row;
-        match action {
-            "acknowledge" | "dispute" if row.acknowledged_at.is_none() => {
-                row.acknowledged_at = Some(at)
-            }
-            "submit_plan" => row.plan_submitted_at = Some(at),
-            "accept_plan" => row.plan_accepted_at = row.plan_submitted_at.or(Some(at)),
-            "report_remediated" => row.remediated_at = Some(at),
-            "close" => row.closed_at = Some(at),
-            _ => {}
-        }
-        if matches!(action, "dispute" | "close") {
-            row.resume_state = Some(from.as_str().to_string());
-        }
-        let (was, runs) = (escalation::clock_runs(from), escalation::clock_runs(to));
-        if was && !runs {
-            row.paused_at = Some(at);
-        } else if !was && runs {
-            if let Some(since) = row.paused_at.take() {
-                let waited = at - since;
-                row.paused_seconds += waited.num_seconds();
-                for k in escalation::KINDS {
-                    let s = escalation::slot(row, k);
-                    if !s.met {
-                        *s.due += waited;
-                    }
-                }
-            }
-        }
-        row.state = to.as_str().to_string();
+        row.apply(&Step::transition(act, from, to, at)).unwrap();
         row.version += 1;
         let mut payload = json!({"action": action, "from": from, "to": to});
         match action {
@@ -1356,7 +1320,7 @@ impl Sim<'_> {
         } else {
             &model.monitors[self.monitor]
         };
-        self.record(batch, kind, at, Some(actor), payload, None);
+        self.record(batch, EventKind::of(act), at, Some(actor), payload, None);
     }
 
     fn comment(&mut self, batch: &mut Batch, rng: &mut StdRng, at: NaiveDateTime) {
@@ -1368,7 +1332,7 @@ impl Sim<'_> {
             _ => &model.buyers[self.buyers.first().copied().unwrap_or(0)],
         };
         self.row.version += 1;
-        self.record(batch, "comment", at, Some(actor),
+        self.record(batch, EventKind::Comment, at, Some(actor),
             json!({"text": "Could you share the latest time records and the names of the auditors?"}), None);
     }
 }

@@ -136,6 +136,7 @@ fn forge(app: &TestApp, case: &str, kind: &str, payload: Value) -> String {
         .first(&mut *conn)
         .unwrap();
     let now = app.clock.now_naive();
+    let kind = kind.parse().unwrap();
     let event = events::next(&mut row, kind, &Actor::default(), payload, now, None).unwrap();
     diesel::insert_into(case_events::table)
         .values(&event)

@@ -9,13 +9,60 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::lifecycle::{self, Standing};
+use super::core::{self, CaseCore, Step};
+use super::lifecycle::Action;
 use super::CaseRow;
 use crate::clock::utc;
 use crate::db::DbConnection;
 use crate::error::Error;
 use crate::schema::{case_events, cases};
-use crate::values::{CaseId, EventId, OrganizationId, TokenId};
+use crate::values::{text_enum, CaseId, EventId, OrganizationId, TokenId};
+
+text_enum!(
+    /// What an event records. The first nine after `opened` are the transitions (one per
+    /// `Action`); the others leave the state as it is.
+    EventKind {
+        Opened => "opened",
+        Acknowledged => "acknowledged",
+        PlanSubmitted => "plan_submitted",
+        PlanAccepted => "plan_accepted",
+        PlanRejected => "plan_rejected",
+        RemediationReported => "remediation_reported",
+        Verified => "verified",
+        Disputed => "disputed",
+        Closed => "closed",
+        Reopened => "reopened",
+        Comment => "comment",
+        ExtensionRequested => "extension_requested",
+        ExtensionGranted => "extension_granted",
+        ExtensionRefused => "extension_refused",
+        Reminder => "reminder",
+        Escalated => "escalated",
+        DeadlinesRecomputed => "deadlines_recomputed",
+    }
+);
+
+impl EventKind {
+    /// The event a transition records.
+    pub fn of(action: Action) -> EventKind {
+        match action {
+            Action::Acknowledge => EventKind::Acknowledged,
+            Action::SubmitPlan => EventKind::PlanSubmitted,
+            Action::AcceptPlan => EventKind::PlanAccepted,
+            Action::RejectPlan => EventKind::PlanRejected,
+            Action::ReportRemediated => EventKind::RemediationReported,
+            Action::Verify => EventKind::Verified,
+            Action::Dispute => EventKind::Disputed,
+            Action::Close => EventKind::Closed,
+            Action::Reopen => EventKind::Reopened,
+        }
+    }
+
+    /// Whether this kind records a transition (its payload has `action`, `from` and `to`).
+    pub fn is_transition(self) -> bool {
+        Action::ALL.iter().any(|a| EventKind::of(*a) == self)
+    }
+}
 
 /// The predecessor of a case's first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -66,7 +113,7 @@ pub struct EventRow {
     pub id: String,
     pub case_id: String,
     pub seq: i32,
-    pub kind: String,
+    pub kind: EventKind,
     pub at: NaiveDateTime,
     pub actor_organization_id: Option<String>,
     pub actor_token_id: Option<String>,
@@ -82,7 +129,7 @@ impl EventRow {
             id: EventId::from_db(&self.id)?,
             case_id: CaseId::from_db(&self.case_id)?,
             seq: self.seq,
-            kind: self.kind,
+            kind: self.kind.as_str().to_string(),
             at: utc(self.at),
             actor_organization_id: self
                 .actor_organization_id
@@ -130,7 +177,7 @@ impl EventRow {
 /// existing one (see `service::lock_case`), so that no other event can take the same place.
 pub fn next(
     case: &mut CaseRow,
-    kind: &str,
+    kind: EventKind,
     actor: &Actor,
     payload: serde_json::Value,
     at: NaiveDateTime,
@@ -140,7 +187,7 @@ pub fn next(
         id: EventId::new().to_string(),
         case_id: case.id.clone(),
         seq: case.event_count + 1,
-        kind: kind.to_string(),
+        kind,
         at,
         actor_organization_id: actor.organization_id.map(|o| o.to_string()),
         actor_token_id: actor.token_id.map(|t| t.to_string()),
@@ -193,7 +240,7 @@ pub fn verify(conn: &mut DbConnection) -> Result<AuditReport, Error> {
                 .select(EventRow::as_select())
                 .load(conn)?;
             let mut prev = GENESIS.to_string();
-            let mut standing: Option<Standing> = None;
+            let mut standing: Option<CaseCore> = None;
             for (i, e) in events.iter().enumerate() {
                 report.events += 1;
                 let payload: serde_json::Value =
@@ -211,7 +258,9 @@ pub fn verify(conn: &mut DbConnection) -> Result<AuditReport, Error> {
                 } else {
                     // The chain is intact; the step must also be one the state machine allows
                     // from where the case stood (a history can be well chained and impossible).
-                    match lifecycle::step(standing, &e.kind, &payload) {
+                    match Step::from_event(e.kind, e.at, &payload)
+                        .and_then(|step| core::apply(standing, &step))
+                    {
                         Ok(s) => {
                             standing = Some(s);
                             None

@@ -1,5 +1,6 @@
 //! The case state machine: which party may take which action in which state, and where it
-//! leads. Pure functions, so the whole table is tested without a database.
+//! leads. Pure functions, so the whole table is tested without a database. What a step does
+//! to the case beyond its state is `core::apply`.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -99,81 +100,6 @@ pub fn allowed_actions(state: CaseState, party: Party, resume: Option<CaseState>
         .collect()
 }
 
-/// Where a case stands after some events: its state and the state `reopen` returns to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Standing {
-    pub state: CaseState,
-    pub resume: Option<CaseState>,
-}
-
-/// The standing after one event of a case history, or why the event is not a legal step from
-/// `before` (`None` for the first event). Transition events carry `action`, `from` and `to` in
-/// their payload; the other kinds leave the state as it is, and those about deadlines are
-/// only possible while the case is not closed.
-pub fn step(
-    before: Option<Standing>,
-    kind: &str,
-    payload: &serde_json::Value,
-) -> Result<Standing, String> {
-    let Some(now) = before else {
-        return if kind == "opened" {
-            Ok(Standing {
-                state: CaseState::Open,
-                resume: None,
-            })
-        } else {
-            Err(format!("the history starts with {kind:?}, not \"opened\""))
-        };
-    };
-    let field = |name: &str| -> Result<&str, String> {
-        payload
-            .get(name)
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| format!("{kind} without {name:?} in its payload"))
-    };
-    match kind {
-        "opened" => Err("a second \"opened\" event".into()),
-        "comment" => Ok(now),
-        "reminder"
-        | "escalated"
-        | "extension_granted"
-        | "extension_requested"
-        | "extension_refused"
-        | "deadlines_recomputed" => {
-            if now.state == CaseState::Closed {
-                Err(format!("{kind} on a closed case"))
-            } else {
-                Ok(now)
-            }
-        }
-        _ => {
-            let action: Action = field("action")?.parse()?;
-            let from: CaseState = field("from")?.parse()?;
-            let to: CaseState = field("to")?.parse()?;
-            if from != now.state {
-                return Err(format!(
-                    "{kind} says it left {from}, but the case was {} before it",
-                    now.state
-                ));
-            }
-            match next_state(now.state, action, now.resume) {
-                Some(next) if next == to => Ok(Standing {
-                    state: to,
-                    resume: match action {
-                        Action::Dispute | Action::Close => Some(from),
-                        Action::Reopen => None,
-                        _ => now.resume,
-                    },
-                }),
-                Some(next) => Err(format!(
-                    "{action} from {from} leads to {next}, the event says {to}"
-                )),
-                None => Err(format!("{action} is not possible from {from}")),
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,63 +158,5 @@ mod tests {
             vec![A::Close]
         );
         assert!(allowed_actions(S::Open, Party::Buyer, None).is_empty());
-    }
-
-    #[test]
-    fn a_history_replays_only_through_legal_steps() {
-        use serde_json::json;
-        let t =
-            |action: &str, from: &str, to: &str| json!({"action": action, "from": from, "to": to});
-        let none = json!({});
-        let open = step(None, "opened", &none).unwrap();
-        assert_eq!(open.state, CaseState::Open);
-        assert!(step(None, "comment", &none).is_err());
-        let ack = step(
-            Some(open),
-            "acknowledged",
-            &t("acknowledge", "open", "acknowledged"),
-        )
-        .unwrap();
-        assert_eq!(ack.state, CaseState::Acknowledged);
-        // The race the lock prevents: a second acknowledgement from a state the case has left.
-        let again = step(
-            Some(ack),
-            "acknowledged",
-            &t("acknowledge", "open", "acknowledged"),
-        );
-        assert!(again.unwrap_err().contains("was acknowledged"));
-        let closed = step(Some(ack), "closed", &t("close", "acknowledged", "closed")).unwrap();
-        assert_eq!(closed.resume, Some(CaseState::Acknowledged));
-        assert!(step(
-            Some(closed),
-            "acknowledged",
-            &t("acknowledge", "open", "acknowledged")
-        )
-        .is_err());
-        assert!(step(Some(closed), "extension_granted", &none).is_err());
-        assert!(step(Some(closed), "comment", &none).is_ok());
-        let reopened = step(
-            Some(closed),
-            "reopened",
-            &t("reopen", "closed", "acknowledged"),
-        )
-        .unwrap();
-        assert_eq!(
-            reopened,
-            Standing {
-                state: CaseState::Acknowledged,
-                resume: None
-            }
-        );
-        // A step to somewhere the state machine does not lead.
-        assert!(step(
-            Some(open),
-            "acknowledged",
-            &t("acknowledge", "open", "verified")
-        )
-        .is_err());
-        assert!(step(Some(open), "verified", &t("verify", "open", "verified")).is_err());
-        assert!(step(Some(open), "opened", &none).is_err());
-        assert!(step(Some(open), "acknowledged", &none).is_err());
     }
 }

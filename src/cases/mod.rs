@@ -2,6 +2,7 @@
 //! (`lifecycle`), keeps deadlines (`crate::escalation`), and records every change as an event
 //! in its hash-chained history (`events`).
 
+pub mod core;
 pub mod events;
 pub mod http;
 pub mod lifecycle;
@@ -13,6 +14,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use self::core::{CaseCore, Step};
+pub use events::EventKind;
 pub use lifecycle::{Action, CaseState, Party};
 
 use crate::findings::{Category, Evidence, FindingSummary, Severity};
@@ -162,10 +165,10 @@ pub struct CaseRow {
     pub contractor_id: String,
     pub monitor_id: String,
     pub factory_id: String,
-    pub category: String,
-    pub severity: String,
-    pub state: String,
-    pub resume_state: Option<String>,
+    pub category: Category,
+    pub severity: Severity,
+    pub state: CaseState,
+    pub resume_state: Option<CaseState>,
     pub escalation_level: i32,
     pub overdue: bool,
     pub opened_at: NaiveDateTime,
@@ -207,6 +210,47 @@ pub struct CaseRow {
     pub max_escalation_level: i32,
     /// The contractor's pending extension request (`PendingExtension` as JSON).
     pub extension_request: Option<String>,
+}
+
+impl CaseRow {
+    /// The part of the case its events change (see `core::apply`).
+    pub fn core(&self) -> CaseCore {
+        CaseCore {
+            state: self.state,
+            resume: self.resume_state,
+            opened_at: self.opened_at,
+            acknowledged_at: self.acknowledged_at,
+            plan_submitted_at: self.plan_submitted_at,
+            plan_accepted_at: self.plan_accepted_at,
+            remediated_at: self.remediated_at,
+            closed_at: self.closed_at,
+            paused_at: self.paused_at,
+            paused_seconds: self.paused_seconds,
+            acknowledge_due_at: self.acknowledge_due_at,
+            plan_due_at: self.plan_due_at,
+            remediation_due_at: self.remediation_due_at,
+        }
+    }
+
+    /// Applies `step` to the case (`core::apply`); an impossible step is refused and the
+    /// case left as it was.
+    pub fn apply(&mut self, step: &Step) -> Result<(), String> {
+        let c = self::core::apply(Some(self.core()), step)?;
+        self.state = c.state;
+        self.resume_state = c.resume;
+        self.opened_at = c.opened_at;
+        self.acknowledged_at = c.acknowledged_at;
+        self.plan_submitted_at = c.plan_submitted_at;
+        self.plan_accepted_at = c.plan_accepted_at;
+        self.remediated_at = c.remediated_at;
+        self.closed_at = c.closed_at;
+        self.paused_at = c.paused_at;
+        self.paused_seconds = c.paused_seconds;
+        self.acknowledge_due_at = c.acknowledge_due_at;
+        self.plan_due_at = c.plan_due_at;
+        self.remediation_due_at = c.remediation_due_at;
+        Ok(())
+    }
 }
 
 /// The `ETag` of a case version.

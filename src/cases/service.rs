@@ -11,7 +11,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::events::{self, Actor, Event, EventRow, GENESIS};
+use super::core::Step;
+use super::events::{self, Actor, Event, EventKind, EventRow, GENESIS};
 use super::lifecycle::{self, Action, CaseState, Party};
 use super::visibility;
 use super::{
@@ -61,14 +62,8 @@ fn party_of(caller: &Caller, row: &CaseRow) -> Party {
     }
 }
 
-fn state_of(row: &CaseRow) -> Result<(CaseState, Option<CaseState>), Error> {
-    Ok((
-        CaseState::from_db(&row.state)?,
-        row.resume_state
-            .as_deref()
-            .map(CaseState::from_db)
-            .transpose()?,
-    ))
+fn state_of(row: &CaseRow) -> (CaseState, Option<CaseState>) {
+    (row.state, row.resume_state)
 }
 
 /// Opens a case for `contractor` on `finding`, with its first event and notifications.
@@ -92,9 +87,9 @@ pub fn open(
         contractor_id: contractor.to_string(),
         monitor_id: finding.monitor_id.clone(),
         factory_id: finding.factory_id.clone(),
-        category: finding.category.clone(),
-        severity: finding.severity.clone(),
-        state: CaseState::Open.as_str().to_string(),
+        category: Category::from_db(&finding.category)?,
+        severity,
+        state: CaseState::Open,
         resume_state: None,
         escalation_level: 0,
         overdue: false,
@@ -146,7 +141,7 @@ pub fn open(
     });
     // The first event is chained before the case row is written, so the row goes in once
     // with its chain head rather than being inserted and then updated.
-    let event = events::next(&mut row, "opened", actor, payload, now, None)?;
+    let event = events::next(&mut row, EventKind::Opened, actor, payload, now, None)?;
     diesel::insert_into(cases::table)
         .values(&row)
         .execute(conn)?;
@@ -172,7 +167,7 @@ pub fn open(
 pub fn record(
     conn: &mut DbConnection,
     row: &mut CaseRow,
-    kind: &str,
+    kind: EventKind,
     actor: &Actor,
     payload: serde_json::Value,
     now: NaiveDateTime,
@@ -264,8 +259,8 @@ pub fn save(conn: &mut DbConnection, row: &CaseRow) -> Result<(), Error> {
     diesel::update(cases::table.filter(cases::id.eq(&row.id)))
         .set((
             (
-                cases::state.eq(&row.state),
-                cases::resume_state.eq(&row.resume_state),
+                cases::state.eq(row.state),
+                cases::resume_state.eq(row.resume_state),
                 cases::escalation_level.eq(row.escalation_level),
                 cases::overdue.eq(row.overdue),
                 cases::acknowledge_due_at.eq(row.acknowledge_due_at),
@@ -305,20 +300,6 @@ pub fn save(conn: &mut DbConnection, row: &CaseRow) -> Result<(), Error> {
         ))
         .execute(conn)?;
     Ok(())
-}
-
-fn event_kind(action: Action) -> &'static str {
-    match action {
-        Action::Acknowledge => "acknowledged",
-        Action::SubmitPlan => "plan_submitted",
-        Action::AcceptPlan => "plan_accepted",
-        Action::RejectPlan => "plan_rejected",
-        Action::ReportRemediated => "remediation_reported",
-        Action::Verify => "verified",
-        Action::Dispute => "disputed",
-        Action::Close => "closed",
-        Action::Reopen => "reopened",
-    }
 }
 
 /// What each action requires beyond being legal.
@@ -378,55 +359,6 @@ fn check_plan(plan: &Plan) -> Result<(), Error> {
     Ok(())
 }
 
-/// Moves a locked case to `next`, keeping the deadline bookkeeping: which deadline the action
-/// meets, and the pause while the case waits on the monitor (time spent waiting is added to
-/// the deadlines still running, so it never counts against the contractor).
-fn apply_transition(
-    row: &mut CaseRow,
-    from: CaseState,
-    action: Action,
-    next: CaseState,
-    now: NaiveDateTime,
-) {
-    match action {
-        // A dispute is an answer too: it meets the acknowledgement deadline.
-        Action::Acknowledge | Action::Dispute if row.acknowledged_at.is_none() => {
-            row.acknowledged_at = Some(now)
-        }
-        Action::SubmitPlan => row.plan_submitted_at = Some(now),
-        // The plan deadline is met by the submission that is accepted (it stopped the clock
-        // when it was submitted); the acceptance instant is kept for "time to accepted plan".
-        Action::AcceptPlan => row.plan_accepted_at = Some(now),
-        Action::RejectPlan => row.plan_submitted_at = None,
-        Action::ReportRemediated => row.remediated_at = Some(now),
-        Action::Close => row.closed_at = Some(now),
-        Action::Reopen => row.closed_at = None,
-        _ => {}
-    }
-    row.resume_state = match action {
-        Action::Dispute | Action::Close => Some(from.as_str().to_string()),
-        Action::Reopen => None,
-        _ => row.resume_state.take(),
-    };
-    let was_running = escalation::clock_runs(from);
-    let runs = escalation::clock_runs(next);
-    if was_running && !runs {
-        row.paused_at = Some(now);
-    } else if !was_running && runs {
-        if let Some(since) = row.paused_at.take() {
-            let waited = now - since;
-            row.paused_seconds += waited.num_seconds();
-            for kind in escalation::KINDS {
-                let s = escalation::slot(row, kind);
-                if !s.met {
-                    *s.due += waited;
-                }
-            }
-        }
-    }
-    row.state = next.as_str().to_string();
-}
-
 #[allow(clippy::too_many_arguments)]
 pub fn transition(
     conn: &mut DbConnection,
@@ -453,7 +385,7 @@ pub fn transition(
     // The rule is checked on the state read under the lock this change takes: a concurrent
     // writer has either committed before (and we see its state) or waits for us.
     let mut row = take(conn, &seen.id, if_match)?;
-    let (state, resume) = state_of(&row)?;
+    let (state, resume) = state_of(&row);
     let Some(next) = lifecycle::next_state(state, req.action, resume) else {
         let allowed = lifecycle::allowed_actions(state, party, resume);
         return Err(Error::Conflict {
@@ -479,7 +411,10 @@ pub fn transition(
     if let Some(plan) = &req.plan {
         row.plan = Some(serde_json::to_string(plan)?);
     }
-    apply_transition(&mut row, state, req.action, next, now);
+    // Which timestamps the step sets and how the contractor's clock stops and restarts: the
+    // case core, the one place that rule lives.
+    row.apply(&Step::transition(req.action, state, next, now))
+        .map_err(Error::internal)?;
     escalation::reschedule(&mut row, policy.reminder_before);
     let mut payload = json!({"action": req.action, "from": state, "to": next});
     if resubmission {
@@ -505,7 +440,7 @@ pub fn transition(
     record(
         conn,
         &mut row,
-        event_kind(req.action),
+        EventKind::of(req.action),
         &Actor::from(caller),
         payload,
         now,
@@ -531,7 +466,7 @@ pub fn comment(
     let event = record(
         conn,
         &mut row,
-        "comment",
+        EventKind::Comment,
         &Actor::from(caller),
         json!({"text": req.text}),
         now,
@@ -561,8 +496,7 @@ pub fn extend(
         ));
     }
     let mut row = take(conn, &seen.id, if_match)?;
-    let (state, _) = state_of(&row)?;
-    if state == CaseState::Closed {
+    if row.state == CaseState::Closed {
         return Err(Error::conflict(
             "the case is closed; its deadlines no longer run",
         ));
@@ -599,7 +533,7 @@ pub fn extend(
         });
         let event = events::next(
             &mut row,
-            "extension_requested",
+            EventKind::ExtensionRequested,
             &Actor::from(caller),
             payload,
             now,
@@ -637,7 +571,7 @@ pub fn extend(
     record(
         conn,
         &mut row,
-        "extension_granted",
+        EventKind::ExtensionGranted,
         &Actor::from(caller),
         payload,
         now,
@@ -672,7 +606,7 @@ pub fn refuse_extension(
     record(
         conn,
         &mut row,
-        "extension_refused",
+        EventKind::ExtensionRefused,
         &Actor::from(caller),
         payload,
         now,
@@ -741,7 +675,7 @@ fn views(conn: &mut DbConnection, caller: &Caller, rows: Vec<CaseRow>) -> Result
                 .get(&row.finding_id)
                 .ok_or_else(|| Error::internal("case without finding"))?
                 .summary()?;
-            let (state, resume) = state_of(&row)?;
+            let (state, resume) = state_of(&row);
             let party = party_of(caller, &row);
             Ok(Case {
                 id: CaseId::from_db(&row.id)?,
@@ -754,8 +688,8 @@ fn views(conn: &mut DbConnection, caller: &Caller, rows: Vec<CaseRow>) -> Result
                 contract_ids: contracts_of.remove(&row.id).unwrap_or_default(),
                 factory_id: FactoryId::from_db(&row.factory_id)?,
                 state,
-                severity: Severity::from_db(&row.severity)?,
-                category: Category::from_db(&row.category)?,
+                severity: row.severity,
+                category: row.category,
                 escalation_level: row.escalation_level,
                 overdue: row.overdue,
                 non_cooperation: row.escalation_level >= 3,
@@ -940,7 +874,7 @@ fn history(
         .filter(case_events::seq.gt(after_seq))
         .into_boxed();
     if only_comments {
-        q = q.filter(case_events::kind.eq("comment"));
+        q = q.filter(case_events::kind.eq(EventKind::Comment));
     }
     if let visibility::Reader::Buyer {
         organization_id, ..
@@ -948,7 +882,7 @@ fn history(
     {
         // Another buyer's comments are not shown: filtered here so that pages stay full.
         q = q.filter(diesel::dsl::not(
-            case_events::kind.eq("comment").and(
+            case_events::kind.eq(EventKind::Comment).and(
                 case_events::actor_organization_id
                     .is_not_null()
                     .and(case_events::actor_organization_id.ne(organization_id.clone()))

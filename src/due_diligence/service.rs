@@ -13,11 +13,13 @@ use super::{
     PortfolioEntry, Status, SupplyChainFactory, UncoveredItem,
 };
 use crate::auth::Caller;
+use crate::cases::{CaseCore, CaseState, EventKind, Step};
 use crate::clock::utc;
 use crate::components::service::with_descendants;
 use crate::db::{Backend, DbConnection};
 use crate::error::Error;
 use crate::export::Sheet;
+use crate::findings::Severity;
 use crate::pagination::{Cursor, Page, PageRequest};
 use crate::schema::{
     case_contracts, case_events, cases, components, contract_items, contracts, factories, findings,
@@ -25,20 +27,18 @@ use crate::schema::{
 };
 use crate::values::{CaseId, ComponentId, ContractId, ContractItemId, FactoryId, OrgKind};
 
-const STATES: [&str; 8] = [
-    "open",
-    "acknowledged",
-    "plan_submitted",
-    "plan_accepted",
-    "remediated",
-    "verified",
-    "disputed",
-    "closed",
-];
-const SEVERITIES: [&str; 3] = ["critical", "major", "minor"];
+/// Every state and severity, in the order the figures and the CSV list them.
+fn states() -> impl Iterator<Item = &'static str> {
+    CaseState::ALL.iter().map(|s| s.as_str())
+}
+fn severities() -> impl Iterator<Item = &'static str> {
+    Severity::ALL.iter().map(|s| s.as_str())
+}
+
+const DONE: [&str; 2] = [CaseState::Verified.as_str(), CaseState::Closed.as_str()];
 
 fn is_open(state: &str) -> bool {
-    !matches!(state, "verified" | "closed")
+    !DONE.contains(&state)
 }
 
 /// The contract row if the caller may see its status.
@@ -184,7 +184,7 @@ fn supply_chain(
 }
 
 /// One case as the figures need it.
-struct CaseState {
+struct CaseSnapshot {
     id: String,
     state: String,
     severity: String,
@@ -215,8 +215,8 @@ struct Tally {
 impl Tally {
     fn new() -> Tally {
         Tally {
-            by_state: STATES.iter().map(|s| (s.to_string(), 0)).collect(),
-            by_severity: SEVERITIES.iter().map(|s| (s.to_string(), 0)).collect(),
+            by_state: states().map(|s| (s.to_string(), 0)).collect(),
+            by_severity: severities().map(|s| (s.to_string(), 0)).collect(),
             total: 0,
             open: 0,
             overdue: 0,
@@ -309,7 +309,7 @@ fn tally_now(
         );
     }
     let open: Vec<(String, String, String, i32, Option<NaiveDateTime>)> = listed
-        .filter(cc::case_state.ne_all(["verified", "closed"]))
+        .filter(cc::case_state.ne_all(DONE))
         .order((
             cc::case_level.desc(),
             cc::case_next_due_at.is_null().asc(),
@@ -370,7 +370,7 @@ fn tally_now(
 }
 
 /// The past figures, from cases replayed in memory.
-fn tally_of(all: &[CaseState]) -> Result<Tally, Error> {
+fn tally_of(all: &[CaseSnapshot]) -> Result<Tally, Error> {
     let mut t = Tally::new();
     for c in all {
         t.count(&c.state, &c.severity, c.level, 1);
@@ -403,7 +403,7 @@ fn cases_then(
     conn: &mut DbConnection,
     contract: &str,
     t: NaiveDateTime,
-) -> Result<Vec<CaseState>, Error> {
+) -> Result<Vec<CaseSnapshot>, Error> {
     let of_contract = case_contracts::table
         .filter(case_contracts::contract_id.eq(contract.to_string()))
         .select(case_contracts::case_id);
@@ -416,11 +416,11 @@ fn cases_then(
     let of_contract = case_contracts::table
         .filter(case_contracts::contract_id.eq(contract.to_string()))
         .select(case_contracts::case_id);
-    let events: Vec<(String, String, NaiveDateTime, String)> = case_events::table
+    let events: Vec<(String, EventKind, NaiveDateTime, String)> = case_events::table
         .filter(case_events::case_id.eq_any(of_contract))
         .filter(case_events::at.le(t))
-        .filter(case_events::kind.ne("comment"))
-        .filter(case_events::kind.ne("reminder"))
+        .filter(case_events::kind.ne(EventKind::Comment))
+        .filter(case_events::kind.ne(EventKind::Reminder))
         .order((case_events::case_id.asc(), case_events::seq.asc()))
         .select((
             case_events::case_id,
@@ -429,15 +429,17 @@ fn cases_then(
             case_events::payload,
         ))
         .load(conn)?;
-    let mut out: Vec<CaseState> = Vec::new();
+    let mut out: Vec<CaseSnapshot> = Vec::new();
+    let mut core: Option<CaseCore> = None;
     for (case_id, kind, at, payload) in events {
         let Some(sev) = severity.get(&case_id) else {
             continue;
         };
         if out.last().is_none_or(|c| c.id != case_id) {
-            out.push(CaseState {
+            core = None;
+            out.push(CaseSnapshot {
                 id: case_id.clone(),
-                state: "open".into(),
+                state: CaseState::Open.as_str().into(),
                 severity: sev.clone(),
                 level: 0,
                 max_level: 0,
@@ -449,17 +451,20 @@ fn cases_then(
         }
         let c = out.last_mut().expect("just pushed");
         let p: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
-        if let Some(to) = p.get("to").and_then(|v| v.as_str()) {
-            c.state = to.to_string();
-        }
-        match kind.as_str() {
-            "opened" => c.opened_at = at,
-            "acknowledged" | "disputed" if c.acknowledged_at.is_none() => {
-                c.acknowledged_at = Some(at)
+        // The state and the instants the figures need, as the case core applies each event.
+        let now = Step::from_event(kind, at, &p)
+            .and_then(|step| crate::cases::core::apply(core, &step))
+            .map_err(|e| Error::internal(format!("case {case_id}: an impossible history: {e}")))?;
+        core = Some(now);
+        c.state = now.state.as_str().to_string();
+        c.opened_at = now.opened_at;
+        c.acknowledged_at = now.acknowledged_at;
+        c.plan_accepted_at = now.plan_accepted_at;
+        match kind {
+            EventKind::Escalated => {
+                c.level = p["level"].as_i64().unwrap_or(c.level as i64 + 1) as i32
             }
-            "plan_accepted" => c.plan_accepted_at = Some(at),
-            "escalated" => c.level = p["level"].as_i64().unwrap_or(c.level as i64 + 1) as i32,
-            "extension_granted" | "deadlines_recomputed" => {
+            EventKind::ExtensionGranted | EventKind::DeadlinesRecomputed => {
                 if let Some(l) = p["escalation_level"]["after"].as_i64() {
                     c.level = l as i32;
                 }
@@ -650,7 +655,7 @@ pub fn portfolio(
     // columns in `case_contracts` (its covering index, no case rows read).
     let groups: Vec<(String, String, i32, i64)> = case_contracts::table
         .filter(case_contracts::contract_id.eq_any(&ids))
-        .filter(case_contracts::case_state.ne_all(["verified", "closed"]))
+        .filter(case_contracts::case_state.ne_all(DONE))
         .group_by((
             case_contracts::contract_id,
             case_contracts::case_severity,
@@ -764,8 +769,8 @@ pub fn contract_csv(d: &DueDiligence) -> Result<String, Error> {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    header.extend(STATES.iter().map(|s| format!("state_{s}")));
-    header.extend(SEVERITIES.iter().map(|s| format!("severity_{s}")));
+    header.extend(states().map(|s| format!("state_{s}")));
+    header.extend(severities().map(|s| format!("severity_{s}")));
     header.extend(
         [
             "time_to_acknowledge_median_hours",
@@ -811,19 +816,8 @@ pub fn contract_csv(d: &DueDiligence) -> Result<String, Error> {
         d.cases.open.to_string(),
         d.cases.overdue.to_string(),
     ];
-    row.extend(
-        STATES
-            .iter()
-            .map(|s| d.cases.by_state.get(*s).copied().unwrap_or(0).to_string()),
-    );
-    row.extend(SEVERITIES.iter().map(|s| {
-        d.cases
-            .by_severity
-            .get(*s)
-            .copied()
-            .unwrap_or(0)
-            .to_string()
-    }));
+    row.extend(states().map(|s| d.cases.by_state.get(s).copied().unwrap_or(0).to_string()));
+    row.extend(severities().map(|s| d.cases.by_severity.get(s).copied().unwrap_or(0).to_string()));
     row.extend([
         opt(d.time_to_acknowledge.median_hours),
         opt(d.time_to_acknowledge.p90_hours),

@@ -9,13 +9,12 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::{reschedule, running, slot, Policy, KINDS};
-use crate::cases::events::Actor;
+use crate::cases::events::{Actor, EventKind};
 use crate::cases::service::{lock_case, record};
-use crate::cases::CaseState;
+use crate::cases::{CaseState, Step};
 use crate::clock::utc;
 use crate::db::{write_tx, DbConnection};
 use crate::error::Error;
-use crate::findings::Severity;
 use crate::schema::{cases, notifications};
 
 /// Returns the number of cases changed.
@@ -57,10 +56,10 @@ fn apply(
     let mut row = lock_case(conn, id, None)?;
     // Chosen before the lock: a case closed since then keeps its history as it is (its
     // deadlines no longer run; an event after the close would be an impossible step).
-    if row.state == CaseState::Closed.as_str() {
+    if row.state == CaseState::Closed {
         return Ok(());
     }
-    let durations = policy.for_severity(Severity::from_db(&row.severity)?);
+    let durations = policy.for_severity(row.severity);
     let level_before = row.escalation_level;
     let mut changes = Vec::new();
     let base = row.opened_at + chrono::TimeDelta::seconds(row.paused_seconds);
@@ -100,7 +99,7 @@ fn apply(
         notifications::table
             .filter(notifications::case_id.eq(&row.id))
             .filter(notifications::status.eq("pending"))
-            .filter(notifications::kind.eq_any(["reminder", "escalated"])),
+            .filter(notifications::kind.eq_any([EventKind::Reminder, EventKind::Escalated])),
     )
     .set((
         notifications::status.eq("cancelled"),
@@ -111,10 +110,12 @@ fn apply(
         "from_policy": old_version, "to_policy": version, "changes": changes,
         "escalation_level": {"before": level_before, "after": row.escalation_level},
     });
+    row.apply(&Step::other(EventKind::DeadlinesRecomputed, now))
+        .map_err(Error::internal)?;
     record(
         conn,
         &mut row,
-        "deadlines_recomputed",
+        EventKind::DeadlinesRecomputed,
         &Actor::default(),
         payload,
         now,

@@ -16,8 +16,9 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::{reschedule, running, slot, Policy, KINDS};
-use crate::cases::events::Actor;
+use crate::cases::events::{Actor, EventKind};
 use crate::cases::service::{lock_case, record};
+use crate::cases::Step;
 use crate::clock::utc;
 use crate::db::{write_tx, Db, DbConnection};
 use crate::error::Error;
@@ -134,10 +135,12 @@ fn process(
                 _ => "non-cooperation: the trigger for contractual remedies",
             };
             let key = format!("escalation:{}:{kind}:{level}:{at}", row.id);
+            row.apply(&Step::other(EventKind::Escalated, now))
+                .map_err(Error::internal)?;
             record(
                 conn,
                 &mut row,
-                "escalated",
+                EventKind::Escalated,
                 &system,
                 json!({"deadline": kind, "deadline_at": at, "level": level, "effect": effect}),
                 now,
@@ -148,10 +151,12 @@ fn process(
             *s.reminded_for = Some(due);
             reschedule(&mut row, policy.reminder_before);
             let key = format!("reminder:{}:{kind}:{at}", row.id);
+            row.apply(&Step::other(EventKind::Reminder, now))
+                .map_err(Error::internal)?;
             record(
                 conn,
                 &mut row,
-                "reminder",
+                EventKind::Reminder,
                 &system,
                 json!({"deadline": kind, "deadline_at": at}),
                 now,

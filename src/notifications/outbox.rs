@@ -8,11 +8,12 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::rules::{self, Recipient};
-use crate::cases::events::EventRow;
+use crate::cases::events::{EventKind, EventRow};
 use crate::cases::visibility::{self, Reader};
 use crate::cases::CaseRow;
 use crate::db::DbConnection;
 use crate::error::Error;
+use crate::findings::Severity;
 use crate::schema::{case_contracts, contracts, findings, notifications, organizations};
 use crate::values::EmailList;
 
@@ -22,7 +23,7 @@ pub struct NotificationRow {
     pub id: String,
     pub case_id: String,
     pub event_id: String,
-    pub kind: String,
+    pub kind: EventKind,
     pub recipient_organization_id: String,
     pub recipient_email: String,
     pub language: String,
@@ -55,7 +56,7 @@ pub fn enqueue_with_title(
     title: Option<&str>,
 ) -> Result<usize, Error> {
     let payload: serde_json::Value = serde_json::from_str(&event.payload)?;
-    let wanted = rules::recipients(&event.kind, &payload);
+    let wanted = rules::recipients(event.kind, &payload);
     if wanted.is_empty() {
         return Ok(0);
     }
@@ -140,8 +141,8 @@ pub fn enqueue_with_title(
             )));
         };
         // Non-urgent mails wait for the daily digest of organizations that asked for one.
-        let non_urgent =
-            event.kind == "comment" || (event.kind == "reminder" && case.severity == "minor");
+        let non_urgent = event.kind == EventKind::Comment
+            || (event.kind == EventKind::Reminder && case.severity == Severity::Minor);
         let digest_at = match digest_hour {
             Some(hour) if non_urgent => {
                 let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::Europe::Brussels);
@@ -164,7 +165,7 @@ pub fn enqueue_with_title(
             &reader_of(&org),
             &case.contractor_id,
             &case.monitor_id,
-            &event.kind,
+            event.kind.as_str(),
             event.actor_organization_id.as_deref(),
             payload.clone(),
         ) else {
@@ -183,7 +184,7 @@ pub fn enqueue_with_title(
                 id: crate::values::NotificationId::new().to_string(),
                 case_id: case.id.clone(),
                 event_id: event.id.clone(),
-                kind: event.kind.clone(),
+                kind: event.kind,
                 recipient_organization_id: org.clone(),
                 recipient_email: address,
                 language: language.clone(),

@@ -22,6 +22,7 @@ use rand::Rng;
 use super::mailer::{self, MailConfig, SendError, Transport};
 use super::outbox::NotificationRow;
 use super::templates::{Audience, MailContext, Rendered, Templates};
+use crate::cases::EventKind;
 use crate::clock::{utc, Clock};
 use crate::db::{Db, DbConnection};
 use crate::error::Error;
@@ -252,7 +253,7 @@ fn context(
     // Reminders and escalations speak of their own deadline; other mails of the next one.
     let deadline = instant(text("deadline_at")).or(next_deadline);
     Ok(MailContext {
-        kind: row.kind.clone(),
+        kind: row.kind,
         language: lang,
         audience,
         timezone: tz,
@@ -264,7 +265,7 @@ fn context(
         deadline,
         next_deadline,
         deadline_kind: text("deadline"),
-        until: instant(text("until")).filter(|_| row.kind == "extension_requested"),
+        until: instant(text("until")).filter(|_| row.kind == EventKind::ExtensionRequested),
         resubmission: event["resubmission"] == true,
         plan: event.get("plan").filter(|p| p.is_object()).cloned(),
         level: event.get("level").and_then(|v| v.as_i64()),

@@ -55,7 +55,7 @@ impl NotificationRow {
             id: NotificationId::from_db(&self.id)?,
             case_id: CaseId::from_db(&self.case_id)?,
             event_id: EventId::from_db(&self.event_id)?,
-            kind: self.kind,
+            kind: self.kind.as_str().to_string(),
             recipient_organization_id: OrganizationId::from_db(&self.recipient_organization_id)?,
             recipient_email: self.recipient_email,
             language: self.language,

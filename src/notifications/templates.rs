@@ -9,6 +9,7 @@ use minijinja::Environment;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::cases::EventKind;
 use crate::values::Language;
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -60,7 +61,7 @@ pub enum Audience {
 /// Everything a mail about one event says.
 #[derive(Debug, Clone)]
 pub struct MailContext {
-    pub kind: String,
+    pub kind: EventKind,
     pub language: Language,
     pub audience: Audience,
     pub timezone: chrono_tz::Tz,
@@ -123,7 +124,7 @@ impl Templates {
         }
         let t = Templates { env, strings };
         for kind in super::rules::NOTIFYING_KINDS {
-            if t.lookup(Language::En, &["kinds", kind, "subject"])
+            if t.lookup(Language::En, &["kinds", kind.as_str(), "subject"])
                 .is_none()
             {
                 return Err(format!("mail strings: English has no subject for {kind}"));
@@ -261,10 +262,10 @@ impl Templates {
             Audience::Buyer => "summary_buyer",
             Audience::Monitor => "summary_monitor",
         };
-        self.lookup(c.language, &["kinds", &c.kind, side])
-            .or_else(|| self.lookup(Language::En, &["kinds", &c.kind, side]))
+        self.lookup(c.language, &["kinds", c.kind.as_str(), side])
+            .or_else(|| self.lookup(Language::En, &["kinds", c.kind.as_str(), side]))
             .map(str::to_string)
-            .unwrap_or_else(|| self.string(c.language, &["kinds", &c.kind, "summary"]))
+            .unwrap_or_else(|| self.string(c.language, &["kinds", c.kind.as_str(), "summary"]))
     }
 
     fn fill(&self, template: &str, vars: &Value) -> Result<String, String> {
@@ -281,16 +282,22 @@ impl Templates {
             Audience::Buyer => "next_buyer",
             Audience::Monitor => "next_monitor",
         };
-        let subject = self.fill(&self.string(lang, &["kinds", &c.kind, "subject"]), &vars)?;
+        let subject = self.fill(
+            &self.string(lang, &["kinds", c.kind.as_str(), "subject"]),
+            &vars,
+        )?;
         let summary = self.fill(&self.summary(c), &vars)?;
-        let next = self.fill(&self.string(lang, &["kinds", &c.kind, next_key]), &vars)?;
+        let next = self.fill(
+            &self.string(lang, &["kinds", c.kind.as_str(), next_key]),
+            &vars,
+        )?;
         let greeting = self.fill(&self.string(lang, &["greeting"]), &vars)?;
         let ctx = serde_json::json!({
             "lang": lang.as_str(), "s": self.common(lang), "subject": subject, "summary": summary,
             "next": next, "greeting": greeting, "title": c.title, "severity": vars["severity"],
             "category": vars["category"], "state": vars["state"], "deadline": vars["deadline"],
             "next_deadline": vars["next_deadline"], "deadline_kind": vars["deadline_kind"],
-            "missed": c.kind == "escalated", "plan": c.plan,
+            "missed": c.kind == EventKind::Escalated, "plan": c.plan,
             "level": c.level, "note": c.note, "reason": c.reason, "text": c.text,
             "link": c.link, "case_ref": c.case_ref,
         });
@@ -342,9 +349,9 @@ impl Templates {
 mod tests {
     use super::*;
 
-    fn ctx(kind: &str, language: Language, audience: Audience) -> MailContext {
+    fn ctx(kind: EventKind, language: Language, audience: Audience) -> MailContext {
         MailContext {
-            kind: kind.into(),
+            kind,
             language,
             audience,
             timezone: chrono_tz::Europe::Brussels,
@@ -384,7 +391,7 @@ mod tests {
             for lang in Language::ALL {
                 for audience in [Audience::Contractor, Audience::Buyer, Audience::Monitor] {
                     let r = t
-                        .render(&ctx(kind, *lang, audience))
+                        .render(&ctx(*kind, *lang, audience))
                         .unwrap_or_else(|e| panic!("{kind} {lang}: {e}"));
                     for part in [&r.subject, &r.text, &r.html] {
                         assert!(
