@@ -142,7 +142,7 @@ fn forge(app: &TestApp, case: &str, kind: &str, payload: Value) -> String {
         .values(&event)
         .execute(&mut *conn)
         .unwrap();
-    ketenzorg::cases::service::save(&mut conn, &row).unwrap();
+    ketenzorg::cases::store::save(&mut conn, &row).unwrap();
     event.id
 }
 

@@ -174,7 +174,7 @@ impl EventRow {
 /// The next event of `case`'s chain, advancing the case's recorded head (`event_count`,
 /// `last_event_hash`) to it. Nothing is written: the caller inserts the event, after the case
 /// row for a new case (so that row goes in once, complete) and while holding the row for an
-/// existing one (see `service::lock_case`), so that no other event can take the same place.
+/// existing one (see `store::lock_case`), so that no other event can take the same place.
 pub fn next(
     case: &mut CaseRow,
     kind: EventKind,

@@ -5,7 +5,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::events::Event;
-use super::service::{self, CaseFilter, CaseSort};
+use super::query::{self, CaseFilter, CaseSort};
+use super::service;
 use super::{
     etag, Case, CaseState, CommentRequest, ExtensionRefusal, ExtensionRequest, TransitionRequest,
 };
@@ -91,7 +92,7 @@ pub async fn list(
     };
     let result = state
         .db
-        .read(move |c| service::list(c, &caller, filter, sort, &page))
+        .read(move |c| query::list(c, &caller, filter, sort, &page))
         .await?;
     Ok(HttpResponse::Ok().json(result))
 }
@@ -107,7 +108,7 @@ pub async fn get(
     id: web::Path<CaseId>,
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
-    let case = state.db.read(move |c| service::get(c, &caller, id)).await?;
+    let case = state.db.read(move |c| query::get(c, &caller, id)).await?;
     Ok(with_etag(&case))
 }
 
@@ -125,7 +126,7 @@ pub async fn events(
     let page = q.page()?;
     let result = state
         .db
-        .read(move |c| service::events(c, &caller, id, &page))
+        .read(move |c| query::events(c, &caller, id, &page))
         .await?;
     Ok(HttpResponse::Ok().json(result))
 }
@@ -261,7 +262,7 @@ pub async fn comments(
     let page = q.page()?;
     let result = state
         .db
-        .read(move |c| service::comments(c, &caller, id, &page))
+        .read(move |c| query::comments(c, &caller, id, &page))
         .await?;
     Ok(HttpResponse::Ok().json(result))
 }

@@ -2,11 +2,14 @@
 //! (`lifecycle`), keeps deadlines (`crate::escalation`), and records every change as an event
 //! in its hash-chained history (`events`).
 
+pub mod access;
 pub mod core;
 pub mod events;
 pub mod http;
 pub mod lifecycle;
+pub mod query;
 pub mod service;
+pub mod store;
 pub mod visibility;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};

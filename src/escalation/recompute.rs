@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{reschedule, running, slot, Policy, KINDS};
 use crate::cases::events::{Actor, EventKind};
-use crate::cases::service::{lock_case, record};
+use crate::cases::store::{lock_case, record};
 use crate::cases::{CaseState, Step};
 use crate::clock::utc;
 use crate::db::{write_tx, DbConnection};

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::{reschedule, running, slot, Policy, KINDS};
 use crate::cases::events::{Actor, EventKind};
-use crate::cases::service::{lock_case, record};
+use crate::cases::store::{lock_case, record};
 use crate::cases::Step;
 use crate::clock::utc;
 use crate::db::{write_tx, Db, DbConnection};
@@ -167,7 +167,7 @@ fn process(
     }
     // Whatever happened, the next action instant is recomputed (and saved if nothing else was).
     reschedule(&mut row, policy.reminder_before);
-    crate::cases::service::save(conn, &row)?;
+    crate::cases::store::save(conn, &row)?;
     Ok(out)
 }
 

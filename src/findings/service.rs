@@ -8,7 +8,7 @@ use super::routing;
 use super::{Finding, FindingCase, FindingRow, NewFinding};
 use crate::auth::Caller;
 use crate::cases::events::Actor;
-use crate::cases::service as cases;
+use crate::cases::query as cases;
 use crate::db::DbConnection;
 use crate::error::Error;
 use crate::escalation::Policy;

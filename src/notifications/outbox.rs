@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -11,6 +11,7 @@ use super::rules::{self, Recipient};
 use crate::cases::events::{EventKind, EventRow};
 use crate::cases::visibility::{self, Reader};
 use crate::cases::CaseRow;
+use crate::clock::utc;
 use crate::db::DbConnection;
 use crate::error::Error;
 use crate::findings::Severity;
@@ -146,11 +147,7 @@ pub fn enqueue_with_title(
         let digest_at = match digest_hour {
             Some(hour) if non_urgent => {
                 let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::Europe::Brussels);
-                Some(super::sender::next_digest(
-                    event.at,
-                    hour.clamp(0, 23) as u32,
-                    tz,
-                ))
+                Some(next_digest(event.at, hour.clamp(0, 23) as u32, tz))
             }
             _ => None,
         };
@@ -216,4 +213,24 @@ pub fn enqueue_with_title(
         }
     }
     Ok(written)
+}
+
+/// When the next daily digest of an organization goes out: the next `hour`:00 in its zone.
+pub fn next_digest(after: NaiveDateTime, hour: u32, tz: chrono_tz::Tz) -> NaiveDateTime {
+    use chrono::TimeZone;
+    let local = utc(after).with_timezone(&tz);
+    let mut day = local.date_naive();
+    for _ in 0..3 {
+        if let Some(t) = day
+            .and_hms_opt(hour, 0, 0)
+            .and_then(|t| tz.from_local_datetime(&t).earliest())
+            .map(|t| t.naive_utc())
+        {
+            if t > after {
+                return t;
+            }
+        }
+        day = day.succ_opt().unwrap_or(day);
+    }
+    after + TimeDelta::days(1)
 }

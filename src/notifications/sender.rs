@@ -23,7 +23,7 @@ use super::mailer::{self, MailConfig, SendError, Transport};
 use super::outbox::NotificationRow;
 use super::templates::{Audience, MailContext, Rendered, Templates};
 use crate::cases::EventKind;
-use crate::clock::{utc, Clock};
+use crate::clock::Clock;
 use crate::db::{Db, DbConnection};
 use crate::error::Error;
 use crate::schema::{cases, findings, notifications, organizations, suppressed_addresses};
@@ -515,24 +515,4 @@ impl Sender {
             }
         });
     }
-}
-
-/// When the next daily digest of an organization goes out: the next `hour`:00 in its zone.
-pub fn next_digest(after: NaiveDateTime, hour: u32, tz: chrono_tz::Tz) -> NaiveDateTime {
-    use chrono::TimeZone;
-    let local = utc(after).with_timezone(&tz);
-    let mut day = local.date_naive();
-    for _ in 0..3 {
-        if let Some(t) = day
-            .and_hms_opt(hour, 0, 0)
-            .and_then(|t| tz.from_local_datetime(&t).earliest())
-            .map(|t| t.naive_utc())
-        {
-            if t > after {
-                return t;
-            }
-        }
-        day = day.succ_opt().unwrap_or(day);
-    }
-    after + TimeDelta::days(1)
 }
