@@ -3,7 +3,12 @@
 //! green/amber/red status with the rules that made it. As of now (from the case rows), or as of
 //! the end of a past day (replayed from the event history).
 
+mod coverage;
+mod csv;
+mod figures;
+mod history;
 pub mod http;
+mod portfolio;
 pub mod service;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,144 @@
+//! The portfolio: every contract of the caller with its status and key figures as of now, in
+//! a few queries for all contracts together (coverage, open cases by severity and level, the
+//! highest escalation level), and the orders it can be listed in.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::coverage::covered;
+use super::figures::DONE;
+use super::{judge, Coverage, PortfolioEntry, Status};
+use crate::auth::Caller;
+use crate::db::DbConnection;
+use crate::error::Error;
+use crate::schema::{case_contracts, contract_items, contracts};
+use crate::values::{ContractId, OrgKind};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PortfolioSort {
+    /// Red first, then amber, then green; by reference within.
+    #[default]
+    Status,
+    Reference,
+    OpenCases,
+    OverdueCases,
+}
+
+/// Every contract of the caller with its status and key figures at `now`, by reference.
+pub(super) fn entries(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    now: NaiveDateTime,
+) -> Result<Vec<PortfolioEntry>, Error> {
+    let me = caller.organization_id.to_string();
+    let mut q = contracts::table
+        .select((contracts::id, contracts::reference, contracts::title))
+        .order(contracts::reference.asc())
+        .into_boxed();
+    match caller.kind {
+        OrgKind::Admin | OrgKind::Monitor => {}
+        OrgKind::Buyer => q = q.filter(contracts::buyer_id.eq(me)),
+        OrgKind::Contractor => q = q.filter(contracts::contractor_id.eq(me)),
+    }
+    let rows: Vec<(String, String, String)> = q.load(conn)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    // Coverage of all contracts in two queries.
+    let items: Vec<(String, String)> = contract_items::table
+        .filter(contract_items::contract_id.eq_any(&ids))
+        .select((contract_items::contract_id, contract_items::component_id))
+        .load(conn)?;
+    let comps: Vec<String> = items.iter().map(|i| i.1.clone()).collect();
+    let covered = covered(conn, &comps, now)?;
+    let mut cov: HashMap<&str, (i64, i64)> = HashMap::new();
+    for (k, c) in &items {
+        let e = cov.entry(k.as_str()).or_default();
+        e.0 += 1;
+        if covered.contains(c) {
+            e.1 += 1;
+        }
+    }
+    // Open cases of all contracts, aggregated by the database over the copies of the case
+    // columns in `case_contracts` (its covering index, no case rows read).
+    let groups: Vec<(String, String, i32, i64)> = case_contracts::table
+        .filter(case_contracts::contract_id.eq_any(&ids))
+        .filter(case_contracts::case_state.ne_all(DONE))
+        .group_by((
+            case_contracts::contract_id,
+            case_contracts::case_severity,
+            case_contracts::case_level,
+        ))
+        .select((
+            case_contracts::contract_id,
+            case_contracts::case_severity,
+            case_contracts::case_level,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    let max_levels: Vec<(String, Option<i32>)> = case_contracts::table
+        .filter(case_contracts::contract_id.eq_any(&ids))
+        .filter(case_contracts::case_max_level.gt(0))
+        .group_by(case_contracts::contract_id)
+        .select((
+            case_contracts::contract_id,
+            diesel::dsl::max(case_contracts::case_max_level),
+        ))
+        .load(conn)?;
+    let max_level: HashMap<String, i32> = max_levels
+        .into_iter()
+        .map(|(k, m)| (k, m.unwrap_or(0)))
+        .collect();
+    let mut open_of: HashMap<&str, Vec<(String, i32, i64)>> = HashMap::new();
+    for (k, severity, level, n) in &groups {
+        open_of
+            .entry(k.as_str())
+            .or_default()
+            .push((severity.clone(), *level, *n));
+    }
+    let mut entries = Vec::with_capacity(rows.len());
+    for (id, reference, title) in &rows {
+        let (n, c) = cov.get(id.as_str()).copied().unwrap_or((0, 0));
+        let coverage = Coverage {
+            items: n,
+            covered: c,
+            share: (n > 0).then(|| c as f64 / n as f64),
+            uncovered: vec![],
+        };
+        let open = open_of.remove(id.as_str()).unwrap_or_default();
+        let (status, status_reasons) = judge(&coverage, &open);
+        entries.push(PortfolioEntry {
+            contract_id: ContractId::from_db(id)?,
+            reference: reference.clone(),
+            title: title.clone(),
+            status,
+            status_reasons,
+            items: n,
+            covered: c,
+            coverage_share: coverage.share,
+            open_cases: open.iter().map(|o| o.2).sum(),
+            overdue_cases: open.iter().filter(|o| o.1 >= 2).map(|o| o.2).sum(),
+            max_escalation_level: max_level.get(id).copied().unwrap_or(0),
+        });
+    }
+    Ok(entries)
+}
+
+/// Puts `entries` (by reference) in the `sort` order.
+pub(super) fn sort(entries: &mut [PortfolioEntry], sort: PortfolioSort) {
+    let rank = |s: Status| match s {
+        Status::Red => 0,
+        Status::Amber => 1,
+        Status::Green => 2,
+    };
+    match sort {
+        PortfolioSort::Status => entries
+            .sort_by(|a, b| (rank(a.status), &a.reference).cmp(&(rank(b.status), &b.reference))),
+        PortfolioSort::Reference => {}
+        PortfolioSort::OpenCases => {
+            entries.sort_by(|a, b| (b.open_cases, &a.reference).cmp(&(a.open_cases, &b.reference)))
+        }
+        PortfolioSort::OverdueCases => entries
+            .sort_by(|a, b| (b.overdue_cases, &a.reference).cmp(&(a.overdue_cases, &b.reference))),
+    }
+}
