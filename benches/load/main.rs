@@ -13,10 +13,11 @@
 //! The seed makes a few rows through the library's services (organizations, tokens, contracts,
 //! one supply chain, one finding routed to two contractors, an acknowledgement, a comment) and
 //! uses them as templates: the bulk rows are clones of those with new ids and contents, written
-//! with multi-row INSERTs, so they have exactly the shape the service writes. Case histories are
+//! with multi-row INSERTs, so they have exactly the shape the service writes (notifications go
+//! through the library's outbox, one event at a time). Case histories are
 //! simulated with the library's own deadline rules (`escalation::reschedule`, the sweep's
-//! reminder and escalation order), their events are hash-chained with `EventRow::compute_hash`,
-//! and their notifications follow `notifications::rules::recipients`.
+//! reminder and escalation order), their events are chained by `cases::events::next`, and
+//! their notifications are written by `notifications::outbox::enqueue_with_title`.
 //!
 //! Modules: `seed` (the fill, in order), `services` (the rows made through the services, and the
 //! due-diligence benchmark's large contract), `registry` (factories, bill of materials, items and

@@ -5,13 +5,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use ketenzorg::auth::Caller;
-use ketenzorg::cases::events::EventRow;
 use ketenzorg::cases::CaseRow;
 use ketenzorg::components::{ComponentRow, SourcingLinkRow};
 use ketenzorg::contracts::ContractItemRow;
 use ketenzorg::factories::FactoryRow;
 use ketenzorg::findings::FindingRow;
-use ketenzorg::notifications::outbox::NotificationRow;
 use ketenzorg::schema::case_contracts;
 
 pub const BUYERS: usize = 10;
@@ -54,11 +52,8 @@ pub struct CaseContract {
 #[derive(Clone)]
 pub struct Org {
     pub id: String,
-    pub token_id: String,
     pub caller: Caller,
     pub token: String,
-    pub email: String,
-    pub language: String,
 }
 
 pub struct ContractM {
@@ -105,8 +100,6 @@ impl Model {
 pub struct Templates {
     pub finding: FindingRow,
     pub case: CaseRow,
-    pub event: EventRow,
-    pub notification: NotificationRow,
     pub factory: FactoryRow,
     pub component: ComponentRow,
     pub link: SourcingLinkRow,

@@ -128,7 +128,7 @@ pub fn seed(url: &str, out: &Path) {
         f.created_at = t0;
         f.updated_at = t0;
         for (contractor, contract_ids) in &responsible {
-            let (e, n) = simulate_case(
+            n_events += simulate_case(
                 &ctx,
                 &mut rng,
                 &mut batch,
@@ -138,14 +138,12 @@ pub fn seed(url: &str, out: &Path) {
                 contract_ids,
                 t0,
             );
-            n_events += e;
-            n_notes += n;
             made_cases += 1;
         }
         batch.findings.push(f);
         n_findings += 1;
         if batch.cases.len() >= 2_000 {
-            batch.flush(conn);
+            n_notes += batch.flush(conn);
             if made_cases % 20_000 < 2_000 {
                 eprintln!(
                     "seed: {made_cases} cases ({:.0}s)",
@@ -154,7 +152,7 @@ pub fn seed(url: &str, out: &Path) {
             }
         }
     }
-    batch.flush(conn);
+    n_notes += batch.flush(conn);
     eprintln!(
         "seed: {n_findings} findings, {made_cases} cases, {n_events} events, {n_notes} notifications in bulk in {:.1}s",
         t.elapsed().as_secs_f64()

@@ -7,8 +7,7 @@ use std::time::Instant;
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use ketenzorg::auth::Caller;
-use ketenzorg::cases::events::EventRow;
-use ketenzorg::cases::{CaseRow, EventKind};
+use ketenzorg::cases::CaseRow;
 use ketenzorg::components::{ComponentRow, SourcingLinkRow};
 use ketenzorg::contracts::ContractItemRow;
 use ketenzorg::db::{write_tx, DbConnection};
@@ -17,11 +16,7 @@ use ketenzorg::escalation::{self, Policy};
 use ketenzorg::factories::FactoryRow;
 use ketenzorg::findings::service::Filed;
 use ketenzorg::findings::FindingRow;
-use ketenzorg::notifications::outbox::NotificationRow;
-use ketenzorg::schema::{
-    case_events, cases, components, contract_items, factories, findings, notifications,
-    sourcing_links,
-};
+use ketenzorg::schema::{cases, components, contract_items, factories, findings, sourcing_links};
 use serde_json::{json, Value};
 
 use crate::model::*;
@@ -165,15 +160,6 @@ pub fn through_services(
                 .filter(cases::id.eq(&fresh))
                 .select(CaseRow::as_select())
                 .first(c)?,
-            event: case_events::table
-                .filter(case_events::case_id.eq(&fresh))
-                .filter(case_events::kind.eq(EventKind::Opened))
-                .select(EventRow::as_select())
-                .first(c)?,
-            notification: notifications::table
-                .filter(notifications::case_id.eq(&fresh))
-                .select(NotificationRow::as_select())
-                .first(c)?,
             factory: factories::table
                 .filter(factories::id.eq(factory.id.to_string()))
                 .select(FactoryRow::as_select())
@@ -231,15 +217,12 @@ pub fn make_org(
     let t = ketenzorg::auth::tokens::issue_unchecked(c, o.id, "load benchmark", now)?;
     Ok(Org {
         id: o.id.to_string(),
-        token_id: t.id.to_string(),
         caller: Caller {
             organization_id: o.id,
             kind: o.kind,
             token_id: t.id,
         },
         token: t.token,
-        email,
-        language: language.to_string(),
     })
 }
 

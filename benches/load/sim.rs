@@ -4,15 +4,16 @@
 use std::collections::BTreeSet;
 
 use chrono::{NaiveDateTime, TimeDelta};
+use diesel::dsl::sql;
 use diesel::prelude::*;
-use ketenzorg::cases::events::{EventRow, GENESIS};
+use diesel::sql_types::{Nullable, Timestamp};
+use ketenzorg::cases::events::{self, Actor, EventRow, GENESIS};
 use ketenzorg::cases::lifecycle::{self, Action, Party};
 use ketenzorg::cases::{CaseRow, CaseState, EventKind, Step};
 use ketenzorg::db::{write_tx, DbConnection};
 use ketenzorg::escalation::{self, Policy};
 use ketenzorg::findings::{FindingRow, Severity};
-use ketenzorg::notifications::outbox::NotificationRow;
-use ketenzorg::notifications::rules::{self, Recipient};
+use ketenzorg::notifications::outbox;
 use ketenzorg::schema::{case_contracts, case_events, cases, findings, notifications};
 use rand::rngs::StdRng;
 use rand::Rng;
@@ -21,28 +22,58 @@ use serde_json::{json, Value};
 use crate::model::*;
 use crate::{days, v7};
 
+/// Rows buffered for one bulk write. Notifications are not rows yet: each event waits with the
+/// case as it stood after that event and the finding's title, for the library's outbox.
 #[derive(Default)]
 pub struct Batch {
     pub findings: Vec<FindingRow>,
     pub cases: Vec<CaseRow>,
     pub case_contracts: Vec<CaseContract>,
     pub events: Vec<EventRow>,
-    pub notifications: Vec<NotificationRow>,
+    pub outbox: Vec<(CaseRow, usize, String)>,
 }
 
 impl Batch {
-    /// Writes everything buffered, parents first, in one transaction.
-    pub fn flush(&mut self, conn: &mut DbConnection) {
-        write_tx(conn, |c| {
+    /// Writes everything buffered, parents first, in one transaction: the rows in bulk, then
+    /// each event's notifications through `notifications::outbox::enqueue_with_title` (so they
+    /// have its recipients, addresses, visibility and payload), then marks those delivered
+    /// twenty seconds after their event, as the mail sender would have. Returns the number of
+    /// notifications written.
+    pub fn flush(&mut self, conn: &mut DbConnection) -> usize {
+        let written = write_tx(conn, |c| {
             insert_rows!(c, findings::table, self.findings);
             insert_rows!(c, cases::table, self.cases);
             insert_rows!(c, case_contracts::table, self.case_contracts);
             insert_rows!(c, case_events::table, self.events);
-            insert_rows!(c, notifications::table, self.notifications);
-            Ok(())
+            let mut written = 0;
+            for (case, event, title) in &self.outbox {
+                written += outbox::enqueue_with_title(c, case, &self.events[*event], Some(title))?;
+            }
+            let later = match c {
+                DbConnection::Pg(_) => "created_at + interval '20 seconds'",
+                DbConnection::Sqlite(_) => {
+                    "strftime('%Y-%m-%d %H:%M:%f', created_at, '+20 seconds')"
+                }
+            };
+            let ids: Vec<&str> = self.cases.iter().map(|k| k.id.as_str()).collect();
+            for chunk in ids.chunks(CHUNK) {
+                diesel::update(
+                    notifications::table
+                        .filter(notifications::case_id.eq_any(chunk))
+                        .filter(notifications::status.eq("pending")),
+                )
+                .set((
+                    notifications::status.eq("sent"),
+                    notifications::attempts.eq(1),
+                    notifications::sent_at.eq(sql::<Nullable<Timestamp>>(later)),
+                ))
+                .execute(c)?;
+            }
+            Ok(written)
         })
         .expect("bulk findings and cases");
         *self = Batch::default();
+        written
     }
 }
 
@@ -55,7 +86,7 @@ pub struct Ctx<'a> {
 
 /// One case's life from `t0` until now: its transitions (by age), the reminders and
 /// escalations the sweep would have made on the way, comments; each event with its
-/// notifications. Returns (events, notifications) written.
+/// notifications (written by `Batch::flush`). Returns the number of events.
 #[allow(clippy::too_many_arguments)]
 pub fn simulate_case(
     ctx: &Ctx,
@@ -66,7 +97,7 @@ pub fn simulate_case(
     monitor: usize,
     contract_ids: &BTreeSet<String>,
     t0: NaiveDateTime,
-) -> (usize, usize) {
+) -> usize {
     let severity: Severity = finding.severity.parse().unwrap();
     let due = escalation::due_dates(ctx.policy, severity, t0);
     let mut row = ctx.templates.case.clone();
@@ -136,7 +167,6 @@ pub fn simulate_case(
         buyers,
         title: finding.title.clone(),
         events: 0,
-        notes: 0,
     };
     let utc = ketenzorg::clock::utc;
     sim.record(
@@ -209,9 +239,9 @@ pub fn simulate_case(
         sim.comment(batch, rng, at);
     }
     sim.catch_up(batch, ctx.now);
-    let (events, notes) = (sim.events, sim.notes);
+    let events = sim.events;
     batch.cases.push(sim.row);
-    (events, notes)
+    events
 }
 
 pub struct Sim<'a> {
@@ -222,11 +252,11 @@ pub struct Sim<'a> {
     pub buyers: Vec<usize>,
     pub title: String,
     pub events: usize,
-    pub notes: usize,
 }
 
 impl Sim<'_> {
-    /// `cases::service::record`: the event (hash-chained), the case head, the notifications.
+    /// `cases::service::record`: the event, chained by `cases::events::next` (which advances
+    /// the case head), and the case as it now stands, kept for the event's notifications.
     pub fn record(
         &mut self,
         batch: &mut Batch,
@@ -236,82 +266,13 @@ impl Sim<'_> {
         payload: Value,
         dedup_key: Option<String>,
     ) {
-        let mut e = self.ctx.templates.event.clone();
-        e.id = v7(at);
-        e.case_id = self.row.id.clone();
-        e.seq = self.row.event_count + 1;
-        e.kind = kind;
-        e.at = at;
-        e.actor_organization_id = actor.map(|o| o.id.clone());
-        e.actor_token_id = actor.map(|o| o.token_id.clone());
-        e.payload = payload.to_string();
-        e.prev_hash = self.row.last_event_hash.clone();
-        e.dedup_key = dedup_key;
-        e.hash = e.compute_hash();
-        self.row.event_count = e.seq;
-        self.row.last_event_hash = e.hash.clone();
+        let actor = actor.map(|o| Actor::from(&o.caller)).unwrap_or_default();
+        let e = events::next(&mut self.row, kind, &actor, payload, at, dedup_key)
+            .expect("chain the event");
         self.row.updated_at = at;
-        // notifications::outbox::enqueue
-        let model = self.ctx.model;
-        let mut orgs: Vec<(&Org, bool)> = Vec::new();
-        for r in rules::recipients(kind, &payload) {
-            let list: Vec<&Org> = match r {
-                Recipient::Contractor | Recipient::ContractorEscalation => {
-                    vec![&model.contractors[self.contractor]]
-                }
-                Recipient::Monitor => vec![&model.monitors[self.monitor]],
-                Recipient::Buyers => self.buyers.iter().map(|b| &model.buyers[*b]).collect(),
-            };
-            for o in list {
-                if e.actor_organization_id.as_deref() == Some(o.id.as_str()) {
-                    continue;
-                }
-                let escalation = *r == Recipient::ContractorEscalation;
-                if !orgs
-                    .iter()
-                    .any(|(x, esc)| x.id == o.id && *esc == escalation)
-                {
-                    orgs.push((o, escalation));
-                }
-            }
-        }
-        let mut seen = BTreeSet::new();
-        for (o, escalation) in orgs {
-            if !seen.insert(o.id.clone()) {
-                continue;
-            }
-            let mut n = self.ctx.templates.notification.clone();
-            n.id = v7(at);
-            n.case_id = self.row.id.clone();
-            n.event_id = e.id.clone();
-            n.kind = kind;
-            n.recipient_organization_id = o.id.clone();
-            n.recipient_email = o.email.clone();
-            n.language = o.language.clone();
-            n.payload = json!({
-                "event": payload,
-                "actor_organization_id": e.actor_organization_id,
-                "case": {
-                    "id": self.row.id, "state": self.row.state, "severity": self.row.severity,
-                    "category": self.row.category, "finding_title": self.title,
-                    "escalation_level": self.row.escalation_level,
-                    "next_due_at": self.row.next_due_at.map(ketenzorg::clock::utc),
-                },
-                "audience": if escalation { "escalation" } else { "notification" },
-            })
-            .to_string();
-            n.status = "sent".into();
-            n.attempts = 1;
-            n.next_attempt_at = at;
-            n.lease_until = None;
-            n.last_error = None;
-            n.sent_at = Some(at + TimeDelta::seconds(20));
-            n.created_at = at;
-            n.digest = false;
-            n.lease_token = None;
-            batch.notifications.push(n);
-            self.notes += 1;
-        }
+        batch
+            .outbox
+            .push((self.row.clone(), batch.events.len(), self.title.clone()));
         batch.events.push(e);
         self.events += 1;
     }
