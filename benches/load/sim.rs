@@ -1,0 +1,409 @@
+//! Simulated case histories for the seed: transitions by age, the sweep's reminders and
+//! escalations, comments; each event with its notifications, buffered for bulk writes.
+
+use std::collections::BTreeSet;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Timestamp};
+use ketenzorg::cases::events::{self, Actor, EventRow, GENESIS};
+use ketenzorg::cases::lifecycle::{self, Action, Party};
+use ketenzorg::cases::{CaseRow, CaseState, EventKind, Step};
+use ketenzorg::db::{write_tx, DbConnection};
+use ketenzorg::escalation::{self, Policy};
+use ketenzorg::findings::{FindingRow, Severity};
+use ketenzorg::notifications::outbox;
+use ketenzorg::schema::{case_contracts, case_events, cases, findings, notifications};
+use rand::rngs::StdRng;
+use rand::Rng;
+use serde_json::{json, Value};
+
+use crate::model::*;
+use crate::{days, v7};
+
+/// Rows buffered for one bulk write. Notifications are not rows yet: each event waits with the
+/// case as it stood after that event and the finding's title, for the library's outbox.
+#[derive(Default)]
+pub struct Batch {
+    pub findings: Vec<FindingRow>,
+    pub cases: Vec<CaseRow>,
+    pub case_contracts: Vec<CaseContract>,
+    pub events: Vec<EventRow>,
+    pub outbox: Vec<(CaseRow, usize, String)>,
+}
+
+impl Batch {
+    /// Writes everything buffered, parents first, in one transaction: the rows in bulk, then
+    /// each event's notifications through `notifications::outbox::enqueue_with_title` (so they
+    /// have its recipients, addresses, visibility and payload), then marks those delivered
+    /// twenty seconds after their event, as the mail sender would have. Returns the number of
+    /// notifications written.
+    pub fn flush(&mut self, conn: &mut DbConnection) -> usize {
+        let written = write_tx(conn, |c| {
+            insert_rows!(c, findings::table, self.findings);
+            insert_rows!(c, cases::table, self.cases);
+            insert_rows!(c, case_contracts::table, self.case_contracts);
+            insert_rows!(c, case_events::table, self.events);
+            let mut written = 0;
+            for (case, event, title) in &self.outbox {
+                written += outbox::enqueue_with_title(c, case, &self.events[*event], Some(title))?;
+            }
+            let later = match c {
+                DbConnection::Pg(_) => "created_at + interval '20 seconds'",
+                DbConnection::Sqlite(_) => {
+                    "strftime('%Y-%m-%d %H:%M:%f', created_at, '+20 seconds')"
+                }
+            };
+            let ids: Vec<&str> = self.cases.iter().map(|k| k.id.as_str()).collect();
+            for chunk in ids.chunks(CHUNK) {
+                diesel::update(
+                    notifications::table
+                        .filter(notifications::case_id.eq_any(chunk))
+                        .filter(notifications::status.eq("pending")),
+                )
+                .set((
+                    notifications::status.eq("sent"),
+                    notifications::attempts.eq(1),
+                    notifications::sent_at.eq(sql::<Nullable<Timestamp>>(later)),
+                ))
+                .execute(c)?;
+            }
+            Ok(written)
+        })
+        .expect("bulk findings and cases");
+        *self = Batch::default();
+        written
+    }
+}
+
+pub struct Ctx<'a> {
+    pub now: NaiveDateTime,
+    pub policy: &'a Policy,
+    pub templates: &'a Templates,
+    pub model: &'a Model,
+}
+
+/// One case's life from `t0` until now: its transitions (by age), the reminders and
+/// escalations the sweep would have made on the way, comments; each event with its
+/// notifications (written by `Batch::flush`). Returns the number of events.
+#[allow(clippy::too_many_arguments)]
+pub fn simulate_case(
+    ctx: &Ctx,
+    rng: &mut StdRng,
+    batch: &mut Batch,
+    finding: &FindingRow,
+    contractor: usize,
+    monitor: usize,
+    contract_ids: &BTreeSet<String>,
+    t0: NaiveDateTime,
+) -> usize {
+    let severity: Severity = finding.severity.parse().unwrap();
+    let due = escalation::due_dates(ctx.policy, severity, t0);
+    let mut row = ctx.templates.case.clone();
+    row.id = v7(t0);
+    row.finding_id = finding.id.clone();
+    row.contractor_id = ctx.model.contractors[contractor].id.clone();
+    row.monitor_id = finding.monitor_id.clone();
+    row.factory_id = finding.factory_id.clone();
+    row.category = finding.category.parse().unwrap();
+    row.severity = severity;
+    row.state = CaseState::Open;
+    row.resume_state = None;
+    row.escalation_level = 0;
+    row.overdue = false;
+    row.opened_at = t0;
+    row.acknowledge_due_at = due.acknowledge;
+    row.plan_due_at = due.plan;
+    row.remediation_due_at = due.remediation;
+    row.plan = None;
+    row.version = 1;
+    row.event_count = 0;
+    row.last_event_hash = GENESIS.to_string();
+    row.created_at = t0;
+    row.updated_at = t0;
+    row.policy_version = ctx.policy.version();
+    row.paused_at = None;
+    row.paused_seconds = 0;
+    row.acknowledge_extended_to = None;
+    row.plan_extended_to = None;
+    row.remediation_extended_to = None;
+    row.acknowledged_at = None;
+    row.plan_submitted_at = None;
+    row.plan_accepted_at = None;
+    row.remediated_at = None;
+    row.closed_at = None;
+    row.acknowledge_reminded_for = None;
+    row.plan_reminded_for = None;
+    row.remediation_reminded_for = None;
+    row.acknowledge_escalated_for = None;
+    row.plan_escalated_for = None;
+    row.remediation_escalated_for = None;
+    escalation::reschedule(&mut row, ctx.policy.reminder_before);
+    let ids: Vec<String> = contract_ids.iter().cloned().collect();
+    let mut buyers: Vec<usize> = ids
+        .iter()
+        .filter_map(|id| {
+            ctx.model
+                .contracts
+                .iter()
+                .find(|k| &k.id == id)
+                .map(|k| k.buyer)
+        })
+        .collect();
+    buyers.sort_by(|a, b| ctx.model.buyers[*a].id.cmp(&ctx.model.buyers[*b].id));
+    buyers.dedup();
+    for id in &ids {
+        batch.case_contracts.push(CaseContract {
+            case_id: row.id.clone(),
+            contract_id: id.clone(),
+        });
+    }
+    let mut sim = Sim {
+        ctx,
+        row,
+        contractor,
+        monitor,
+        buyers,
+        title: finding.title.clone(),
+        events: 0,
+    };
+    let utc = ketenzorg::clock::utc;
+    sim.record(
+        batch,
+        EventKind::Opened,
+        t0,
+        Some(&ctx.model.monitors[monitor]),
+        json!({
+            "finding_id": finding.id, "contract_ids": ids, "severity": finding.severity,
+            "late_routing": false, "policy_version": sim.row.policy_version,
+            "deadlines": {"acknowledge": utc(due.acknowledge), "plan": utc(due.plan), "remediation": utc(due.remediation)},
+        }),
+        None,
+    );
+    // Where the case is now, by age: young cases are mostly open, old ones mostly closed; a
+    // few contractors never answer (their cases stay open and escalate).
+    const PATH: [&str; 6] = [
+        "acknowledge",
+        "submit_plan",
+        "accept_plan",
+        "report_remediated",
+        "verify",
+        "close",
+    ];
+    let age_days = (ctx.now - t0).num_hours() as f64 / 24.0;
+    // Cumulative percentages of: open, acknowledged, plan_submitted, plan_accepted,
+    // remediated, verified, closed; the rest is disputed.
+    let weights: [u32; 7] = if age_days < 7.0 {
+        [65, 95, 95, 95, 95, 95, 95]
+    } else if age_days < 45.0 {
+        [20, 50, 75, 95, 95, 95, 95]
+    } else if age_days < 180.0 {
+        [8, 15, 20, 60, 70, 75, 97]
+    } else {
+        [6, 9, 11, 26, 30, 34, 97]
+    };
+    let roll = rng.gen_range(0..100);
+    let target: &[&str] = match weights.iter().position(|w| roll < *w) {
+        Some(steps) => &PATH[..steps],
+        None => &["dispute"],
+    };
+    let mut t = t0;
+    for action in target {
+        let (lo, hi) = match *action {
+            "acknowledge" if rng.gen_bool(0.15) => (5.0, 20.0),
+            "acknowledge" => (0.1, 5.0),
+            "submit_plan" => (1.0, 10.0),
+            "accept_plan" => (0.5, 5.0),
+            "report_remediated" => (10.0, 70.0),
+            "verify" => (2.0, 20.0),
+            "close" => (0.1, 5.0),
+            _ => (0.5, 7.0),
+        };
+        let next = t + days(rng, lo, hi);
+        // A comment on the way, now and then.
+        if rng.gen_bool(0.08) {
+            let at = t + (next - t) / 2;
+            if at < ctx.now {
+                sim.comment(batch, rng, at);
+            }
+        }
+        if next >= ctx.now {
+            break;
+        }
+        t = next;
+        sim.transition(batch, rng, action, t);
+    }
+    if rng.gen_bool(0.1) {
+        let at = t + (ctx.now - t) / 3;
+        sim.comment(batch, rng, at);
+    }
+    sim.catch_up(batch, ctx.now);
+    let events = sim.events;
+    batch.cases.push(sim.row);
+    events
+}
+
+pub struct Sim<'a> {
+    pub ctx: &'a Ctx<'a>,
+    pub row: CaseRow,
+    pub contractor: usize,
+    pub monitor: usize,
+    pub buyers: Vec<usize>,
+    pub title: String,
+    pub events: usize,
+}
+
+impl Sim<'_> {
+    /// `cases::service::record`: the event, chained by `cases::events::next` (which advances
+    /// the case head), and the case as it now stands, kept for the event's notifications.
+    pub fn record(
+        &mut self,
+        batch: &mut Batch,
+        kind: EventKind,
+        at: NaiveDateTime,
+        actor: Option<&Org>,
+        payload: Value,
+        dedup_key: Option<String>,
+    ) {
+        let actor = actor.map(|o| Actor::from(&o.caller)).unwrap_or_default();
+        let e = events::next(&mut self.row, kind, &actor, payload, at, dedup_key)
+            .expect("chain the event");
+        self.row.updated_at = at;
+        batch
+            .outbox
+            .push((self.row.clone(), batch.events.len(), self.title.clone()));
+        batch.events.push(e);
+        self.events += 1;
+    }
+
+    /// What the sweep would have done up to `until`: reminders before each running deadline,
+    /// an escalation at each missed one (escalation::sweep's order and payloads).
+    pub fn catch_up(&mut self, batch: &mut Batch, until: NaiveDateTime) {
+        let rb = self.ctx.policy.reminder_before;
+        for _ in 0..12 {
+            escalation::reschedule(&mut self.row, rb);
+            let Some(at) = self.row.next_action_at else {
+                return;
+            };
+            if at > until {
+                return;
+            }
+            let mut kinds = escalation::KINDS;
+            kinds.sort_by_key(|k| *escalation::slot(&mut self.row, *k).due);
+            let mut acted = false;
+            for kind in kinds {
+                if !escalation::running(&self.row, kind) {
+                    continue;
+                }
+                let s = escalation::slot(&mut self.row, kind);
+                let (due, reminded, escalated) = (*s.due, *s.reminded_for, *s.escalated_for);
+                let stamp =
+                    ketenzorg::clock::utc(due).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+                if at >= due && escalated != Some(due) {
+                    *s.escalated_for = Some(due);
+                    *s.reminded_for = Some(due);
+                    escalation::reschedule(&mut self.row, rb);
+                    let level = self.row.escalation_level;
+                    let effect = match level {
+                        1 => "the contractor's escalation contact and the buyer are told",
+                        2 => "the case is overdue in the buyer's contract status; the monitor is told",
+                        _ => "non-cooperation: the trigger for contractual remedies",
+                    };
+                    let key = format!("escalation:{}:{kind}:{level}:{stamp}", self.row.id);
+                    self.row.version += 1;
+                    self.record(batch, EventKind::Escalated, at, None,
+                        json!({"deadline": kind, "deadline_at": stamp, "level": level, "effect": effect}), Some(key));
+                    acted = true;
+                } else if at < due && at >= due - rb && reminded != Some(due) {
+                    *s.reminded_for = Some(due);
+                    escalation::reschedule(&mut self.row, rb);
+                    let key = format!("reminder:{}:{kind}:{stamp}", self.row.id);
+                    self.row.version += 1;
+                    self.record(
+                        batch,
+                        EventKind::Reminder,
+                        at,
+                        None,
+                        json!({"deadline": kind, "deadline_at": stamp}),
+                        Some(key),
+                    );
+                    acted = true;
+                }
+            }
+            if !acted {
+                return;
+            }
+        }
+    }
+
+    /// `cases::service::transition`: the step itself is the case core's (`CaseRow::apply`).
+    pub fn transition(
+        &mut self,
+        batch: &mut Batch,
+        rng: &mut StdRng,
+        action: &str,
+        at: NaiveDateTime,
+    ) {
+        self.catch_up(batch, at);
+        let from = self.row.state;
+        let act: Action = action.parse().unwrap();
+        let to = lifecycle::next_state(from, act, self.row.resume_state)
+            .unwrap_or_else(|| panic!("the simulator tried {action} from {from}"));
+        let by_contractor = lifecycle::party_for(act) == Party::Contractor;
+        let row = &mut self.row;
+        row.apply(&Step::transition(act, from, to, at)).unwrap();
+        row.version += 1;
+        let mut payload = json!({"action": action, "from": from, "to": to});
+        match action {
+            "acknowledge" if rng.gen_bool(0.5) => {
+                payload["note"] = json!("We have contacted the factory and are investigating.")
+            }
+            "submit_plan" => {
+                let plan = json!({
+                    "root_cause": "Production peaks are met with overtime instead of extra shifts.",
+                    "actions": [
+                        {"description": "Cap weekly hours at 60 and record them electronically.", "kind": "corrective",
+                         "owner": "Factory HR manager", "due_on": (at + TimeDelta::days(60)).date()},
+                        {"description": "Plan peak capacity with the buyer's forecast.", "kind": "preventive",
+                         "owner": "Contractor CSR lead", "due_on": (at + TimeDelta::days(120)).date()},
+                    ],
+                    "no_action_justification": null,
+                });
+                row.plan = Some(plan.to_string());
+                payload["plan"] = plan;
+            }
+            "report_remediated" => {
+                payload["evidence"] = json!([{"url": "https://evidence.example.org/remediation/records.pdf", "label": "Time records"}]);
+                payload["note"] = json!("Hours are now capped; records attached.");
+            }
+            "close" => payload["reason"] = json!("Remediation verified on site."),
+            "dispute" => {
+                payload["reason"] =
+                    json!("The factory is not in our supply chain for this contract.")
+            }
+            _ => {}
+        }
+        escalation::reschedule(row, self.ctx.policy.reminder_before);
+        let model = self.ctx.model;
+        let actor = if by_contractor {
+            &model.contractors[self.contractor]
+        } else {
+            &model.monitors[self.monitor]
+        };
+        self.record(batch, EventKind::of(act), at, Some(actor), payload, None);
+    }
+
+    pub fn comment(&mut self, batch: &mut Batch, rng: &mut StdRng, at: NaiveDateTime) {
+        self.catch_up(batch, at);
+        let model = self.ctx.model;
+        let actor = match rng.gen_range(0..3) {
+            0 => &model.contractors[self.contractor],
+            1 => &model.monitors[self.monitor],
+            _ => &model.buyers[self.buyers.first().copied().unwrap_or(0)],
+        };
+        self.row.version += 1;
+        self.record(batch, EventKind::Comment, at, Some(actor),
+            json!({"text": "Could you share the latest time records and the names of the auditors?"}), None);
+    }
+}
