@@ -1,12 +1,14 @@
 //! Cases: one finding × one responsible contractor. A case moves through the lifecycle
-//! (`lifecycle`), keeps deadlines (`crate::escalation`), and records every change as an event
-//! in its hash-chained history (`events`).
+//! (`lifecycle`), keeps deadlines (`deadlines`, set from the `policy`; `crate::escalation`
+//! sweeps them), and records every change as an event in its hash-chained history (`events`).
 
 pub mod access;
 pub mod core;
+pub mod deadlines;
 pub mod events;
 pub mod http;
 pub mod lifecycle;
+pub mod policy;
 pub mod query;
 pub mod service;
 pub mod store;

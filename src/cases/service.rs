@@ -8,8 +8,10 @@ use serde_json::json;
 
 use super::access::{self, party_of, visible_row};
 use super::core::Step;
+use super::deadlines;
 use super::events::{self, Actor, Event, EventKind, GENESIS};
 use super::lifecycle::{self, Action, CaseState, Party};
+use super::policy::Policy;
 use super::query::{pending, view_one};
 use super::store::{self, lock_case, record, take};
 use super::{
@@ -20,7 +22,6 @@ use crate::auth::Caller;
 use crate::clock::utc;
 use crate::db::DbConnection;
 use crate::error::Error;
-use crate::escalation::{self, Policy};
 use crate::findings::{Category, FindingRow, Severity};
 use crate::values::{CaseId, EventId};
 
@@ -38,7 +39,7 @@ pub fn open(
     policy: &Policy,
 ) -> Result<CaseRow, Error> {
     let severity = Severity::from_db(&finding.severity)?;
-    let due = escalation::due_dates(policy, severity, now);
+    let due = deadlines::due_dates(policy, severity, now);
     let mut row = CaseRow {
         id: CaseId::new().to_string(),
         finding_id: finding.id.clone(),
@@ -56,7 +57,7 @@ pub fn open(
         plan_due_at: due.plan,
         remediation_due_at: due.remediation,
         next_due_at: None,
-        due_order: escalation::far_future(),
+        due_order: deadlines::far_future(),
         plan: None,
         version: 1,
         event_count: 0,
@@ -84,7 +85,7 @@ pub fn open(
         max_escalation_level: 0,
         extension_request: None,
     };
-    escalation::reschedule(&mut row, policy.reminder_before);
+    deadlines::reschedule(&mut row, policy.reminder_before);
     let payload = json!({
         "finding_id": finding.id,
         "contract_ids": contract_ids,
@@ -206,14 +207,14 @@ pub fn transition(
     // case core, the one place that rule lives.
     row.apply(&Step::transition(req.action, state, next, now))
         .map_err(Error::internal)?;
-    escalation::reschedule(&mut row, policy.reminder_before);
+    deadlines::reschedule(&mut row, policy.reminder_before);
     let mut payload = json!({"action": req.action, "from": state, "to": next});
     if resubmission {
         payload["resubmission"] = json!(true);
     }
     // A request to move a deadline lapses once that deadline is met or the case is closed.
     if let Some(p) = pending(&row)? {
-        if next == CaseState::Closed || escalation::slot(&mut row, p.deadline).met {
+        if next == CaseState::Closed || deadlines::slot(&mut row, p.deadline).met {
             row.extension_request = None;
             payload["extension_request_lapsed"] = json!(p.event_id);
         }
@@ -283,7 +284,7 @@ pub fn extend(
         ));
     }
     let until = req.until.naive_utc();
-    let slot = escalation::slot(&mut row, req.deadline);
+    let slot = deadlines::slot(&mut row, req.deadline);
     if slot.met {
         return Err(Error::conflict(format!(
             "the {} deadline has already been met",
@@ -331,7 +332,7 @@ pub fn extend(
         return Ok((view_one(conn, caller, row)?, false));
     }
     let level_before = row.escalation_level;
-    let slot = escalation::slot(&mut row, req.deadline);
+    let slot = deadlines::slot(&mut row, req.deadline);
     *slot.due = until;
     *slot.extended_to = Some(until);
     // A deadline moved into the future no longer counts as missed: the level it raised goes
@@ -339,7 +340,7 @@ pub fn extend(
     if slot.escalated_for.is_some() && until > now {
         *slot.escalated_for = None;
     }
-    escalation::reschedule(&mut row, policy.reminder_before);
+    deadlines::reschedule(&mut row, policy.reminder_before);
     let mut payload = json!({
         "deadline": req.deadline, "from": utc(current), "until": utc(until), "reason": req.reason,
         "escalation_level": {"before": level_before, "after": row.escalation_level},

@@ -8,8 +8,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::{reschedule, running, slot, Policy, KINDS};
+use crate::cases::deadlines::{reschedule, running, slot, KINDS};
 use crate::cases::events::{Actor, EventKind};
+use crate::cases::policy::Policy;
 use crate::cases::store::{lock_case, record};
 use crate::cases::{CaseState, Step};
 use crate::clock::utc;

@@ -21,7 +21,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::Error;
-use crate::escalation::policy::Policy;
+use crate::escalation::Policy;
 
 /// Shared by every request.
 pub struct AppState {
