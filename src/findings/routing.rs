@@ -166,16 +166,13 @@ pub fn route(
         .load::<String>(conn)?
         .into_iter()
         .collect();
-    let opened = open_cases(
-        conn,
-        finding,
-        &responsible,
-        &existing,
-        &Actor::default(),
-        true,
+    let opening = Opening {
+        actor: Actor::default(),
+        late: true,
         now,
         policy,
-    )?;
+    };
+    let opened = open_cases(conn, finding, &responsible, &existing, &opening)?;
     if !opened.is_empty() && !finding.routed {
         diesel::update(findings::table.filter(findings::id.eq(&finding.id)))
             .set((findings::routed.eq(true), findings::updated_at.eq(now)))
@@ -184,26 +181,38 @@ pub fn route(
     Ok(opened.len())
 }
 
+/// How cases are opened: who is named as the actor, whether the finding reaches the
+/// contractor late (it was filed before), the instant, and the deadline policy.
+#[derive(Debug, Clone, Copy)]
+pub struct Opening<'a> {
+    pub actor: Actor,
+    pub late: bool,
+    pub now: NaiveDateTime,
+    pub policy: &'a Policy,
+}
+
 /// Opens a case for every responsible contractor not in `existing`; returns each new case
 /// with its contract ids (sorted).
-#[allow(clippy::too_many_arguments)]
 pub fn open_cases(
     conn: &mut DbConnection,
     finding: &FindingRow,
     responsible: &Responsible,
     existing: &HashSet<String>,
-    actor: &Actor,
-    late: bool,
-    now: NaiveDateTime,
-    policy: &Policy,
+    opening: &Opening,
 ) -> Result<Vec<(CaseRow, Vec<String>)>, Error> {
+    let Opening {
+        actor,
+        late,
+        now,
+        policy,
+    } = *opening;
     let mut opened = Vec::new();
     for (contractor, contract_ids) in responsible {
         if existing.contains(contractor) {
             continue;
         }
         let ids: Vec<String> = contract_ids.iter().cloned().collect();
-        let row = cases::open(conn, finding, contractor, &ids, actor, late, now, policy)?;
+        let row = cases::open(conn, finding, contractor, &ids, &actor, late, now, policy)?;
         opened.push((row, ids));
     }
     Ok(opened)

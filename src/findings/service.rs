@@ -107,16 +107,13 @@ pub fn file(
             ))
             .execute(conn)?;
     }
-    let mut opened = routing::open_cases(
-        conn,
-        &row,
-        &responsible,
-        &Default::default(),
-        &Actor::from(caller),
-        false,
+    let opening = routing::Opening {
+        actor: Actor::from(caller),
+        late: false,
         now,
         policy,
-    )?;
+    };
+    let mut opened = routing::open_cases(conn, &row, &responsible, &Default::default(), &opening)?;
     // The answer from what was just written, in the order `get` gives it.
     opened.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     let cases = opened
