@@ -21,7 +21,7 @@
 //!
 //! Modules: `seed` (the fill, in order), `services` (the rows made through the services, and the
 //! due-diligence benchmark's large contract), `registry` (factories, bill of materials, items and
-//! sourcing links in bulk), `sim` (case histories), `model` (the in-memory registry and the fixed
+//! sourcing links in bulk), `sim` (case histories), `batch` (their bulk writes), `model` (the in-memory registry and the fixed
 //! sizes), `runs` (the timed loops and the helpers the scripts call) and `report` (their result
 //! line).
 
@@ -52,6 +52,7 @@ macro_rules! insert_rows {
     }};
 }
 
+mod batch;
 mod model;
 mod registry;
 mod report;

@@ -12,6 +12,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
+use crate::batch::Batch;
 use crate::model::*;
 use crate::registry;
 use crate::services::{self, *};
