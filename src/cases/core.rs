@@ -6,9 +6,8 @@
 
 use chrono::{DateTime, NaiveDateTime};
 
-use super::events::EventKind;
+use super::kinds::{DeadlineKind, EventKind};
 use super::lifecycle::{next_state, Action, CaseState};
-use super::DeadlineKind;
 
 /// States in which the contractor's clock runs. In the others the case waits on the monitor
 /// (a plan to review, a dispute to answer, remediation to verify) or is done.

@@ -7,6 +7,7 @@ pub mod core;
 pub mod deadlines;
 pub mod events;
 pub mod http;
+pub mod kinds;
 pub mod lifecycle;
 pub mod policy;
 pub mod query;
@@ -20,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use self::core::{CaseCore, Step};
-pub use events::EventKind;
+pub use kinds::{DeadlineKind, EventKind};
 pub use lifecycle::{Action, CaseState, Party};
 
 use crate::findings::{Category, Evidence, FindingSummary, Severity};
@@ -32,11 +33,6 @@ use crate::values::{
 text_enum!(
     /// Corrective actions fix the finding; preventive ones stop it from recurring.
     ActionKind { Corrective => "corrective", Preventive => "preventive" }
-);
-
-text_enum!(
-    /// The three deadlines of a case.
-    DeadlineKind { Acknowledge => "acknowledge", Plan => "plan", Remediation => "remediation" }
 );
 
 /// One action of a remediation plan.

@@ -2,6 +2,7 @@
 //! recipient address, in the same transaction as the event (`outbox::enqueue`). Who is told
 //! of what is decided in one place, `rules`.
 
+pub mod compose;
 pub mod http;
 pub mod mailer;
 pub mod outbox;

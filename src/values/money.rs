@@ -1,6 +1,6 @@
 //! Amounts of money.
 
-use super::CurrencyCode;
+use super::codes::CurrencyCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
