@@ -40,7 +40,7 @@ pub enum Command {
     Sweep {
         /// Sweep as if it were this instant (RFC 3339), e.g. 2026-12-01T09:00:00Z; a past
         /// instant catches up on a sweep that did not run.
-        #[arg(long, value_parser = parse_instant)]
+        #[arg(long, value_parser = crate::values::dates::parse_instant)]
         at: Option<chrono::DateTime<chrono::Utc>>,
         /// Allow `--at` in the future. Events would be dated after the real clock and a later
         /// real sweep would write history out of order: only for a database used as a test clock.
@@ -93,10 +93,6 @@ impl<T, E: std::error::Error + Send + Sync + 'static> Context<T> for Result<T, E
             source: Box::new(e),
         })
     }
-}
-
-fn parse_instant(raw: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    crate::values::dates::parse_instant(raw)
 }
 
 pub fn run(cli: Cli, config: Config) -> Result<(), CliError> {
