@@ -112,13 +112,14 @@ pub fn may_refuse_extension(party: Party) -> Result<(), Error> {
 
 /// An event as `reader` sees it (see `visibility`).
 pub fn shown_to(reader: &visibility::Reader, case: &CaseRow, e: EventRow) -> Result<Event, Error> {
+    let kind = e.kind;
     let mut event = e.view()?;
     let actor = event.actor_organization_id.map(|a| a.to_string());
     let shown = visibility::show(
         reader,
         &case.contractor_id,
         &case.monitor_id,
-        &event.kind,
+        kind,
         actor.as_deref(),
         std::mem::take(&mut event.payload),
     )

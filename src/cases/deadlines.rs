@@ -6,9 +6,13 @@
 use chrono::{NaiveDateTime, TimeDelta};
 
 use super::core::clock_runs;
+use super::events::GENESIS;
+use super::lifecycle::CaseState;
 use super::policy::Policy;
-use super::{CaseRow, DeadlineKind};
+use super::{CaseRow, DeadlineKind, Parties};
+use crate::findings::Category;
 use crate::findings::Severity;
+use crate::values::CaseId;
 
 /// The three deadline instants of a case opened at `opened_at`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +140,72 @@ pub fn far_future() -> NaiveDateTime {
         .unwrap_or(NaiveDateTime::MAX)
 }
 
+/// A case as it is the moment it opens, before its first event: open, its deadlines
+/// running from `now` under `policy`, and its first reminder scheduled. The one place a
+/// new case row is written out.
+pub fn opened(
+    parties: Parties,
+    category: Category,
+    severity: Severity,
+    now: NaiveDateTime,
+    policy: &Policy,
+) -> CaseRow {
+    let due = due_dates(policy, severity, now);
+    let Parties {
+        finding_id,
+        contractor_id,
+        monitor_id,
+        factory_id,
+    } = parties;
+    let mut row = CaseRow {
+        id: CaseId::new().to_string(),
+        finding_id,
+        contractor_id,
+        monitor_id,
+        factory_id,
+        category,
+        severity,
+        state: CaseState::Open,
+        resume_state: None,
+        escalation_level: 0,
+        overdue: false,
+        opened_at: now,
+        acknowledge_due_at: due.acknowledge,
+        plan_due_at: due.plan,
+        remediation_due_at: due.remediation,
+        next_due_at: None,
+        due_order: far_future(),
+        plan: None,
+        version: 1,
+        event_count: 0,
+        last_event_hash: GENESIS.to_string(),
+        created_at: now,
+        updated_at: now,
+        policy_version: policy.version(),
+        paused_at: None,
+        paused_seconds: 0,
+        acknowledge_extended_to: None,
+        plan_extended_to: None,
+        remediation_extended_to: None,
+        acknowledged_at: None,
+        plan_submitted_at: None,
+        plan_accepted_at: None,
+        remediated_at: None,
+        closed_at: None,
+        acknowledge_reminded_for: None,
+        plan_reminded_for: None,
+        remediation_reminded_for: None,
+        acknowledge_escalated_for: None,
+        plan_escalated_for: None,
+        remediation_escalated_for: None,
+        next_action_at: None,
+        max_escalation_level: 0,
+        extension_request: None,
+    };
+    reschedule(&mut row, policy.reminder_before);
+    row
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,54 +225,19 @@ mod tests {
     /// A major case opened at `t(0)` under the default policy, as `cases::service::open`
     /// writes it (acknowledge in 7 days, plan in 14, remediation in 90).
     fn case() -> CaseRow {
-        let due = due_dates(&Policy::default(), Severity::Major, t(0));
-        let mut row = CaseRow {
-            id: String::new(),
+        let parties = Parties {
             finding_id: String::new(),
             contractor_id: String::new(),
             monitor_id: String::new(),
             factory_id: String::new(),
-            category: Category::ALL[0],
-            severity: Severity::Major,
-            state: CaseState::Open,
-            resume_state: None,
-            escalation_level: 0,
-            overdue: false,
-            opened_at: t(0),
-            acknowledge_due_at: due.acknowledge,
-            plan_due_at: due.plan,
-            remediation_due_at: due.remediation,
-            next_due_at: None,
-            due_order: far_future(),
-            plan: None,
-            version: 1,
-            event_count: 0,
-            last_event_hash: String::new(),
-            created_at: t(0),
-            updated_at: t(0),
-            policy_version: String::new(),
-            paused_at: None,
-            paused_seconds: 0,
-            acknowledge_extended_to: None,
-            plan_extended_to: None,
-            remediation_extended_to: None,
-            acknowledged_at: None,
-            plan_submitted_at: None,
-            plan_accepted_at: None,
-            remediated_at: None,
-            closed_at: None,
-            acknowledge_reminded_for: None,
-            plan_reminded_for: None,
-            remediation_reminded_for: None,
-            acknowledge_escalated_for: None,
-            plan_escalated_for: None,
-            remediation_escalated_for: None,
-            next_action_at: None,
-            max_escalation_level: 0,
-            extension_request: None,
         };
-        reschedule(&mut row, RB);
-        row
+        opened(
+            parties,
+            Category::ALL[0],
+            Severity::Major,
+            t(0),
+            &Policy::default(),
+        )
     }
 
     const RB: TimeDelta = TimeDelta::hours(24);

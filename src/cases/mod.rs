@@ -213,6 +213,16 @@ pub struct CaseRow {
     pub extension_request: Option<String>,
 }
 
+/// Who a new case is between: the finding it answers, the contractor who must act, the
+/// monitor who filed it, and the factory.
+#[derive(Debug, Clone)]
+pub struct Parties {
+    pub finding_id: String,
+    pub contractor_id: String,
+    pub monitor_id: String,
+    pub factory_id: String,
+}
+
 impl CaseRow {
     /// The part of the case its events change (see `core::apply`).
     pub fn core(&self) -> CaseCore {

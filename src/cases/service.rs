@@ -9,14 +9,14 @@ use serde_json::json;
 use super::access::{self, party_of, visible_row};
 use super::core::Step;
 use super::deadlines;
-use super::events::{self, Actor, Event, EventKind, GENESIS};
+use super::events::{self, Actor, Event, EventKind};
 use super::lifecycle::{self, Action, CaseState, Party};
 use super::policy::Policy;
 use super::query::{pending, view_one};
 use super::store::{self, lock_case, record, take};
 use super::{
-    Case, CaseRow, CommentRequest, ExtensionRefusal, ExtensionRequest, PendingExtension, Plan,
-    TransitionRequest,
+    Case, CaseRow, CommentRequest, ExtensionRefusal, ExtensionRequest, Parties, PendingExtension,
+    Plan, TransitionRequest,
 };
 use crate::auth::Caller;
 use crate::clock::utc;
@@ -25,67 +25,45 @@ use crate::error::Error;
 use crate::findings::{Category, FindingRow, Severity};
 use crate::values::{CaseId, EventId};
 
+/// How cases are opened: who is named as the actor, whether the finding reaches the
+/// contractor late (it was filed before), the instant, and the deadline policy.
+#[derive(Debug, Clone, Copy)]
+pub struct Opening<'a> {
+    pub actor: Actor,
+    pub late: bool,
+    pub now: NaiveDateTime,
+    pub policy: &'a Policy,
+}
+
 /// Opens a case for `contractor` on `finding`, with its first event and notifications.
 /// Deadlines run from now: the moment the contractor is told.
-#[allow(clippy::too_many_arguments)]
 pub fn open(
     conn: &mut DbConnection,
     finding: &FindingRow,
     contractor: &str,
     contract_ids: &[String],
-    actor: &Actor,
-    late: bool,
-    now: NaiveDateTime,
-    policy: &Policy,
+    opening: &Opening,
 ) -> Result<CaseRow, Error> {
-    let severity = Severity::from_db(&finding.severity)?;
-    let due = deadlines::due_dates(policy, severity, now);
-    let mut row = CaseRow {
-        id: CaseId::new().to_string(),
+    let Opening {
+        actor,
+        late,
+        now,
+        policy,
+    } = *opening;
+    let parties = Parties {
         finding_id: finding.id.clone(),
         contractor_id: contractor.to_string(),
         monitor_id: finding.monitor_id.clone(),
         factory_id: finding.factory_id.clone(),
-        category: Category::from_db(&finding.category)?,
-        severity,
-        state: CaseState::Open,
-        resume_state: None,
-        escalation_level: 0,
-        overdue: false,
-        opened_at: now,
-        acknowledge_due_at: due.acknowledge,
-        plan_due_at: due.plan,
-        remediation_due_at: due.remediation,
-        next_due_at: None,
-        due_order: deadlines::far_future(),
-        plan: None,
-        version: 1,
-        event_count: 0,
-        last_event_hash: GENESIS.to_string(),
-        created_at: now,
-        updated_at: now,
-        policy_version: policy.version(),
-        paused_at: None,
-        paused_seconds: 0,
-        acknowledge_extended_to: None,
-        plan_extended_to: None,
-        remediation_extended_to: None,
-        acknowledged_at: None,
-        plan_submitted_at: None,
-        plan_accepted_at: None,
-        remediated_at: None,
-        closed_at: None,
-        acknowledge_reminded_for: None,
-        plan_reminded_for: None,
-        remediation_reminded_for: None,
-        acknowledge_escalated_for: None,
-        plan_escalated_for: None,
-        remediation_escalated_for: None,
-        next_action_at: None,
-        max_escalation_level: 0,
-        extension_request: None,
     };
-    deadlines::reschedule(&mut row, policy.reminder_before);
+    let severity = Severity::from_db(&finding.severity)?;
+    let category = Category::from_db(&finding.category)?;
+    let mut row = deadlines::opened(parties, category, severity, now, policy);
+    let due = (
+        row.acknowledge_due_at,
+        row.plan_due_at,
+        row.remediation_due_at,
+    );
     let payload = json!({
         "finding_id": finding.id,
         "contract_ids": contract_ids,
@@ -93,14 +71,14 @@ pub fn open(
         "late_routing": late,
         "policy_version": row.policy_version,
         "deadlines": {
-            "acknowledge": utc(due.acknowledge),
-            "plan": utc(due.plan),
-            "remediation": utc(due.remediation),
+            "acknowledge": utc(due.0),
+            "plan": utc(due.1),
+            "remediation": utc(due.2),
         },
     });
     // The first event is chained before the case row is written, so the row goes in once
     // with its chain head rather than being inserted and then updated.
-    let event = events::next(&mut row, EventKind::Opened, actor, payload, now, None)?;
+    let event = events::next(&mut row, EventKind::Opened, &actor, payload, now, None)?;
     store::insert_new(conn, &row, contract_ids, &event, &finding.title)?;
     Ok(row)
 }
@@ -250,7 +228,7 @@ pub fn comment(
 ) -> Result<Event, Error> {
     let row = visible_row(conn, caller, id)?;
     access::may_comment(party_of(caller, &row))?;
-    let mut row = lock_case(conn, &row.id, None)?;
+    let mut row = lock_case(conn, &row.id)?;
     let event = record(
         conn,
         &mut row,

@@ -72,34 +72,16 @@ pub fn insert_event(
     Ok(event)
 }
 
-/// Takes the case for this transaction: bumps its version (which, on PostgreSQL, holds the
-/// row lock until commit, so concurrent writers queue) and refuses if it no longer has the
-/// version the client saw.
-pub fn lock_case(
-    conn: &mut DbConnection,
-    id: &str,
-    if_match: Option<i32>,
-) -> Result<CaseRow, Error> {
-    let n = match if_match {
-        Some(v) => diesel::update(
-            cases::table
-                .filter(cases::id.eq(id))
-                .filter(cases::version.eq(v)),
-        )
+/// Takes the case for this transaction: bumps its version, which on PostgreSQL holds the
+/// row lock until commit, so concurrent writers queue; the row is then read under that lock.
+pub fn lock_case(conn: &mut DbConnection, id: &str) -> Result<CaseRow, Error> {
+    diesel::update(cases::table.filter(cases::id.eq(id)))
         .set(cases::version.eq(cases::version + 1))
-        .execute(conn)?,
-        None => diesel::update(cases::table.filter(cases::id.eq(id)))
-            .set(cases::version.eq(cases::version + 1))
-            .execute(conn)?,
-    };
-    let fresh: CaseRow = cases::table
+        .execute(conn)?;
+    Ok(cases::table
         .filter(cases::id.eq(id))
         .select(CaseRow::as_select())
-        .first(conn)?;
-    if n == 0 {
-        return Err(stale(fresh.version));
-    }
-    Ok(fresh)
+        .first(conn)?)
 }
 
 /// Takes the case for a change requested by a client: the row lock first (an unconditional
@@ -107,7 +89,7 @@ pub fn lock_case(
 /// lock was granted. Every rule is then checked on the returned row, never on a row read
 /// before the lock. On any error the transaction rolls back, bump included.
 pub fn take(conn: &mut DbConnection, id: &str, if_match: Option<i32>) -> Result<CaseRow, Error> {
-    let row = lock_case(conn, id, None)?;
+    let row = lock_case(conn, id)?;
     let before = row.version - 1;
     match if_match {
         Some(expected) if expected != before => Err(stale(before)),

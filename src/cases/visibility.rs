@@ -18,6 +18,8 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
+use super::kinds::EventKind;
+
 /// The reader of a case's history.
 #[derive(Debug, Clone)]
 pub enum Reader {
@@ -55,7 +57,7 @@ pub fn show(
     reader: &Reader,
     contractor: &str,
     monitor: &str,
-    kind: &str,
+    kind: EventKind,
     actor: Option<&str>,
     mut payload: Value,
 ) -> Option<Shown> {
@@ -71,7 +73,7 @@ pub fn show(
         });
     };
     let other = by_other_buyer(me, contractor, monitor, actor);
-    if other && kind == "comment" {
+    if other && kind == EventKind::Comment {
         return None;
     }
     let mut redacted = false;
@@ -111,26 +113,58 @@ mod tests {
         let b1 = buyer("b1", &["k1"]);
         // Its own comment, the contractor's, the monitor's: shown whole.
         for actor in ["b1", "c", "m"] {
-            let s = show(&b1, "c", "m", "comment", Some(actor), json!({"text": "hi"})).unwrap();
+            let s = show(
+                &b1,
+                "c",
+                "m",
+                EventKind::Comment,
+                Some(actor),
+                json!({"text": "hi"}),
+            )
+            .unwrap();
             assert_eq!(s.payload["text"], "hi");
             assert!(s.actor_shown && !s.redacted);
         }
         // Another buyer's comment: not there at all; its extension: there, without words.
-        assert!(show(&b1, "c", "m", "comment", Some("b2"), json!({"text": "x"})).is_none());
+        assert!(show(
+            &b1,
+            "c",
+            "m",
+            EventKind::Comment,
+            Some("b2"),
+            json!({"text": "x"})
+        )
+        .is_none());
         let ext =
             json!({"deadline": "plan", "reason": "our tender", "until": "2027-01-01T00:00:00Z"});
-        let s = show(&b1, "c", "m", "extension_granted", Some("b2"), ext.clone()).unwrap();
+        let s = show(
+            &b1,
+            "c",
+            "m",
+            EventKind::ExtensionGranted,
+            Some("b2"),
+            ext.clone(),
+        )
+        .unwrap();
         assert!(s.payload.get("reason").is_none() && s.payload["until"] == ext["until"]);
         assert!(!s.actor_shown && s.redacted);
         // The service's events are nobody's.
-        let s = show(&b1, "c", "m", "escalated", None, json!({"level": 1})).unwrap();
+        let s = show(
+            &b1,
+            "c",
+            "m",
+            EventKind::Escalated,
+            None,
+            json!({"level": 1}),
+        )
+        .unwrap();
         assert!(s.actor_shown && !s.redacted);
         // Contract ids narrowed to the reader's own.
         let s = show(
             &b1,
             "c",
             "m",
-            "opened",
+            EventKind::Opened,
             None,
             json!({"contract_ids": ["k1", "k2"]}),
         )
@@ -142,7 +176,7 @@ mod tests {
             &Reader::Whole,
             "c",
             "m",
-            "comment",
+            EventKind::Comment,
             Some("b2"),
             json!({"text": "x"}),
         )

@@ -54,7 +54,7 @@ fn apply(
     version: &str,
     now: NaiveDateTime,
 ) -> Result<(), Error> {
-    let mut row = lock_case(conn, id, None)?;
+    let mut row = lock_case(conn, id)?;
     // Chosen before the lock: a case closed since then keeps its history as it is (its
     // deadlines no longer run; an event after the close would be an impossible step).
     if row.state == CaseState::Closed {

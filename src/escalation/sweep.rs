@@ -110,7 +110,7 @@ fn process(
     now: NaiveDateTime,
     policy: &Policy,
 ) -> Result<SweepReport, Error> {
-    let mut row = lock_case(conn, id, None)?;
+    let mut row = lock_case(conn, id)?;
     let mut out = SweepReport {
         cases: 1,
         ..Default::default()

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use super::FindingRow;
 use crate::cases::events::Actor;
-use crate::cases::service as cases;
+use crate::cases::service::{self as cases, Opening};
 use crate::cases::CaseRow;
 use crate::db::DbConnection;
 use crate::error::Error;
@@ -181,16 +181,6 @@ pub fn route(
     Ok(opened.len())
 }
 
-/// How cases are opened: who is named as the actor, whether the finding reaches the
-/// contractor late (it was filed before), the instant, and the deadline policy.
-#[derive(Debug, Clone, Copy)]
-pub struct Opening<'a> {
-    pub actor: Actor,
-    pub late: bool,
-    pub now: NaiveDateTime,
-    pub policy: &'a Policy,
-}
-
 /// Opens a case for every responsible contractor not in `existing`; returns each new case
 /// with its contract ids (sorted).
 pub fn open_cases(
@@ -200,19 +190,13 @@ pub fn open_cases(
     existing: &HashSet<String>,
     opening: &Opening,
 ) -> Result<Vec<(CaseRow, Vec<String>)>, Error> {
-    let Opening {
-        actor,
-        late,
-        now,
-        policy,
-    } = *opening;
     let mut opened = Vec::new();
     for (contractor, contract_ids) in responsible {
         if existing.contains(contractor) {
             continue;
         }
         let ids: Vec<String> = contract_ids.iter().cloned().collect();
-        let row = cases::open(conn, finding, contractor, &ids, &actor, late, now, policy)?;
+        let row = cases::open(conn, finding, contractor, &ids, opening)?;
         opened.push((row, ids));
     }
     Ok(opened)

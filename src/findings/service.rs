@@ -107,7 +107,7 @@ pub fn file(
             ))
             .execute(conn)?;
     }
-    let opening = routing::Opening {
+    let opening = crate::cases::service::Opening {
         actor: Actor::from(caller),
         late: false,
         now,

@@ -162,7 +162,7 @@ pub fn enqueue_with_title(
             &reader_of(&org),
             &case.contractor_id,
             &case.monitor_id,
-            event.kind.as_str(),
+            event.kind,
             event.actor_organization_id.as_deref(),
             payload.clone(),
         ) else {
