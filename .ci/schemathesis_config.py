@@ -71,6 +71,8 @@ dictionaries = {
     "finding": ids("/api/v1/findings"),
     "case": ids("/api/v1/cases"),
     "notification": ids("/api/v1/notifications"),
+    # The demo gives each organization one person.
+    "user": ids("/api/v1/users"),
     "token": [victim],
     "contractor": contractors,
     "buyer": buyers,
@@ -86,6 +88,7 @@ paths = {
     "findings": "finding",
     "cases": "case",
     "notifications": "notification",
+    "users": "user",
 }
 
 lines = [

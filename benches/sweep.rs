@@ -111,7 +111,7 @@ fn fill(conn: &mut DbConnection, n: i64) -> chrono::NaiveDateTime {
             let o = ketenzorg::organizations::service::insert(c, serde_json::from_value(json!({
                 "name": kind, "kind": kind, "country": "BE", "notification_emails": [format!("{kind}@bench.example.org")]})).unwrap(), t0)?;
             let t = ketenzorg::auth::tokens::issue_unchecked(c, o.id, "bench", t0)?;
-            Ok::<_, ketenzorg::error::Error>(ketenzorg::auth::Caller { organization_id: o.id, kind: o.kind, token_id: t.id })
+            Ok::<_, ketenzorg::error::Error>(ketenzorg::auth::Caller { organization_id: o.id, kind: o.kind, token_id: Some(t.id), user: None })
         };
         let contractor = org("contractor")?;
         let monitor = org("monitor")?;

@@ -52,6 +52,27 @@ pub enum Command {
     },
     /// Apply the deadline policy in force to open cases given deadlines under another one.
     RecomputeDeadlines,
+    /// Invite a person: create their user in an organization and mail them a sign-in link
+    /// (delivered now, as `sweep` delivers mail; the link works once, for 15 minutes).
+    Invite {
+        /// Their email address (unique across the service).
+        email: String,
+        /// The id of their organization.
+        #[arg(long)]
+        organization: crate::values::OrganizationId,
+        /// Their name as shown on what they do; defaults to the part of the address before @.
+        #[arg(long)]
+        name: Option<String>,
+        /// nl, fr, en or de; defaults to the organization's language.
+        #[arg(long)]
+        language: Option<crate::values::Language>,
+        /// Make them a manager, who invites and deactivates the organization's users.
+        #[arg(long)]
+        manager: bool,
+        /// Also print the link alone on stdout (for local use; it is mailed all the same).
+        #[arg(long)]
+        print_link: bool,
+    },
     /// Write a consistent copy of the live SQLite database to PATH (PostgreSQL: use pg_dump).
     Backup {
         /// A file that does not exist yet.
@@ -155,6 +176,23 @@ pub fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             .context("writing to stdout")
         }
         Command::Backup { path } => backup(config, &path),
+        Command::Invite {
+            email,
+            organization,
+            name,
+            language,
+            manager,
+            print_link,
+        } => {
+            let invitation = Invitation {
+                organization,
+                name,
+                language,
+                manager,
+                print_link,
+            };
+            invite(config, &email, invitation)
+        }
         Command::RecomputeDeadlines => {
             let db = Db::connect(&config.database, 2)?;
             let mut conn = db.get().context("no database connection")?;
@@ -189,9 +227,108 @@ pub fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             for (role, name, token) in tokens {
                 writeln!(out, "{role:<12} {token}  # {name}").context("writing to stdout")?;
             }
+            // The tokens are for machines (stdout); the people's links are for a person
+            // trying the web interface (stderr).
+            let people = crate::demo::people(&db, &Clock::System).context("signing people in")?;
+            let mut err = std::io::stderr().lock();
+            writeln!(err, "\nOr sign in as one of the sample's people (each link works once, for 15 minutes; `ketenzorg demo` again gives new ones):")
+                .context("writing to stderr")?;
+            for (role, name, email, token) in people {
+                let link = crate::auth::sign_in::link_url(&config.mail.public_url, &token);
+                writeln!(err, "  {role:<11} {name} <{email}>\n              {link}")
+                    .context("writing to stderr")?;
+            }
             Ok(())
         }
     }
+}
+
+/// What `invite` was asked besides the address.
+struct Invitation {
+    organization: crate::values::OrganizationId,
+    name: Option<String>,
+    language: Option<crate::values::Language>,
+    manager: bool,
+    print_link: bool,
+}
+
+fn invite(config: Config, email: &str, how: Invitation) -> Result<(), CliError> {
+    let Invitation {
+        organization,
+        name,
+        language,
+        manager,
+        print_link,
+    } = how;
+    let email = crate::values::Email::try_from(email.to_string()).map_err(CliError::Refused)?;
+    let name = name.unwrap_or_else(|| {
+        email
+            .as_str()
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    });
+    let name = crate::values::Name::try_from(name)
+        .map_err(|e| CliError::Refused(format!("--name: {e}")))?;
+    let role = if manager {
+        crate::values::UserRole::Manager
+    } else {
+        crate::values::UserRole::Member
+    };
+    let db = Db::connect(&config.database, 2)?;
+    let clock = Clock::System;
+    let now = clock.now_naive();
+    let mut conn = db.get().context("no database connection")?;
+    let (user, link) = crate::db::write_tx(&mut conn, |c| {
+        let user =
+            crate::users::service::insert(c, organization, &email, name, language, role, now)?;
+        let link = crate::auth::sign_in::send_link(c, &user, &config.mail.public_url, now)?;
+        Ok((user, link))
+    })
+    .map_err(|e| match e {
+        crate::error::Error::Conflict { detail, .. } => CliError::Refused(detail),
+        crate::error::Error::Validation(errors) => CliError::Refused(
+            errors
+                .into_iter()
+                .map(|e| e.message)
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        other => CliError::Failed {
+            what: "inviting the user",
+            source: Box::new(other),
+        },
+    })?;
+    drop(conn);
+    let sender = crate::notifications::sender::Sender::new(db.clone(), config.mail.clone(), clock)?;
+    let mail = actix_web::rt::System::new()
+        .block_on(sender.run_once())
+        .context("delivering mail")?;
+    if print_link {
+        writeln!(std::io::stdout(), "{link}").context("writing to stdout")?;
+    }
+    // The link alone on stdout when asked for, so a script can take it; the report then goes
+    // to stderr.
+    let mut report: Box<dyn Write> = if print_link {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
+    writeln!(
+        report,
+        "invited {} ({}, {}) as user {}; sign-in link {}",
+        user.display_name,
+        user.email,
+        user.role.as_str(),
+        user.id,
+        if mail.sent > 0 {
+            "sent"
+        } else {
+            "queued (it goes out with the next mail run)"
+        }
+    )
+    .context("writing to stdout")
 }
 
 fn serve(config: Config) -> Result<(), CliError> {

@@ -20,6 +20,8 @@ pub struct Config {
     pub mail: crate::notifications::mailer::MailConfig,
     /// Failed authentications one address may make per minute before it gets 429.
     pub auth_failures_per_minute: u32,
+    /// How long sessions of signed-in people last.
+    pub session: crate::auth::sessions::SessionConfig,
 }
 
 /// (name, default, description) for every variable; the README table mirrors this list.
@@ -64,6 +66,16 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "KETENZORG_AUTH_FAILURES_PER_MINUTE",
         "30",
         "failed authentications per address and minute before 429",
+    ),
+    (
+        "KETENZORG_SESSION_IDLE",
+        "8h",
+        "a signed-in person's session ends after this long without a request",
+    ),
+    (
+        "KETENZORG_SESSION_MAX_AGE",
+        "7d",
+        "a session ends this long after sign-in, however much it is used",
     ),
     (
         "KETENZORG_SMTP_URL",
@@ -210,6 +222,32 @@ impl Config {
 
         let owned = |name: &str| get(name).map(str::to_string);
         let mail = crate::notifications::mailer::MailConfig::parse(&owned, bind, &mut errors);
+        let mut span = |name: &str, default: chrono::TimeDelta| match get(name) {
+            None => default,
+            Some(raw) => match humantime::parse_duration(raw)
+                .ok()
+                .and_then(|d| chrono::TimeDelta::from_std(d).ok())
+            {
+                Some(d)
+                    if d >= chrono::TimeDelta::minutes(1) && d <= chrono::TimeDelta::days(366) =>
+                {
+                    d
+                }
+                _ => {
+                    errors.push(format!(
+                        "{name}: {raw:?} is not a duration from 1m to 366d (such as 8h or 7d)"
+                    ));
+                    default
+                }
+            },
+        };
+        let defaults = crate::auth::sessions::SessionConfig::default();
+        let session = crate::auth::sessions::SessionConfig {
+            idle: span("KETENZORG_SESSION_IDLE", defaults.idle),
+            absolute: span("KETENZORG_SESSION_MAX_AGE", defaults.absolute),
+            // A cookie marked Secure is not sent over plain http, which a local run uses.
+            secure_cookie: mail.public_url.starts_with("https://"),
+        };
 
         match (database, bind, errors.is_empty()) {
             (Some(database), Some(bind), true) => Ok(Config {
@@ -223,6 +261,7 @@ impl Config {
                 sweep_interval,
                 mail,
                 auth_failures_per_minute,
+                session,
             }),
             _ => Err(errors),
         }

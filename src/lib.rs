@@ -29,4 +29,5 @@ pub mod pagination;
 pub mod routes;
 pub mod schema;
 pub mod server;
+pub mod users;
 pub mod values;

@@ -84,6 +84,15 @@ impl Modify for CommonResponses {
             "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "kz_session",
+                    "A signed-in person's session (POST /auth/link); changes also send X-CSRF-Token",
+                ),
+            )),
+        );
         for (path, item) in openapi.paths.paths.iter_mut() {
             let api = path.starts_with("/api/v1/");
             let has_id = path.contains('{');
@@ -103,20 +112,36 @@ impl Modify for CommonResponses {
                         }
                     }
                 }
-                if !api {
-                    continue;
-                }
                 let has_body = op.request_body.is_some();
-                op.security = Some(vec![SecurityRequirement::new(
-                    "bearer",
-                    Vec::<String>::new(),
-                )]);
                 let mut add = |status: &str, response: Response| {
                     op.responses
                         .responses
                         .entry(status.to_string())
                         .or_insert_with(|| response.into());
                 };
+                // The sign-in routes: no token, but bad input and an unavailable database
+                // answer as everywhere.
+                if path.starts_with("/auth/") {
+                    add(
+                        "400",
+                        problem(
+                            "Malformed request: bad JSON or form, unknown or bad query parameter",
+                        ),
+                    );
+                    add("503", problem("Database unavailable; retry later"));
+                    if has_body {
+                        add("413", problem("Request body too large"));
+                        add("422", problem("Invalid input; `errors` names the fields"));
+                    }
+                    continue;
+                }
+                if !api {
+                    continue;
+                }
+                op.security = Some(vec![
+                    SecurityRequirement::new("bearer", Vec::<String>::new()),
+                    SecurityRequirement::new("session", Vec::<String>::new()),
+                ]);
                 // Every operation refuses query parameters it does not know (http::known_params).
                 add(
                     "400",

@@ -29,10 +29,12 @@ where
     .map(|app| app.service(http::undocumented("/").get(http::home)))
     .service(http::resource(healthz, __path_healthz))
     .service(http::resource(readyz, __path_readyz))
+    .configure(crate::auth::web::routes)
     .service(
         scope::scope("/api/v1")
             .configure(crate::organizations::http::routes)
             .configure(crate::auth::http::routes)
+            .configure(crate::users::http::routes)
             .configure(crate::factories::http::routes)
             .configure(crate::components::http::routes)
             .configure(crate::contracts::http::routes)

@@ -206,14 +206,15 @@ diesel::table! {
         prev_hash -> Text,
         hash -> Text,
         dedup_key -> Nullable<Text>,
+        actor_user_id -> Nullable<Text>,
     }
 }
 
 diesel::table! {
     notifications (id) {
         id -> Text,
-        case_id -> Text,
-        event_id -> Text,
+        case_id -> Nullable<Text>,
+        event_id -> Nullable<Text>,
         kind -> Text,
         recipient_organization_id -> Text,
         recipient_email -> Text,
@@ -259,6 +260,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (id) {
+        id -> Text,
+        organization_id -> Text,
+        email -> Text,
+        display_name -> Text,
+        language -> Text,
+        role -> Text,
+        active -> Bool,
+        password_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sign_in_links (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(users -> organizations (organization_id));
+diesel::joinable!(sign_in_links -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(finding_components -> findings (finding_id));
 diesel::joinable!(cases -> findings (finding_id));
 diesel::joinable!(case_contracts -> cases (case_id));
@@ -282,6 +325,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     deadline_policies,
     suppressed_addresses,
+    users,
+    sign_in_links,
+    sessions,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

@@ -59,6 +59,7 @@ pub fn build_with_db(
         clock,
         policy,
         auth_limiter,
+        sign_in_limits: Arc::new(crate::auth::limiter::SignInLimits::default()),
     });
     let doc = crate::routes::document();
     let known = KnownParams::new(&doc);

@@ -271,6 +271,107 @@ async fn demo_then_sweep_leaves_readable_mails_in_several_languages(backend: Bac
     assert!(again.contains("mail: 0 sent"), "{again}");
 }
 
+/// Uses a sign-in link on a served instance; returns the `/api/v1/me` its session reads.
+async fn sign_in_with(base: &str, link: &str) -> Value {
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{base}/auth/link"))
+        .json(&json!({ "token": common::token_of_link(link) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = client
+        .get(format!("{base}/api/v1/me"))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    r.json().await.unwrap()
+}
+
+async fn invite_mails_a_link_that_signs_in_and_demo_prints_ready_links(backend: Backend) {
+    let db = TestDb::new(backend);
+    let dir = tempfile::tempdir().unwrap();
+    let admin = run(&db, &["admin-token"]);
+    let served = serve(&db).await;
+    let (status, org) = post(
+        &served.base,
+        "/api/v1/organizations",
+        admin.trim(),
+        json!({"name": "Stad Gent", "kind": "buyer", "country": "BE",
+            "notification_emails": ["aankoop@gent.example.be"], "language": "nl"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{org}");
+    let org = org["id"].as_str().unwrap();
+    let out = run_with(
+        &db,
+        &[
+            "invite",
+            "Eva.Claes@gent.example.be",
+            "--organization",
+            org,
+            "--manager",
+            "--name",
+            "Eva Claes",
+        ],
+        dir.path(),
+    );
+    assert!(
+        out.contains("invited Eva Claes") && out.contains("sent"),
+        "{out}"
+    );
+    // With the default file mailer the link is in the .eml file, in the organization's language.
+    let mails: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| common::smtp::decode(&std::fs::read_to_string(e.unwrap().path()).unwrap()))
+        .collect();
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("aanmeldlink"), "in Dutch: {}", mails[0]);
+    let link = mails[0]
+        .split_whitespace()
+        .find(|w| w.contains("/auth/link?token="))
+        .unwrap()
+        .trim_end_matches(['"', '>'])
+        .to_string();
+    let me = sign_in_with(&served.base, &link).await;
+    assert_eq!(me["user"]["display_name"], "Eva Claes");
+    assert_eq!(me["user"]["role"], "manager");
+    assert_eq!(me["user"]["email"], "eva.claes@gent.example.be");
+    assert_eq!(me["organization"]["id"], org);
+    // The same address again is refused, saying why.
+    let (ok, _, err) = try_run(
+        &db,
+        &["invite", "eva.claes@gent.example.be", "--organization", org],
+    );
+    assert!(!ok && err.contains("already"), "{err}");
+    let (ok, _, err) = try_run(&db, &["invite", "not-an-address", "--organization", org]);
+    assert!(!ok && err.contains("not a valid email"), "{err}");
+    // demo prints one ready link per person of the sample; each signs in as that person.
+    let (ok, _, err) = try_run(&db, &["demo"]);
+    assert!(ok, "{err}");
+    let links: Vec<&str> = err
+        .split_whitespace()
+        .filter(|w| w.contains("/auth/link?token="))
+        .collect();
+    assert_eq!(links.len(), 5, "{err}");
+    let me = sign_in_with(&served.base, links[1]).await;
+    assert_eq!(me["user"]["display_name"], "An Peeters");
+    assert_eq!(me["organization"]["kind"], "buyer");
+}
+
 /// Runs the binary; returns (success, stdout, stderr).
 fn try_run(db: &TestDb, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(BIN)
@@ -393,5 +494,6 @@ on_both_backends!(
     demo_prints_a_working_token_per_role,
     demo_then_sweep_leaves_readable_mails_in_several_languages,
     demo_twice_loads_once_and_hands_out_new_tokens,
+    invite_mails_a_link_that_signs_in_and_demo_prints_ready_links,
     sweep_refuses_a_future_instant_without_the_test_clock_flag,
 );

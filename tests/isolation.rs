@@ -10,13 +10,13 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{id, Backend, TestApp};
+use common::{id, Backend, Credential, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 struct World {
     ids: BTreeMap<&'static str, String>,
-    outsiders: Vec<(&'static str, String)>,
+    outsiders: Vec<(&'static str, Credential)>,
 }
 
 async fn world(app: &TestApp) -> World {
@@ -41,9 +41,34 @@ async fn world(app: &TestApp) -> World {
         .await;
     let (_, outbox) = app.get("/api/v1/notifications", &app.admin_token).await;
     let notification = outbox["items"][0]["id"].as_str().unwrap().to_string();
-    let (_, c2) = app.org("contractor", "Contractor two").await;
-    let (_, m2) = app.org("monitor", "Monitor two").await;
+    let (c2_id, c2) = app.org("contractor", "Contractor two").await;
+    let (m2_id, m2) = app.org("monitor", "Monitor two").await;
     let (b2_id, b2) = app.org("buyer", "Buyer two").await;
+    // A person of the contractor, and signed-in people of each kind of outsider.
+    let (user, _) = app
+        .person(&c1_id, "compliance@contractor-one.example.org", "Chris One")
+        .await;
+    let (_, c2_person) = app
+        .person(&c2_id, "staff@contractor-two.example.org", "Pat Two")
+        .await;
+    let (_, m2_person) = app
+        .person(&m2_id, "staff@monitor-two.example.org", "Kim Monitor")
+        .await;
+    let (_, b2_person) = app
+        .person(&b2_id, "staff@buyer-two.example.org", "Lou Buyer")
+        .await;
+    // A session of the contractor's own person who has since been deactivated.
+    let (leaver, ended) = app
+        .person(&c1_id, "leaver@contractor-one.example.org", "Former Staff")
+        .await;
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/users/{leaver}"),
+            &app.admin_token,
+            json!({"active": false}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
     let (c3_id, _) = app.org("contractor", "Contractor three").await;
     app.contract(&b2_id, &b2, &c3_id, "OTHER", "2026-01-01", "2026-12-31")
         .await;
@@ -69,12 +94,20 @@ async fn world(app: &TestApp) -> World {
             ("cases", case),
             ("notifications", notification),
             ("suppressions", "someone@contractor.example.org".to_string()),
+            ("users", user),
         ]),
         outsiders: vec![
-            ("other contractor", c2),
-            ("other monitor", m2),
-            ("other buyer", b2),
-            ("revoked token", gone["token"].as_str().unwrap().to_string()),
+            ("other contractor", Credential::Bearer(c2)),
+            ("other monitor", Credential::Bearer(m2)),
+            ("other buyer", Credential::Bearer(b2)),
+            (
+                "revoked token",
+                Credential::Bearer(gone["token"].as_str().unwrap().to_string()),
+            ),
+            ("other contractor (person)", Credential::Session(c2_person)),
+            ("other monitor (person)", Credential::Session(m2_person)),
+            ("other buyer (person)", Credential::Session(b2_person)),
+            ("ended session", Credential::Session(ended)),
         ],
     }
 }
@@ -113,6 +146,10 @@ fn body(method: &Method, path: &str, w: &World) -> Option<Value> {
         }
         ("POST", "/api/v1/cases/{id}/extensions/refusal") => json!({"reason": "x"}),
         ("POST", "/api/v1/notifications/{id}/requeue") => json!({}),
+        ("POST", "/api/v1/users") => {
+            json!({"email": "new.person@example.org", "display_name": "New Person"})
+        }
+        ("PATCH", "/api/v1/users/{id}") => json!({"display_name": "Renamed"}),
         _ => return None,
     })
 }
@@ -120,8 +157,10 @@ fn body(method: &Method, path: &str, w: &World) -> Option<Value> {
 /// What DESIGN.md lets an outsider get, where it is not 404.
 fn allowed(who: &str, method: &Method, path: &str) -> Option<u16> {
     let get = *method == Method::GET;
+    // A signed-in person has exactly the reach of their organization's token.
+    let who = who.trim_end_matches(" (person)");
     match (who, path) {
-        ("revoked token", _) => Some(401),
+        ("revoked token" | "ended session", _) => Some(401),
         // The factory registry: everyone reads it; only the registrant and admins change a factory.
         (_, "/api/v1/factories/{id}") => Some(if get { 200 } else { 403 }),
         ("other monitor", "/api/v1/components/{id}" | "/api/v1/components/{id}/sources") if get => {
@@ -183,9 +222,9 @@ async fn every_documented_operation_against_every_outsider(backend: Backend) {
                 .replace("{id}", w.ids.get(prefix).map(String::as_str).unwrap_or("-"))
                 .replace("{email}", &w.ids["suppressions"]);
             let has_target = template.contains('{');
-            for (who, token) in &w.outsiders {
+            for (who, credential) in &w.outsiders {
                 let (status, answer) = app
-                    .request(method.clone(), &path, Some(token), payload.as_ref())
+                    .request_as(method.clone(), &path, credential, payload.as_ref())
                     .await;
                 calls += 1;
                 let text = answer.to_string();
@@ -197,19 +236,23 @@ async fn every_documented_operation_against_every_outsider(backend: Backend) {
                         "{who} {method} {template}: confidential notes leaked"
                     ));
                 }
-                if *who != "other buyer" && text.contains("Contractor one") {
+                let buyer = who.starts_with("other buyer");
+                let refused = matches!(*who, "revoked token" | "ended session");
+                if !buyer && text.contains("Contractor one") {
                     failures.push(format!(
                         "{who} {method} {template}: the contractor's name leaked"
                     ));
                 }
                 // Not even its id: not as the registrant of a factory, nor anywhere else.
-                if *who == "other contractor" && text.contains(w.ids["organizations"].as_str()) {
+                if who.starts_with("other contractor")
+                    && text.contains(w.ids["organizations"].as_str())
+                {
                     failures.push(format!(
                         "{who} {method} {template}: the contractor's id leaked: {text}"
                     ));
                 }
                 // Past its allowance of failures, a revoked token is slowed (429) rather than refused.
-                let slowed = *who == "revoked token" && status == StatusCode::TOO_MANY_REQUESTS;
+                let slowed = refused && status == StatusCode::TOO_MANY_REQUESTS;
                 if has_target && !slowed {
                     let expected = allowed(who, &method, template).unwrap_or(404);
                     if status.as_u16() != expected {
@@ -217,7 +260,7 @@ async fn every_documented_operation_against_every_outsider(backend: Backend) {
                             "{who} {method} {template}: {status}, expected {expected}: {text}"
                         ));
                     }
-                } else if *who == "revoked token" && status != StatusCode::UNAUTHORIZED && !slowed {
+                } else if refused && status != StatusCode::UNAUTHORIZED && !slowed {
                     failures.push(format!("{who} {method} {template}: {status}, expected 401"));
                 } else if get_list(&method) {
                     // Lists in reach of an outsider hold none of the world's objects
@@ -227,7 +270,7 @@ async fn every_documented_operation_against_every_outsider(backend: Backend) {
                         // factories (with their owner and registrant) and every contract's
                         // status; buyers the contractor directory.
                         let registry = *kind == "factories";
-                        let monitor_may = *who == "other monitor"
+                        let monitor_may = who.starts_with("other monitor")
                             && (matches!(*kind, "factories" | "components")
                                 || (*kind == "organizations"
                                     && matches!(
@@ -235,7 +278,7 @@ async fn every_documented_operation_against_every_outsider(backend: Backend) {
                                         "/api/v1/components" | "/api/v1/factories"
                                     ))
                                 || (*kind == "contracts" && template == "/api/v1/due-diligence"));
-                        let buyer_may = *who == "other buyer" && *kind == "organizations";
+                        let buyer_may = buyer && *kind == "organizations";
                         if !registry && !monitor_may && !buyer_may && text.contains(object.as_str())
                         {
                             failures.push(format!("{who} GET {template}: lists {kind} {object}"));
@@ -276,6 +319,8 @@ struct Registry {
     contract: String,
     case: String,
     notification: String,
+    /// A person of the contractor.
+    user: String,
 }
 
 const FACTORY: (&str, &str, &str) = (
@@ -313,6 +358,9 @@ async fn registry(app: &TestApp) -> Registry {
     let (_, outbox) = app.get("/api/v1/notifications", &app.admin_token).await;
     let notification = outbox["items"][0]["id"].as_str().unwrap().to_string();
     let competitor_part = app.component(&c2, "Monitor", None).await;
+    let (user, _) = app
+        .person(&c1_id, "person@contractor-one.example.org", "Chris One")
+        .await;
     let mut own_factory = BTreeMap::new();
     for (role, token) in [
         ("admin", &app.admin_token),
@@ -354,6 +402,7 @@ async fn registry(app: &TestApp) -> Registry {
         contract,
         case,
         notification,
+        user,
     }
 }
 
@@ -464,6 +513,20 @@ fn writes(role: &str, method: &Method, template: &str, r: &Registry) -> Vec<(Str
             format!("/api/v1/notifications/{}/requeue", r.notification),
             json!({}),
         )],
+        ("POST", "/api/v1/users") => vec![(
+            template.into(),
+            json!({"email": format!("{role}.person@people.example.org"), "display_name": "New Person"}),
+        )],
+        ("PATCH", "/api/v1/users/{id}") => vec![(
+            format!("/api/v1/users/{}", r.user),
+            json!({"display_name": "Renamed"}),
+        )],
+        ("POST", "/auth/sign-in") => vec![(
+            template.into(),
+            json!({"email": "someone@people.example.org"}),
+        )],
+        ("POST", "/auth/link") => vec![(template.into(), json!({"token": "kzl_unknown"}))],
+        ("POST", "/auth/sign-out") => vec![(template.into(), json!({}))],
         _ => Vec::new(),
     }
 }
@@ -480,6 +543,7 @@ fn kind_of(field: &str, parent: Option<&str>, subject: &'static str) -> Option<&
         ("contract_id" | "contract_ids", _) => "contracts",
         ("finding_id", _) => "findings",
         ("case_id", _) => "cases",
+        ("user_id" | "actor_user_id", _) => "users",
         (
             "organization_id"
             | "buyer_id"
@@ -533,7 +597,7 @@ fn named(
 /// single-object read, or by design, see `by_design`).
 fn read_path(role: &str, kind: &str, id: &str) -> Option<String> {
     Some(match kind {
-        "factories" | "components" | "findings" | "cases" | "organizations" => {
+        "factories" | "components" | "findings" | "cases" | "organizations" | "users" => {
             format!("/api/v1/{kind}/{id}")
         }
         // Monitors read no contracts as such, but every contract's status.
@@ -595,6 +659,7 @@ async fn every_id_a_write_answer_names_is_readable_by_its_caller(backend: Backen
                     "contracts" => "contracts",
                     "findings" => "findings",
                     "cases" => "cases",
+                    "users" => "users",
                     _ => "unreadable",
                 };
                 for (path, body) in requests {

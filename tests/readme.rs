@@ -121,6 +121,7 @@ async fn the_readme_commands_work_as_written() {
         "contract_id,reference,title",
         "FW-1/LOT1",
         "\"status_reasons\"",
+        "\"actor_name\": \"An Peeters\"",
     ] {
         assert!(stdout.contains(expected), "no {expected} in:\n{stdout}");
     }

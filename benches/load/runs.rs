@@ -196,8 +196,8 @@ pub fn raw(url: &str, out: &Path) {
         plan.push(format!(
             "notifications|id = '{}'||WHEN 'case_id' THEN ''':c{}''' WHEN 'event_id' THEN ''':e{}'''",
             n.id,
-            at(&case_ids, &n.case_id),
-            at(&event_ids, &n.event_id)
+            at(&case_ids, n.case_id.as_deref().unwrap_or_default()),
+            at(&event_ids, n.event_id.as_deref().unwrap_or_default())
         ));
     }
     write_lines(&out.join("raw-template.plan"), plan);
@@ -238,8 +238,9 @@ pub fn raw(url: &str, out: &Path) {
             .map(|n| {
                 let mut n = n.clone();
                 n.id = v7(when);
-                n.case_id = new_cases[at(&case_ids, &n.case_id)].clone();
-                n.event_id = new_events[at(&event_ids, &n.event_id)].clone();
+                let (case, event) = (n.case_id.as_deref(), n.event_id.as_deref());
+                n.case_id = Some(new_cases[at(&case_ids, case.unwrap_or_default())].clone());
+                n.event_id = Some(new_events[at(&event_ids, event.unwrap_or_default())].clone());
                 n
             })
             .collect();

@@ -220,7 +220,8 @@ pub fn make_org(
         caller: Caller {
             organization_id: o.id,
             kind: o.kind,
-            token_id: t.id,
+            token_id: Some(t.id),
+            user: None,
         },
         token: t.token,
     })

@@ -1,6 +1,6 @@
 //! HTTP handlers for tokens and `me`.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -8,10 +8,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::tokens::{self, IssuedToken, NewToken, TokenInfo};
 use super::Caller;
 use crate::error::Error;
+use crate::http::caller::SessionOf;
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::{created, resource, AppState};
 use crate::organizations::{service as organizations, Organization};
 use crate::pagination::Page;
+use crate::users::{service as users, User};
 use crate::values::{OrganizationId, TokenId};
 
 #[utoipa::path(post, path = "/tokens", tag = "tokens",
@@ -76,23 +78,45 @@ pub async fn revoke(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Who the caller is.
+/// Who the caller is: an organization through one of its API tokens, or a signed-in person.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
     pub organization: Organization,
-    pub token_id: TokenId,
+    /// The API token used; null for a session.
+    pub token_id: Option<TokenId>,
+    /// The signed-in person; null for an API token.
+    pub user: Option<User>,
+    /// With a session: send it as `X-CSRF-Token` with every request that changes something.
+    pub csrf_token: Option<String>,
 }
 
 #[utoipa::path(get, path = "/me", tag = "tokens",
-    responses((status = 200, description = "The caller's organization and token", body = Me)))]
-pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, Error> {
-    let organization = state
+    responses((status = 200, description = "The caller's organization, and its token or its person", body = Me)))]
+pub async fn me(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+) -> Result<HttpResponse, Error> {
+    let (organization, user) = state
         .db
-        .read(move |c| organizations::get(c, &caller, caller.organization_id))
+        .read(move |c| {
+            let organization = organizations::get(c, &caller, caller.organization_id)?;
+            let user = caller
+                .user
+                .map(|u| users::get(c, &caller, u.id))
+                .transpose()?;
+            Ok((organization, user))
+        })
         .await?;
+    let csrf_token = req
+        .extensions()
+        .get::<SessionOf>()
+        .map(|s| s.0.csrf_token.clone());
     Ok(HttpResponse::Ok().json(Me {
         organization,
         token_id: caller.token_id,
+        user,
+        csrf_token,
     }))
 }
 

@@ -4,7 +4,10 @@
 
 pub mod http;
 pub mod limiter;
+pub mod sessions;
+pub mod sign_in;
 pub mod tokens;
+pub mod web;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -15,14 +18,25 @@ use sha2::{Digest, Sha256};
 use crate::db::DbConnection;
 use crate::error::Error;
 use crate::schema::{api_tokens, organizations};
-use crate::values::{OrgKind, OrganizationId, TokenId};
+use crate::values::{OrgKind, OrganizationId, TokenId, UserId, UserRole};
 
-/// Who is calling: their organization, its kind (the role) and the token used.
+/// Who is calling: their organization, its kind (the role), and how they came in: with an
+/// organization's API token, or as a signed-in person (a session).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caller {
     pub organization_id: OrganizationId,
     pub kind: OrgKind,
-    pub token_id: TokenId,
+    /// The API token used; none for a session.
+    pub token_id: Option<TokenId>,
+    /// The person, when a session (not a token) made the request.
+    pub user: Option<UserRef>,
+}
+
+/// A signed-in person, as far as rules need to know them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserRef {
+    pub id: UserId,
+    pub role: UserRole,
 }
 
 impl Caller {
@@ -32,6 +46,14 @@ impl Caller {
 
     pub fn is_admin(&self) -> bool {
         self.kind == OrgKind::Admin
+    }
+
+    /// Whether the caller manages the users of `organization`: the admin manages everyone's;
+    /// an organization's manager, and its API tokens (the organization itself), its own.
+    pub fn manages_users_of(&self, organization: OrganizationId) -> bool {
+        self.is_admin()
+            || (self.organization_id == organization
+                && self.user.is_none_or(|u| u.role == UserRole::Manager))
     }
 
     /// Refuses the action for every kind not listed (403: the caller may know the action
@@ -59,13 +81,14 @@ const TOKEN_PREFIX: &str = "kz_";
 /// A fresh token: `kz_<token id>_<secret>`, the secret 256 random bits from the operating
 /// system's generator. The id finds the row; the secret proves possession.
 pub fn generate_token(id: TokenId) -> String {
+    format!("{TOKEN_PREFIX}{}_{}", id.0.simple(), random_secret())
+}
+
+/// 256 random bits from the operating system's generator, URL-safe.
+pub fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!(
-        "{TOKEN_PREFIX}{}_{}",
-        id.0.simple(),
-        URL_SAFE_NO_PAD.encode(bytes)
-    )
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The token id a presented token names, if it has the right shape.
@@ -79,7 +102,7 @@ fn token_id_of(token: &str) -> Option<String> {
 }
 
 /// Compares two equal-length byte strings in time that does not depend on where they differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -114,7 +137,8 @@ pub fn authenticate(conn: &mut DbConnection, token: &str) -> Result<Caller, Erro
     Ok(Caller {
         organization_id: OrganizationId::from_db(&org_id)?,
         kind: OrgKind::from_db(&kind)?,
-        token_id: TokenId::from_db(&token_id)?,
+        token_id: Some(TokenId::from_db(&token_id)?),
+        user: None,
     })
 }
 

@@ -129,6 +129,7 @@ pub fn shown_to(reader: &visibility::Reader, case: &CaseRow, e: EventRow) -> Res
     if !shown.actor_shown {
         event.actor_organization_id = None;
         event.actor_token_id = None;
+        event.actor_user_id = None;
     }
     Ok(event)
 }

@@ -302,12 +302,14 @@ fn history(
         .limit(page.fetch())
         .select(EventRow::as_select())
         .load(conn)?;
-    Page::from_rows(
+    let mut events = Page::from_rows(
         rows,
         page,
         |e| Cursor::encode_with_key(&e.id, e.seq.into()),
         |e| shown_to(&reader, &row, e),
-    )
+    )?;
+    super::events::name_actors(conn, &mut events.items)?;
+    Ok(events)
 }
 
 /// (case id, contractor id, contract ids) per finding id.

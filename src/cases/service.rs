@@ -238,7 +238,10 @@ pub fn comment(
         now,
         None,
     )?;
-    event.view()
+    let mut shown = [event.view()?];
+    events::name_actors(conn, &mut shown)?;
+    let [event] = shown;
+    Ok(event)
 }
 
 /// `POST /cases/{id}/extensions`: the buyer or monitor grants an extension (answering the

@@ -30,6 +30,7 @@ pub struct AppState {
     pub clock: Clock,
     pub policy: Arc<Policy>,
     pub auth_limiter: Arc<crate::auth::limiter::FailedAuthLimiter>,
+    pub sign_in_limits: Arc<crate::auth::limiter::SignInLimits>,
 }
 
 /// 201 with a `Location` header.

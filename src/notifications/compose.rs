@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 
 use super::mailer::MailConfig;
-use super::outbox::NotificationRow;
+use super::outbox::{MailKind, NotificationRow};
 use super::templates::{Audience, MailContext, Rendered, Templates};
 use crate::cases::EventKind;
 use crate::db::DbConnection;
@@ -56,6 +56,20 @@ pub fn prepare(
         .first(conn)?;
     let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Europe::Brussels);
     let lang = Language::from_db(&lang)?;
+    if first.kind == MailKind::SignIn {
+        // Mail about an account: one row, in the person's own language.
+        let payload: serde_json::Value = serde_json::from_str(&first.payload)?;
+        let rendered = templates
+            .render_sign_in(Language::from_db(&first.language)?, tz, &payload)
+            .map_err(Error::internal)?;
+        return Ok(Prepared {
+            to,
+            message_id: first.id.clone(),
+            thread: None,
+            rendered,
+            suppressed,
+        });
+    }
     let mut items = Vec::with_capacity(job.rows.len());
     for row in &job.rows {
         let ctx = context(conn, row, &org_name, tz, lang, config)?;
@@ -100,11 +114,18 @@ fn context(
     lang: Language,
     config: &MailConfig,
 ) -> Result<MailContext, Error> {
+    let MailKind::Case(kind) = row.kind else {
+        return Err(Error::internal("an account mail among case mails"));
+    };
     let payload: serde_json::Value = serde_json::from_str(&row.payload)?;
     let event = &payload["event"];
     let case = &payload["case"];
+    let case_id = row
+        .case_id
+        .as_deref()
+        .ok_or_else(|| Error::internal("a case mail without its case"))?;
     let (contractor, monitor, finding): (String, String, String) = cases::table
-        .filter(cases::id.eq(&row.case_id))
+        .filter(cases::id.eq(case_id))
         .select((cases::contractor_id, cases::monitor_id, cases::finding_id))
         .first(conn)?;
     let title: String = findings::table
@@ -138,7 +159,7 @@ fn context(
     // Reminders and escalations speak of their own deadline; other mails of the next one.
     let deadline = instant(text("deadline_at")).or(next_deadline);
     Ok(MailContext {
-        kind: row.kind,
+        kind,
         language: lang,
         audience,
         timezone: tz,
@@ -150,7 +171,7 @@ fn context(
         deadline,
         next_deadline,
         deadline_kind: text("deadline"),
-        until: instant(text("until")).filter(|_| row.kind == EventKind::ExtensionRequested),
+        until: instant(text("until")).filter(|_| kind == EventKind::ExtensionRequested),
         resubmission: event["resubmission"] == true,
         plan: event.get("plan").filter(|p| p.is_object()).cloned(),
         level: event.get("level").and_then(|v| v.as_i64()),
@@ -158,8 +179,7 @@ fn context(
         note: text("note"),
         reason: text("reason"),
         text: text("text"),
-        case_ref: row
-            .case_id
+        case_ref: case_id
             .chars()
             .rev()
             .take(8)
@@ -167,6 +187,6 @@ fn context(
             .into_iter()
             .rev()
             .collect(),
-        link: format!("{}/api/v1/cases/{}", config.public_url, row.case_id),
+        link: format!("{}/api/v1/cases/{}", config.public_url, case_id),
     })
 }

@@ -16,15 +16,73 @@ use crate::db::DbConnection;
 use crate::error::Error;
 use crate::findings::Severity;
 use crate::schema::{case_contracts, contracts, findings, notifications, organizations};
+use crate::users::UserRow;
 use crate::values::EmailList;
+
+/// What a mail is about: an event of a case, or a person's account (a sign-in link). Kept as
+/// the event kind's text, or `sign_in`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum MailKind {
+    Case(EventKind),
+    SignIn,
+}
+
+impl MailKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MailKind::Case(kind) => kind.as_str(),
+            MailKind::SignIn => "sign_in",
+        }
+    }
+}
+
+impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for MailKind
+where
+    DB: diesel::backend::Backend,
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        let s =
+            <String as diesel::deserialize::FromSql<diesel::sql_types::Text, DB>>::from_sql(bytes)?;
+        if s == "sign_in" {
+            return Ok(MailKind::SignIn);
+        }
+        s.parse()
+            .map(MailKind::Case)
+            .map_err(|e: String| format!("corrupt mail kind in database: {e}").into())
+    }
+}
+
+impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for MailKind
+where
+    DB: diesel::backend::Backend,
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, DB>,
+    ) -> diesel::serialize::Result {
+        <str as diesel::serialize::ToSql<diesel::sql_types::Text, DB>>::to_sql(self.as_str(), out)
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = notifications)]
 pub struct NotificationRow {
     pub id: String,
-    pub case_id: String,
-    pub event_id: String,
-    pub kind: EventKind,
+    /// None for mail about an account rather than a case.
+    pub case_id: Option<String>,
+    pub event_id: Option<String>,
+    pub kind: MailKind,
     pub recipient_organization_id: String,
     pub recipient_email: String,
     pub language: String,
@@ -179,9 +237,9 @@ pub fn enqueue_with_title(
             }
             let row = NotificationRow {
                 id: crate::values::NotificationId::new().to_string(),
-                case_id: case.id.clone(),
-                event_id: event.id.clone(),
-                kind: event.kind,
+                case_id: Some(case.id.clone()),
+                event_id: Some(event.id.clone()),
+                kind: MailKind::Case(event.kind),
                 recipient_organization_id: org.clone(),
                 recipient_email: address,
                 language: language.clone(),
@@ -213,6 +271,39 @@ pub fn enqueue_with_title(
         }
     }
     Ok(written)
+}
+
+/// Queues a mail about a person's account (a sign-in link, `payload`), to that person alone,
+/// in their language, in the caller's transaction.
+pub fn enqueue_account_mail(
+    conn: &mut DbConnection,
+    user: &UserRow,
+    payload: serde_json::Value,
+    now: NaiveDateTime,
+) -> Result<(), Error> {
+    let row = NotificationRow {
+        id: crate::values::NotificationId::new().to_string(),
+        case_id: None,
+        event_id: None,
+        kind: MailKind::SignIn,
+        recipient_organization_id: user.organization_id.to_string(),
+        recipient_email: user.email.clone(),
+        language: user.language.as_str().to_string(),
+        payload: serde_json::to_string(&payload)?,
+        status: "pending".into(),
+        attempts: 0,
+        next_attempt_at: now,
+        lease_until: None,
+        last_error: None,
+        sent_at: None,
+        created_at: now,
+        digest: false,
+        lease_token: None,
+    };
+    diesel::insert_into(notifications::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(())
 }
 
 /// When the next daily digest of an organization goes out: the next `hour`:00 in its zone.

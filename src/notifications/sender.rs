@@ -22,7 +22,7 @@ use rand::Rng;
 use super::compose::prepare;
 pub use super::compose::Job;
 use super::mailer::{self, MailConfig, SendError, Transport};
-use super::outbox::NotificationRow;
+use super::outbox::{MailKind, NotificationRow};
 use super::templates::Templates;
 use crate::clock::Clock;
 use crate::db::{Db, DbConnection};
@@ -232,6 +232,13 @@ pub fn record(
         };
         if n == 0 {
             tracing::warn!(notification = %row.id, "lease lost before the result was recorded; another sender has the row");
+        }
+        // A sign-in link is a credential: once its mail is out, or will never go out, the
+        // outbox keeps no copy of it.
+        if row.kind == MailKind::SignIn {
+            diesel::update(mine(&row.id).filter(notifications::status.ne("pending")))
+                .set(notifications::payload.eq("{}"))
+                .execute(conn)?;
         }
     }
     Ok(report)

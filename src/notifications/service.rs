@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::outbox::NotificationRow;
+use super::outbox::{MailKind, NotificationRow};
 use crate::auth::Caller;
 use crate::clock::utc;
 use crate::db::DbConnection;
@@ -33,8 +33,10 @@ text_enum!(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Notification {
     pub id: NotificationId,
-    pub case_id: CaseId,
-    pub event_id: EventId,
+    /// None for mail about an account (`sign_in`) rather than a case.
+    pub case_id: Option<CaseId>,
+    pub event_id: Option<EventId>,
+    /// The event kind, or `sign_in`.
     pub kind: String,
     pub recipient_organization_id: OrganizationId,
     pub recipient_email: String,
@@ -53,8 +55,8 @@ impl NotificationRow {
     pub fn view(self) -> Result<Notification, Error> {
         Ok(Notification {
             id: NotificationId::from_db(&self.id)?,
-            case_id: CaseId::from_db(&self.case_id)?,
-            event_id: EventId::from_db(&self.event_id)?,
+            case_id: self.case_id.as_deref().map(CaseId::from_db).transpose()?,
+            event_id: self.event_id.as_deref().map(EventId::from_db).transpose()?,
             kind: self.kind.as_str().to_string(),
             recipient_organization_id: OrganizationId::from_db(&self.recipient_organization_id)?,
             recipient_email: self.recipient_email,
@@ -112,6 +114,11 @@ pub fn requeue(
         .first(conn)
         .optional()?
         .ok_or(Error::NotFound("notification"))?;
+    if row.kind == MailKind::SignIn {
+        return Err(Error::conflict(
+            "a sign-in link is never sent again (it expires within minutes); the person asks for a new one",
+        ));
+    }
     if matches!(row.status.as_str(), "pending" | "sent") {
         return Err(Error::Conflict {
             detail: format!(

@@ -29,6 +29,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "digest.html",
         include_str!("../../templates/email/digest.html.j2"),
     ),
+    (
+        "sign_in.txt",
+        include_str!("../../templates/email/sign_in.txt.j2"),
+    ),
+    (
+        "sign_in.html",
+        include_str!("../../templates/email/sign_in.html.j2"),
+    ),
 ];
 
 const STRINGS: &[(Language, &str)] = &[
@@ -307,6 +315,33 @@ impl Templates {
             subject: format!("[ketenzorg {}] {subject}", c.case_ref),
             text,
             html,
+        })
+    }
+
+    /// A sign-in link mail: `payload` has the person's `display_name`, the `link` and when it
+    /// expires (`expires_at`, RFC 3339).
+    pub fn render_sign_in(
+        &self,
+        lang: Language,
+        tz: chrono_tz::Tz,
+        payload: &Value,
+    ) -> Result<Rendered, String> {
+        let expires = payload["expires_at"]
+            .as_str()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|d| Self::format_instant(d.with_timezone(&Utc), lang, tz))
+            .ok_or("a sign-in mail without its expiry")?;
+        let vars = serde_json::json!({"name": payload["display_name"], "expires": expires});
+        let s = |key: &str| self.fill(&self.string(lang, &["sign_in", key]), &vars);
+        let ctx = serde_json::json!({
+            "lang": lang.as_str(), "subject": s("subject")?, "greeting": s("greeting")?,
+            "body": s("body")?, "button": s("button")?, "ignore": s("ignore")?,
+            "link": payload["link"].as_str().ok_or("a sign-in mail without its link")?,
+        });
+        Ok(Rendered {
+            subject: s("subject")?,
+            text: self.page("sign_in.txt", &ctx)?,
+            html: self.page("sign_in.html", &ctx)?,
         })
     }
 

@@ -28,6 +28,12 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The form a user's address is kept and compared in: addresses match without regard to
+    /// case (the local part is case-sensitive in theory, never in practice).
+    pub fn normalized(&self) -> String {
+        self.0.to_lowercase()
+    }
 }
 
 impl TryFrom<String> for Email {

@@ -104,6 +104,12 @@ text_enum!(
 );
 
 text_enum!(
+    /// Within its organization a member acts for it; a manager also invites and deactivates
+    /// its users.
+    UserRole { Member => "member", Manager => "manager" }
+);
+
+text_enum!(
     /// Preferred language for notifications.
     Language { Nl => "nl", En => "en", Fr => "fr", De => "de" }
 );

@@ -116,3 +116,6 @@ id_type!(FindingId);
 id_type!(CaseId);
 id_type!(EventId);
 id_type!(NotificationId);
+id_type!(UserId);
+id_type!(SessionId);
+id_type!(SignInLinkId);

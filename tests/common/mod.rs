@@ -209,6 +209,101 @@ impl TestApp {
         (status, value)
     }
 
+    /// As `request`, with either kind of credential; a session also sends its CSRF token.
+    pub async fn request_as(
+        &self,
+        method: Method,
+        path: &str,
+        who: &Credential,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        req = match who {
+            Credential::Bearer(t) => req.bearer_auth(t),
+            Credential::Session(s) => req
+                .header("Cookie", format!("kz_session={}", s.cookie))
+                .header("X-CSRF-Token", &s.csrf),
+        };
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// The token of the newest sign-in link mailed to `email`, read from the outbox (tests
+    /// that are about the mail read it from the SMTP server instead).
+    pub async fn link_token(&self, email: &str) -> String {
+        use diesel::prelude::*;
+        use ketenzorg::schema::notifications as n;
+        let db = self.db.clone();
+        let email = email.to_string();
+        let payload: String = tokio::task::spawn_blocking(move || {
+            let mut conn = db.get().unwrap();
+            n::table
+                .filter(n::recipient_email.eq(email))
+                .filter(n::kind.eq("sign_in"))
+                .order((n::created_at.desc(), n::id.desc()))
+                .select(n::payload)
+                .first(&mut *conn)
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let payload: Value = serde_json::from_str(&payload).unwrap();
+        token_of_link(payload["link"].as_str().unwrap())
+    }
+
+    /// Uses a sign-in link token: the session it opens, or the refusal.
+    pub async fn use_link(&self, token: &str) -> Result<Session, (StatusCode, Value)> {
+        let res = self
+            .client
+            .post(format!("{}/auth/link", self.base))
+            .json(&json!({ "token": token }))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let cookie = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("kz_session="))
+            .map(|v| v.split(';').next().unwrap().to_string());
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        match (status, cookie) {
+            (StatusCode::OK, Some(cookie)) => Ok(Session {
+                cookie,
+                csrf: body["csrf_token"].as_str().unwrap().to_string(),
+            }),
+            _ => Err((status, body)),
+        }
+    }
+
+    /// Invites a person into `organization` (as the admin) and signs them in.
+    pub async fn person(&self, organization: &str, email: &str, name: &str) -> (String, Session) {
+        let (s, user) = self
+            .post(
+                "/api/v1/users",
+                &self.admin_token,
+                json!({"email": email, "display_name": name, "organization_id": organization}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{user}");
+        let token = self.link_token(email).await;
+        let session = self
+            .use_link(&token)
+            .await
+            .expect("the invitation link works");
+        (id(&user), session)
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
         self.request(Method::GET, path, Some(token), None).await
     }
@@ -262,6 +357,28 @@ impl Drop for TestApp {
 }
 
 /// The id field of a JSON object.
+/// How a test calls: an API token, or a signed-in person's session.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Bearer(String),
+    Session(Session),
+}
+
+/// A signed-in person: the session cookie's value and the session's CSRF token.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// The token a sign-in link carries.
+pub fn token_of_link(link: &str) -> String {
+    link.split("token=")
+        .nth(1)
+        .expect("a token in the link")
+        .to_string()
+}
+
 pub fn id(v: &Value) -> String {
     v["id"]
         .as_str()

@@ -1,0 +1,7 @@
+DELETE FROM notifications WHERE case_id IS NULL;
+ALTER TABLE notifications ALTER COLUMN event_id SET NOT NULL;
+ALTER TABLE notifications ALTER COLUMN case_id SET NOT NULL;
+ALTER TABLE case_events DROP COLUMN actor_user_id;
+DROP TABLE sessions;
+DROP TABLE sign_in_links;
+DROP TABLE users;

@@ -1,0 +1,256 @@
+//! The sign-in routes, outside `/api/v1` because a browser follows them: ask for a link,
+//! follow it, sign out. Each answers JSON to an API client and a short page to a browser (the
+//! web interface builds its pages on the same service functions).
+//!
+//! Following a link takes two steps: `GET /auth/link?token=` only shows a button, and the
+//! button's `POST` uses the link. Mail scanners and link previews fetch every URL in a mail,
+//! and a link used up by a scanner would be no use to the person it was sent to.
+
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::sessions::{self, Opened, COOKIE};
+use super::{sign_in, Caller};
+use crate::error::Error;
+use crate::http::caller::SessionOf;
+use crate::http::extract::{parse_json, QueryParams};
+use crate::http::{resource, AppState};
+use crate::values::Email;
+
+/// Asks for a sign-in link.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    pub email: Email,
+}
+
+/// Uses a sign-in link.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    /// The `token` of the link in the mail.
+    pub token: String,
+}
+
+/// The answer to a sign-in request: the same whether or not the address is known.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignInAnswer {
+    pub detail: String,
+}
+
+/// A session just opened. The session token itself is only in the `Set-Cookie` header.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionOpened {
+    /// Send it as `X-CSRF-Token` with every request that changes something.
+    pub csrf_token: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+const SENT: &str = "If this address belongs to an active user, a sign-in link is on its way. It works once, for 15 minutes.";
+
+fn is_form(req: &HttpRequest) -> bool {
+    req.content_type()
+        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+}
+
+/// Reads a JSON or form body into `T`, naming the field at fault.
+fn body<T: serde::de::DeserializeOwned>(req: &HttpRequest, bytes: &[u8]) -> Result<T, Error> {
+    if is_form(req) {
+        serde_urlencoded::from_bytes(bytes).map_err(|e| {
+            let msg = e.to_string();
+            let field = ["email", "token"]
+                .into_iter()
+                .find(|f| msg.contains(f))
+                .unwrap_or("body");
+            Error::field(field, msg)
+        })
+    } else {
+        parse_json(bytes)
+    }
+}
+
+/// A short HTML page (the web interface replaces these with its own).
+fn page(status: actix_web::http::StatusCode, title: &str, body: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title} - ketenzorg</title></head>\n<body><main><h1>{title}</h1>\n{body}\n</main></body></html>\n"
+        ))
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn too_many(retry_after: u64) -> Error {
+    Error::TooManyRequests {
+        retry_after,
+        detail: "too many sign-in requests; wait before asking again".into(),
+    }
+}
+
+#[utoipa::path(post, path = "/auth/sign-in", tag = "sign-in",
+    request_body(content = SignInRequest, content_type = "application/json",
+        description = "Also accepted as a form (`application/x-www-form-urlencoded`)"),
+    responses(
+        (status = 202, description = "A link is sent if the address belongs to an active user; the answer is the same either way", body = SignInAnswer),
+        (status = 429, description = "Too many requests for this address or from this client"),
+    ))]
+pub async fn request_link(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    bytes: web::Bytes,
+) -> Result<HttpResponse, Error> {
+    let input: SignInRequest = body(&req, &bytes)?;
+    if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
+        state.sign_in_limits.per_client.take(ip).map_err(too_many)?;
+    }
+    state
+        .sign_in_limits
+        .per_email
+        .take(input.email.normalized())
+        .map_err(too_many)?;
+    let now = state.clock.now_naive();
+    let config = state.config.clone();
+    state
+        .db
+        .write(move |c| sign_in::request(c, &input.email, &config.mail.public_url, now))
+        .await?;
+    if is_form(&req) {
+        return Ok(page(
+            actix_web::http::StatusCode::ACCEPTED,
+            "Check your mail",
+            &format!("<p>{SENT}</p>"),
+        ));
+    }
+    Ok(HttpResponse::Accepted().json(SignInAnswer {
+        detail: SENT.into(),
+    }))
+}
+
+#[utoipa::path(get, path = "/auth/link", tag = "sign-in",
+    params(("token" = String, Query, description = "The token of the link in the mail")),
+    responses((status = 200, description = "A page with the button that signs in (the link is not used yet)", content_type = "text/html")))]
+pub async fn show_link(q: QueryParams) -> Result<HttpResponse, Error> {
+    let token = q
+        .raw("token")
+        .ok_or_else(|| Error::bad_param("token", "the link has no token"))?;
+    Ok(page(
+        actix_web::http::StatusCode::OK,
+        "Sign in to ketenzorg",
+        &format!(
+            "<form method=\"post\" action=\"/auth/link\"><input type=\"hidden\" name=\"token\" value=\"{}\"><button type=\"submit\">Sign in</button></form>",
+            escape(token)
+        ),
+    ))
+}
+
+#[utoipa::path(post, path = "/auth/link", tag = "sign-in",
+    request_body(content = LinkRequest, content_type = "application/json",
+        description = "Also accepted as a form (`application/x-www-form-urlencoded`), as the page of `GET /auth/link` sends it"),
+    responses(
+        (status = 200, description = "Signed in: the session cookie is set", body = SessionOpened),
+        (status = 303, description = "Signed in from the form: the cookie is set, on to the home page"),
+        (status = 401, description = "The link is unknown, used, expired, or its user deactivated"),
+        (status = 403, description = "Sent from another site"),
+    ))]
+pub async fn use_link(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    bytes: web::Bytes,
+) -> Result<HttpResponse, Error> {
+    // Another site must not sign a visitor in as someone else (login CSRF).
+    let cross_site = req
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
+    if cross_site {
+        return Err(Error::Forbidden(
+            "sign-in links are used from ketenzorg's own page".into(),
+        ));
+    }
+    let input: LinkRequest = body(&req, &bytes)?;
+    let now = state.clock.now_naive();
+    let config = state.config.session;
+    let opened = state
+        .db
+        .write(move |c| sign_in::redeem(c, &input.token, now, &config))
+        .await?;
+    let cookie = session_cookie(&opened, &state);
+    if is_form(&req) {
+        return Ok(HttpResponse::SeeOther()
+            .cookie(cookie)
+            .insert_header((header::LOCATION, "/"))
+            .finish());
+    }
+    Ok(HttpResponse::Ok().cookie(cookie).json(SessionOpened {
+        csrf_token: opened.csrf_token,
+        expires_at: crate::clock::utc(opened.expires_at),
+    }))
+}
+
+fn session_cookie(opened: &Opened, state: &AppState) -> Cookie<'static> {
+    let config = state.config.session;
+    Cookie::build(COOKIE, opened.token.clone())
+        .path("/")
+        .http_only(true)
+        // Lax, not Strict: a person who follows a case link from a mail arrives signed in.
+        .same_site(SameSite::Lax)
+        .secure(config.secure_cookie)
+        .max_age(CookieDuration::seconds(config.absolute.num_seconds()))
+        .finish()
+}
+
+#[utoipa::path(post, path = "/auth/sign-out", tag = "sign-in",
+    params(("everywhere" = Option<bool>, Query, description = "End every session of this person, on every device")),
+    responses(
+        (status = 204, description = "Signed out; the cookie is cleared"),
+        (status = 400, description = "Called with an API token, which has no session to end"),
+        (status = 401, description = "No session, or it has ended already"),
+        (status = 403, description = "Without the CSRF token"),
+        (status = 429, description = "Too many failed authentications from this address"),
+    ))]
+pub async fn sign_out(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    q: QueryParams,
+) -> Result<HttpResponse, Error> {
+    let everywhere = q.get::<bool>("everywhere")?.unwrap_or(false);
+    let session = req.extensions().get::<SessionOf>().cloned();
+    let (Some(SessionOf(current)), Some(user)) = (session, caller.user) else {
+        return Err(Error::BadRequest {
+            detail: "sign-out ends a session; this request came with an API token (revoke it with DELETE /api/v1/tokens/{id})".into(),
+            field: None,
+        });
+    };
+    let now = state.clock.now_naive();
+    state
+        .db
+        .write(move |c| {
+            if everywhere {
+                sessions::revoke_all(c, user.id, now).map(|_| ())
+            } else {
+                sessions::revoke(c, current.session_id, now)
+            }
+        })
+        .await?;
+    let mut gone = Cookie::build(COOKIE, "").path("/").finish();
+    gone.make_removal();
+    Ok(HttpResponse::NoContent().cookie(gone).finish())
+}
+
+/// Mounted at the root; each route is documented by its handler's `#[utoipa::path]`.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(resource(request_link, __path_request_link));
+    cfg.service(resource(show_link, __path_show_link).and(use_link, __path_use_link));
+    cfg.service(resource(sign_out, __path_sign_out));
+}
