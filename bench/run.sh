@@ -108,8 +108,11 @@ mkdir -p "$BIN" "$OUT/sqlite" "$OUT/postgres"
 # --- build -----------------------------------------------------------------------------------
 # Copies of both binaries are run, so that a rebuild during the run changes nothing.
 say "build: cargo build --release; cargo bench --bench load --no-run"
-cargo build --release
-cp target/release/ketenzorg "$BIN/ketenzorg"
+# The executables are found from cargo's own report, so CARGO_TARGET_DIR is honoured.
+SERVE_EXE=$(cargo build --release --message-format=json |
+    jq -r 'select(.reason == "compiler-artifact" and .target.name == "ketenzorg" and .executable != null) | .executable')
+[ -x "$SERVE_EXE" ] || die "no release executable for ketenzorg"
+cp "$SERVE_EXE" "$BIN/ketenzorg"
 LOAD_EXE=$(cargo bench --bench load --no-run --message-format=json |
     jq -r 'select(.reason == "compiler-artifact" and .target.name == "load") | .executable')
 [ -x "$LOAD_EXE" ] || die "no bench executable for load"

@@ -13,11 +13,11 @@
 //! The seed makes a few rows through the library's services (organizations, tokens, contracts,
 //! one supply chain, one finding routed to two contractors, an acknowledgement, a comment) and
 //! uses them as templates: the bulk rows are clones of those with new ids and contents, written
-//! with multi-row INSERTs, so they have exactly the shape the service writes (notifications go
-//! through the library's outbox, one event at a time). Case histories are
-//! simulated with the library's own deadline rules (`escalation::reschedule`, the sweep's
-//! reminder and escalation order), their events are chained by `cases::events::next`, and
-//! their notifications are written by `notifications::outbox::enqueue_with_title`.
+//! with multi-row INSERTs, so they have exactly the shape the service writes. Case histories
+//! are simulated with the library's own deadline rules (`escalation::reschedule`, the sweep's
+//! `escalation::sweep::due`), their events are chained by `cases::events::next`, and their
+//! notification rows are made by the library's outbox (`notifications::outbox::rows_for`, the
+//! rule `enqueue` writes by) and written in bulk too.
 //!
 //! Modules: `seed` (the fill, in order), `services` (the rows made through the services, and the
 //! due-diligence benchmark's large contract), `registry` (factories, bill of materials, items and
@@ -31,7 +31,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta, Utc};
-use ketenzorg::db::{DatabaseTarget, Db};
+use ketenzorg::db::{DatabaseTarget, Db, PooledDb};
 use rand::rngs::StdRng;
 use rand::Rng;
 
@@ -110,9 +110,13 @@ fn duration() -> Duration {
     Duration::from_secs_f64(s)
 }
 
-fn connect(url: &str) -> Db {
+/// One connection to the database at `url`.
+fn connect(url: &str) -> PooledDb {
     let target = DatabaseTarget::parse(url).expect("database URL");
-    Db::connect(&target, 2).expect("database")
+    Db::connect(&target, 2)
+        .expect("database")
+        .get()
+        .expect("a connection")
 }
 
 fn now() -> NaiveDateTime {

@@ -7,9 +7,10 @@ use std::time::Instant;
 
 use chrono::TimeDelta;
 use diesel::prelude::*;
+use ketenzorg::auth::Caller;
 use ketenzorg::cases::events::EventRow;
 use ketenzorg::cases::CaseRow;
-use ketenzorg::db::{write_tx, DbConnection};
+use ketenzorg::db::{write_tx, DbConnection, PooledDb};
 use ketenzorg::escalation::Policy;
 use ketenzorg::findings::service::Filed;
 use ketenzorg::findings::{FindingRow, NewFinding};
@@ -37,16 +38,64 @@ pub fn overtime_finding(factory: &str, severity: &str, label: &str) -> NewFindin
     .unwrap()
 }
 
+/// What both reference loops start from: the hot factories, one connection, and the monitor
+/// who files the findings.
+struct Session {
+    hot: Vec<String>,
+    conn: PooledDb,
+    caller: Caller,
+}
+
+impl Session {
+    fn open(url: &str, out: &Path) -> Session {
+        let env = read_env(out);
+        let mut conn = connect(url);
+        let caller = ketenzorg::auth::authenticate(&mut conn, &env["BENCH_MONITOR_TOKEN"])
+            .expect("monitor token");
+        Session {
+            hot: read_lines(&out.join("factories.txt")),
+            conn,
+            caller,
+        }
+    }
+}
+
+/// Runs `step` (given its index) again and again for BENCH_DURATION, timing each.
+fn timed(mut step: impl FnMut(usize)) -> Timed {
+    let limit = duration();
+    let mut lat = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        let t = Instant::now();
+        step(lat.len());
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    Timed {
+        seconds: started.elapsed().as_secs_f64(),
+        lat,
+    }
+}
+
+/// A timed loop's latencies (ms) and its whole duration.
+struct Timed {
+    seconds: f64,
+    lat: Vec<f64>,
+}
+
+impl Timed {
+    /// Prints the result line, with `extra` (given the count).
+    fn report(self, kind: &str, extra: impl FnOnce(usize) -> String) {
+        let n = self.lat.len();
+        report(kind, n, self.seconds, self.lat, &extra(n));
+    }
+}
+
 /// What one HTTP POST /findings does to the database, without HTTP: `findings::service::file`
 /// in one `write_tx` per finding, one connection, for BENCH_DURATION.
 pub fn inprocess(url: &str, out: &Path) {
-    let env = read_env(out);
-    let hot = read_lines(&out.join("factories.txt"));
-    let db = connect(url);
-    let mut conn = db.get().unwrap();
-    let conn: &mut DbConnection = &mut conn;
-    let caller =
-        ketenzorg::auth::authenticate(conn, &env["BENCH_MONITOR_TOKEN"]).expect("monitor token");
+    let mut session = Session::open(url, out);
+    let (hot, caller) = (&session.hot, &session.caller);
+    let conn: &mut DbConnection = &mut session.conn;
     // Statements sent to the database (diesel's instrumentation), to put round trips per
     // finding next to the time per finding.
     let statements = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -75,40 +124,29 @@ pub fn inprocess(url: &str, out: &Path) {
         });
     }
     let policy = Policy::default();
-    let limit = duration();
-    let mut lat = Vec::new();
     let mut cases = 0usize;
     let severities = ["major", "minor", "critical", "major"];
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        let i = lat.len();
-        let t = Instant::now();
+    timed(|i| {
         let input = overtime_finding(
             &hot[i % hot.len()],
             severities[i % 4],
             &format!("in-process {i}"),
         );
         let filed = write_tx(conn, |c| {
-            ketenzorg::findings::service::file(c, &caller, input, None, now(), &policy)
+            ketenzorg::findings::service::file(c, caller, input, None, now(), &policy)
         })
         .expect("file a finding");
-        lat.push(t.elapsed().as_secs_f64() * 1000.0);
         if let Filed::Created(f) = filed {
             cases += f.cases.len();
         }
-    }
-    let n = lat.len();
-    report(
-        "inprocess",
-        n,
-        started.elapsed().as_secs_f64(),
-        lat,
-        &format!(
+    })
+    .report("inprocess", |n| {
+        format!(
             "cases_per_finding={:.2} statements_per_finding={:.1}",
             cases as f64 / n.max(1) as f64,
             statements.load(std::sync::atomic::Ordering::Relaxed) as f64 / n.max(1) as f64
-        ),
-    );
+        )
+    });
 }
 
 /// The database's commit rate for the same rows one filing writes: a finding filed here
@@ -118,16 +156,12 @@ pub fn inprocess(url: &str, out: &Path) {
 /// connection, for BENCH_DURATION. On SQLite with the service's connection settings (WAL,
 /// synchronous=NORMAL, BEGIN IMMEDIATE).
 pub fn raw(url: &str, out: &Path) {
-    let env = read_env(out);
-    let hot = read_lines(&out.join("factories.txt"));
-    let db = connect(url);
-    let mut conn = db.get().unwrap();
-    let conn: &mut DbConnection = &mut conn;
-    let caller =
-        ketenzorg::auth::authenticate(conn, &env["BENCH_MONITOR_TOKEN"]).expect("monitor token");
+    let mut session = Session::open(url, out);
+    let (hot, caller) = (&session.hot, &session.caller);
+    let conn: &mut DbConnection = &mut session.conn;
     let input = overtime_finding(&hot[0], "major", "raw template");
     let filed = write_tx(conn, |c| {
-        ketenzorg::findings::service::file(c, &caller, input, None, now(), &Policy::default())
+        ketenzorg::findings::service::file(c, caller, input, None, now(), &Policy::default())
     })
     .expect("file the template finding");
     let Filed::Created(filed) = filed else {
@@ -201,11 +235,7 @@ pub fn raw(url: &str, out: &Path) {
         ));
     }
     write_lines(&out.join("raw-template.plan"), plan);
-    let limit = duration();
-    let mut lat = Vec::new();
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        let t = Instant::now();
+    timed(|_| {
         let when = now();
         let mut f = finding.clone();
         f.id = v7(when);
@@ -270,16 +300,8 @@ pub fn raw(url: &str, out: &Path) {
             Ok(())
         })
         .expect("raw insert");
-        lat.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    let n = lat.len();
-    report(
-        "raw",
-        n,
-        started.elapsed().as_secs_f64(),
-        lat,
-        &format!("rows_per_transaction={rows}"),
-    );
+    })
+    .report("raw", |_| format!("rows_per_transaction={rows}"));
 }
 
 /// Every open case with its contractor's token, shuffled: `case_id token` per line, for the
@@ -292,8 +314,7 @@ pub fn pool(url: &str, out: &Path) {
                 .map(|(a, b)| (a.to_string(), b.to_string()))
         })
         .collect();
-    let db = connect(url);
-    let mut conn = db.get().unwrap();
+    let mut conn = connect(url);
     let rows: Vec<(String, String)> = cases::table
         .filter(cases::state.eq("open"))
         .order(cases::id.asc())
@@ -313,8 +334,7 @@ pub fn pool(url: &str, out: &Path) {
 }
 
 pub fn counts(url: &str) {
-    let db = connect(url);
-    let mut conn = db.get().unwrap();
+    let mut conn = connect(url);
     let c: &mut DbConnection = &mut conn;
     let n = [
         (

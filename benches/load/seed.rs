@@ -27,8 +27,7 @@ pub fn seed(url: &str, out: &Path) {
     let n_cases = ((100_000.0 * s).round() as usize).max(100);
     let n_hot = (n_factories / 4).min(100);
     let started = Instant::now();
-    let db = connect(url);
-    let mut conn = db.get().unwrap();
+    let mut conn = connect(url);
     let conn: &mut DbConnection = &mut conn;
     let now = now();
     let policy = Policy::default();
@@ -129,16 +128,14 @@ pub fn seed(url: &str, out: &Path) {
         f.created_at = t0;
         f.updated_at = t0;
         for (contractor, contract_ids) in &responsible {
-            n_events += simulate_case(
-                &ctx,
-                &mut rng,
-                &mut batch,
-                &f,
-                *contractor,
+            let case = NewCase {
+                finding: &f,
+                contractor: *contractor,
                 monitor,
                 contract_ids,
                 t0,
-            );
+            };
+            n_events += simulate_case(&ctx, &mut rng, &mut batch, &case);
             made_cases += 1;
         }
         batch.findings.push(f);

@@ -7,7 +7,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use ketenzorg::cases::events::{self, Actor, GENESIS};
 use ketenzorg::cases::lifecycle::{self, Action, Party};
 use ketenzorg::cases::{CaseRow, CaseState, EventKind, Step};
-use ketenzorg::escalation::{self, Policy};
+use ketenzorg::escalation::{self, sweep, Policy};
 use ketenzorg::findings::{FindingRow, Severity};
 use rand::rngs::StdRng;
 use rand::Rng;
@@ -24,20 +24,27 @@ pub struct Ctx<'a> {
     pub model: &'a Model,
 }
 
-/// One case's life from `t0` until now: its transitions (by age), the reminders and
+/// One case to simulate: the finding it is about, who answers for it (the contractor, with
+/// its affected contracts), which monitor filed it, and when it opened.
+pub struct NewCase<'a> {
+    pub finding: &'a FindingRow,
+    pub contractor: usize,
+    pub monitor: usize,
+    pub contract_ids: &'a BTreeSet<String>,
+    pub t0: NaiveDateTime,
+}
+
+/// One case's life from its opening until now: its transitions (by age), the reminders and
 /// escalations the sweep would have made on the way, comments; each event with its
 /// notifications (written by `Batch::flush`). Returns the number of events.
-#[allow(clippy::too_many_arguments)]
-pub fn simulate_case(
-    ctx: &Ctx,
-    rng: &mut StdRng,
-    batch: &mut Batch,
-    finding: &FindingRow,
-    contractor: usize,
-    monitor: usize,
-    contract_ids: &BTreeSet<String>,
-    t0: NaiveDateTime,
-) -> usize {
+pub fn simulate_case(ctx: &Ctx, rng: &mut StdRng, batch: &mut Batch, case: &NewCase) -> usize {
+    let NewCase {
+        finding,
+        contractor,
+        monitor,
+        contract_ids,
+        t0,
+    } = *case;
     let severity: Severity = finding.severity.parse().unwrap();
     let due = escalation::due_dates(ctx.policy, severity, t0);
     let mut row = ctx.templates.case.clone();
@@ -218,7 +225,7 @@ impl Sim<'_> {
     }
 
     /// What the sweep would have done up to `until`: reminders before each running deadline,
-    /// an escalation at each missed one (escalation::sweep's order and payloads).
+    /// an escalation at each missed one, by the sweep's own rule (`escalation::sweep::due`).
     pub fn catch_up(&mut self, batch: &mut Batch, until: NaiveDateTime) {
         let rb = self.ctx.policy.reminder_before;
         for _ in 0..12 {
@@ -229,47 +236,14 @@ impl Sim<'_> {
             if at > until {
                 return;
             }
-            let mut kinds = escalation::KINDS;
-            kinds.sort_by_key(|k| *escalation::slot(&mut self.row, *k).due);
             let mut acted = false;
-            for kind in kinds {
-                if !escalation::running(&self.row, kind) {
+            for kind in sweep::visit_order(&mut self.row) {
+                let Some(due) = sweep::due(&mut self.row, kind, at, rb) else {
                     continue;
-                }
-                let s = escalation::slot(&mut self.row, kind);
-                let (due, reminded, escalated) = (*s.due, *s.reminded_for, *s.escalated_for);
-                let stamp =
-                    ketenzorg::clock::utc(due).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-                if at >= due && escalated != Some(due) {
-                    *s.escalated_for = Some(due);
-                    *s.reminded_for = Some(due);
-                    escalation::reschedule(&mut self.row, rb);
-                    let level = self.row.escalation_level;
-                    let effect = match level {
-                        1 => "the contractor's escalation contact and the buyer are told",
-                        2 => "the case is overdue in the buyer's contract status; the monitor is told",
-                        _ => "non-cooperation: the trigger for contractual remedies",
-                    };
-                    let key = format!("escalation:{}:{kind}:{level}:{stamp}", self.row.id);
-                    self.row.version += 1;
-                    self.record(batch, EventKind::Escalated, at, None,
-                        json!({"deadline": kind, "deadline_at": stamp, "level": level, "effect": effect}), Some(key));
-                    acted = true;
-                } else if at < due && at >= due - rb && reminded != Some(due) {
-                    *s.reminded_for = Some(due);
-                    escalation::reschedule(&mut self.row, rb);
-                    let key = format!("reminder:{}:{kind}:{stamp}", self.row.id);
-                    self.row.version += 1;
-                    self.record(
-                        batch,
-                        EventKind::Reminder,
-                        at,
-                        None,
-                        json!({"deadline": kind, "deadline_at": stamp}),
-                        Some(key),
-                    );
-                    acted = true;
-                }
+                };
+                self.row.version += 1;
+                self.record(batch, due.kind, at, None, due.payload, Some(due.key));
+                acted = true;
             }
             if !acted {
                 return;

@@ -11,7 +11,7 @@
 //!   the next sweep does exactly what is left.
 //! * A case that fails (a bad row) is rolled back to its savepoint, logged and skipped.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -19,7 +19,7 @@ use crate::cases::deadlines::{reschedule, running, slot, KINDS};
 use crate::cases::events::{Actor, EventKind};
 use crate::cases::policy::Policy;
 use crate::cases::store::{lock_case, record};
-use crate::cases::Step;
+use crate::cases::{CaseRow, DeadlineKind, Step};
 use crate::clock::utc;
 use crate::db::{write_tx, Db, DbConnection};
 use crate::error::Error;
@@ -54,23 +54,15 @@ fn claim(
     limit: i64,
     exclude: &[String],
 ) -> Result<Vec<String>, Error> {
-    let ids = match conn {
-        DbConnection::Pg(pg) => cases::table
-            .filter(cases::next_action_at.le(now))
-            .filter(cases::id.ne_all(exclude))
-            .order((cases::next_action_at.asc(), cases::id.asc()))
-            .limit(limit)
-            .select(cases::id)
-            .for_update()
-            .skip_locked()
-            .load::<String>(pg)?,
-        DbConnection::Sqlite(lite) => cases::table
-            .filter(cases::next_action_at.le(now))
-            .filter(cases::id.ne_all(exclude))
-            .order((cases::next_action_at.asc(), cases::id.asc()))
-            .limit(limit)
-            .select(cases::id)
-            .load::<String>(lite)?,
+    let due = cases::table
+        .filter(cases::next_action_at.le(now))
+        .filter(cases::id.ne_all(exclude))
+        .order((cases::next_action_at.asc(), cases::id.asc()))
+        .limit(limit)
+        .select(cases::id);
+    let ids: Vec<String> = match conn {
+        DbConnection::Pg(pg) => due.for_update().skip_locked().load(pg)?,
+        DbConnection::Sqlite(lite) => due.load(lite)?,
     };
     Ok(ids)
 }
@@ -103,6 +95,66 @@ pub fn batch(
     Ok((ids.len() as i64, report))
 }
 
+/// A reminder or an escalation that has fallen due: the event to record and its unique key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Due {
+    pub kind: EventKind,
+    pub payload: serde_json::Value,
+    pub key: String,
+}
+
+/// The deadlines of a case in the order the sweep visits them: the earliest due first.
+pub fn visit_order(row: &mut CaseRow) -> [DeadlineKind; 3] {
+    let mut kinds = KINDS;
+    kinds.sort_by_key(|k| *slot(row, *k).due);
+    kinds
+}
+
+/// The reminder or escalation of deadline `kind` that is due at `now`, if any: an escalation
+/// once the deadline has passed, a reminder within `reminder_before` of it, each once per
+/// deadline instant. It is marked on `row` (the slot, the rescheduled next action and
+/// escalation level) before it is returned, so the caller records it on the case as it now is.
+/// The sweep and the load benchmark's simulated histories both act by this rule.
+pub fn due(
+    row: &mut CaseRow,
+    kind: DeadlineKind,
+    now: NaiveDateTime,
+    reminder_before: TimeDelta,
+) -> Option<Due> {
+    if !running(row, kind) {
+        return None;
+    }
+    let s = slot(row, kind);
+    let (deadline, reminded, escalated) = (*s.due, *s.reminded_for, *s.escalated_for);
+    let at = utc(deadline).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    if now >= deadline && escalated != Some(deadline) {
+        *s.escalated_for = Some(deadline);
+        *s.reminded_for = Some(deadline);
+        reschedule(row, reminder_before);
+        let level = row.escalation_level;
+        let effect = match level {
+            1 => "the contractor's escalation contact and the buyer are told",
+            2 => "the case is overdue in the buyer's contract status; the monitor is told",
+            _ => "non-cooperation: the trigger for contractual remedies",
+        };
+        Some(Due {
+            kind: EventKind::Escalated,
+            payload: json!({"deadline": kind, "deadline_at": at, "level": level, "effect": effect}),
+            key: format!("escalation:{}:{kind}:{level}:{at}", row.id),
+        })
+    } else if now < deadline && now >= deadline - reminder_before && reminded != Some(deadline) {
+        *s.reminded_for = Some(deadline);
+        reschedule(row, reminder_before);
+        Some(Due {
+            kind: EventKind::Reminder,
+            payload: json!({"deadline": kind, "deadline_at": at}),
+            key: format!("reminder:{}:{kind}:{at}", row.id),
+        })
+    } else {
+        None
+    }
+}
+
 /// What is due on one case at `now`, in deadline order.
 fn process(
     conn: &mut DbConnection,
@@ -115,54 +167,25 @@ fn process(
         cases: 1,
         ..Default::default()
     };
-    let mut kinds = KINDS;
-    kinds.sort_by_key(|k| *slot(&mut row, *k).due);
     let system = Actor::default();
-    for kind in kinds {
-        if !running(&row, kind) {
+    for kind in visit_order(&mut row) {
+        let Some(due) = due(&mut row, kind, now, policy.reminder_before) else {
             continue;
-        }
-        let s = slot(&mut row, kind);
-        let (due, reminded, escalated) = (*s.due, *s.reminded_for, *s.escalated_for);
-        let at = utc(due).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        if now >= due && escalated != Some(due) {
-            *s.escalated_for = Some(due);
-            *s.reminded_for = Some(due);
-            reschedule(&mut row, policy.reminder_before);
-            let level = row.escalation_level;
-            let effect = match level {
-                1 => "the contractor's escalation contact and the buyer are told",
-                2 => "the case is overdue in the buyer's contract status; the monitor is told",
-                _ => "non-cooperation: the trigger for contractual remedies",
-            };
-            let key = format!("escalation:{}:{kind}:{level}:{at}", row.id);
-            row.apply(&Step::other(EventKind::Escalated, now))
-                .map_err(Error::internal)?;
-            record(
-                conn,
-                &mut row,
-                EventKind::Escalated,
-                &system,
-                json!({"deadline": kind, "deadline_at": at, "level": level, "effect": effect}),
-                now,
-                Some(key),
-            )?;
+        };
+        row.apply(&Step::other(due.kind, now))
+            .map_err(Error::internal)?;
+        record(
+            conn,
+            &mut row,
+            due.kind,
+            &system,
+            due.payload,
+            now,
+            Some(due.key),
+        )?;
+        if due.kind == EventKind::Escalated {
             out.escalations += 1;
-        } else if now < due && now >= due - policy.reminder_before && reminded != Some(due) {
-            *s.reminded_for = Some(due);
-            reschedule(&mut row, policy.reminder_before);
-            let key = format!("reminder:{}:{kind}:{at}", row.id);
-            row.apply(&Step::other(EventKind::Reminder, now))
-                .map_err(Error::internal)?;
-            record(
-                conn,
-                &mut row,
-                EventKind::Reminder,
-                &system,
-                json!({"deadline": kind, "deadline_at": at}),
-                now,
-                Some(key),
-            )?;
+        } else {
             out.reminders += 1;
         }
     }

@@ -13,6 +13,7 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
+use tracing::Instrument;
 use utoipa::openapi::path::{HttpMethod, PathItem, Paths};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::ToSchema;
@@ -40,7 +41,10 @@ pub fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
         .json(body)
 }
 
-/// One log line per request: method, path, status and duration.
+/// Every request runs in a `request` span (method, path and a request id of its own), entered
+/// for the whole service call: the handler's span (its `case_id` or `finding_id`), the error
+/// lines and the work sent to the database pool are inside it, so one request's lines can be
+/// followed together. The span ends with one line: status and duration.
 pub fn log_request<S, B>(
     req: actix_web::dev::ServiceRequest,
     srv: &S,
@@ -53,23 +57,27 @@ where
     >,
 {
     let start = Instant::now();
-    let method = req.method().clone();
     let path = req.path().to_owned();
-    let fut = srv.call(req);
+    let span = tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %path,
+        id = %uuid::Uuid::new_v4().simple(),
+    );
+    // Middleware and handlers may do work when called, not only when polled.
+    let fut = span.in_scope(|| srv.call(req));
     async move {
         let mut res = fut.await?;
         secure_headers(&path, res.headers_mut());
         tracing::info!(
-            %method,
-            %path,
             status = res.status().as_u16(),
             duration_ms = format!("{:.2}", start.elapsed().as_secs_f64() * 1000.0),
             "request"
         );
         Ok(res)
     }
+    .instrument(span)
 }
-
 /// Headers that keep browsers from doing anything clever with our answers. The API serves
 /// JSON, CSV and problem documents only: nothing may be framed, sniffed, cached or run; the
 /// /docs page needs its own scripts and styles. No CORS headers are sent: browsers on other
@@ -340,4 +348,89 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
     state.db.ready().await?;
     Ok(HttpResponse::Ok().json(Health { status: "ready" }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::{test, web, App, HttpResponse};
+
+    /// Log output kept in memory.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+        type Writer = Captured;
+
+        fn make_writer(&'a self) -> Captured {
+            self.clone()
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = "case-1"))]
+    async fn handler() -> HttpResponse {
+        tracing::warn!("inside the handler");
+        HttpResponse::Ok().finish()
+    }
+
+    /// The request id in a line's `request{...}` span, which every line of a request has.
+    fn request_id(line: &str) -> &str {
+        let span = line
+            .split_once("request{")
+            .unwrap_or_else(|| panic!("no request span in {line:?}"))
+            .1;
+        let span = &span[..span.find('}').unwrap()];
+        span.split_once(" id=")
+            .unwrap_or_else(|| panic!("no request id in {line:?}"))
+            .1
+    }
+
+    #[actix_web::test]
+    async fn each_request_logs_its_lines_in_a_span_of_its_own() {
+        let out = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(out.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app = test::init_service(
+            App::new()
+                .wrap_fn(super::log_request)
+                .route("/cases/x", web::get().to(handler)),
+        )
+        .await;
+        for _ in 0..2 {
+            let res =
+                test::call_service(&app, test::TestRequest::get().uri("/cases/x").to_request())
+                    .await;
+            assert_eq!(res.status(), 200);
+        }
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        for pair in lines.chunks(2) {
+            let (inner, last) = (pair[0], pair[1]);
+            assert!(inner.contains("method=GET path=/cases/x"), "{inner}");
+            assert!(
+                inner.contains("case_id=\"case-1\"") && inner.contains("inside the handler"),
+                "{inner}"
+            );
+            assert!(last.contains("status=200"), "{last}");
+            assert_eq!(request_id(inner), request_id(last), "{text}");
+        }
+        assert_ne!(request_id(lines[0]), request_id(lines[2]), "{text}");
+    }
 }

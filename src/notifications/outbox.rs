@@ -114,10 +114,27 @@ pub fn enqueue_with_title(
     event: &EventRow,
     title: Option<&str>,
 ) -> Result<usize, Error> {
+    let rows = rows_for(conn, case, event, title)?;
+    for row in &rows {
+        diesel::insert_into(notifications::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(rows.len())
+}
+
+/// The pending rows `event` causes, one per recipient address, without writing them (a bulk
+/// writer inserts many events' rows at once). Reads the recipients and their settings.
+pub fn rows_for(
+    conn: &mut DbConnection,
+    case: &CaseRow,
+    event: &EventRow,
+    title: Option<&str>,
+) -> Result<Vec<NotificationRow>, Error> {
     let payload: serde_json::Value = serde_json::from_str(&event.payload)?;
     let wanted = rules::recipients(event.kind, &payload);
     if wanted.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     // The buyers of the case with their own contracts on it: a buyer reads (and is mailed)
     // only what the case visibility rules show it.
@@ -190,7 +207,7 @@ pub fn enqueue_with_title(
         ))
         .load(conn)?;
     let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut written = 0;
+    let mut rows = Vec::new();
     for (org, escalation) in orgs {
         let Some((_, emails, escalation_emails, language, timezone, digest_hour)) =
             settings.iter().find(|s| s.0 == org).cloned()
@@ -235,7 +252,7 @@ pub fn enqueue_with_title(
             if !seen.insert((org.clone(), address.to_ascii_lowercase())) {
                 continue;
             }
-            let row = NotificationRow {
+            rows.push(NotificationRow {
                 id: crate::values::NotificationId::new().to_string(),
                 case_id: Some(case.id.clone()),
                 event_id: Some(event.id.clone()),
@@ -263,14 +280,10 @@ pub fn enqueue_with_title(
                 created_at: event.at,
                 digest: digest_at.is_some(),
                 lease_token: None,
-            };
-            diesel::insert_into(notifications::table)
-                .values(&row)
-                .execute(conn)?;
-            written += 1;
+            });
         }
     }
-    Ok(written)
+    Ok(rows)
 }
 
 /// Queues a mail about a person's account (a sign-in link, `payload`), to that person alone,
