@@ -418,7 +418,7 @@ async fn sign_out_ends_one_session_or_all(backend: Backend) {
     let (s, p) = app
         .request(Method::POST, "/auth/sign-out", Some(&chain.monitor), None)
         .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST, "{p}");
+    assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
 }
 
 async fn managers_manage_their_own_organization_only(backend: Backend) {
@@ -458,7 +458,7 @@ async fn managers_manage_their_own_organization_only(backend: Backend) {
         Some(json!({"email": "spy@c2.example.org", "display_name": "Spy", "organization_id": c2})),
     )
     .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s, StatusCode::FORBIDDEN);
     // The same address twice is a conflict.
     let (s, _) = as_person(
         &app,
@@ -509,7 +509,81 @@ async fn managers_manage_their_own_organization_only(backend: Backend) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
 }
 
+async fn a_browser_signs_in_with_forms_and_gets_pages(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let chain = app.chain(1).await;
+    app.person(&chain.buyer_id, "an@buyer.example.org", "An")
+        .await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(format!("{}/auth/sign-in", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("name=\"email\""));
+    // A mistyped address: the form again, the input kept, the problem beside the field.
+    let res = client
+        .post(format!("{}/auth/sign-in", app.base))
+        .form(&[("email", "an@buyer<example>")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("value=\"an@buyer&lt;example&gt;\""), "{html}");
+    assert!(html.contains("role=\"alert\""), "{html}");
+    client
+        .post(format!("{}/auth/sign-in", app.base))
+        .form(&[("email", "an@buyer.example.org")])
+        .send()
+        .await
+        .unwrap();
+    let token = app.link_token("an@buyer.example.org").await;
+    // The button of the link page: a cookie that scripts cannot read, then on to the home page.
+    let res = client
+        .post(format!("{}/auth/link", app.base))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/");
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("kz_session=kzs_"), "{cookie}");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http in tests: {cookie}");
+    // The same button again: a page that says why, with the way to a new link.
+    let res = client
+        .post(format!("{}/auth/link", app.base))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("used already") && html.contains("action=\"/auth/sign-in\""),
+        "{html}"
+    );
+    // Another site cannot post a link for the visitor.
+    let res = client
+        .post(format!("{}/auth/link", app.base))
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
 on_both_backends!(
+    a_browser_signs_in_with_forms_and_gets_pages,
     an_invited_person_signs_in_from_the_mail_and_is_named_on_what_they_do,
     links_expire_and_unknown_addresses_get_the_same_answer,
     asking_too_often_is_slowed_per_address,

@@ -97,11 +97,38 @@ fn too_many(retry_after: u64) -> Error {
     }
 }
 
+/// The sign-in form; `email` and `problem` fill it again after a refusal.
+fn sign_in_form(email: &str, problem: Option<&str>) -> String {
+    let problem = problem.map_or(String::new(), |p| {
+        format!("<p id=\"email-problem\" role=\"alert\">{}</p>\n", escape(p))
+    });
+    let described = if problem.is_empty() {
+        ""
+    } else {
+        " aria-describedby=\"email-problem\" aria-invalid=\"true\""
+    };
+    format!(
+        "<form method=\"post\" action=\"/auth/sign-in\">\n<label for=\"email\">Email address</label>\n{problem}<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" required value=\"{}\"{described}>\n<button type=\"submit\">Send me a sign-in link</button>\n</form>",
+        escape(email)
+    )
+}
+
+#[utoipa::path(get, path = "/auth/sign-in", tag = "sign-in",
+    responses((status = 200, description = "The sign-in page: an email field that asks for a link", content_type = "text/html")))]
+pub async fn sign_in_page() -> HttpResponse {
+    page(
+        actix_web::http::StatusCode::OK,
+        "Sign in to ketenzorg",
+        &sign_in_form("", None),
+    )
+}
+
 #[utoipa::path(post, path = "/auth/sign-in", tag = "sign-in",
     request_body(content = SignInRequest, content_type = "application/json",
         description = "Also accepted as a form (`application/x-www-form-urlencoded`)"),
     responses(
         (status = 202, description = "A link is sent if the address belongs to an active user; the answer is the same either way", body = SignInAnswer),
+        (status = 422, description = "Not an email address (to a form, the form again with the problem beside the field)"),
         (status = 429, description = "Too many requests for this address or from this client"),
     ))]
 pub async fn request_link(
@@ -109,7 +136,21 @@ pub async fn request_link(
     req: HttpRequest,
     bytes: web::Bytes,
 ) -> Result<HttpResponse, Error> {
-    let input: SignInRequest = body(&req, &bytes)?;
+    let input: SignInRequest = match body(&req, &bytes) {
+        Ok(input) => input,
+        // A browser gets the form again, with the address kept and the problem beside it.
+        Err(Error::Validation(errors)) if is_form(&req) => {
+            let sent: std::collections::HashMap<String, String> =
+                serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+            let problem = errors.first().map(|e| e.message.as_str());
+            return Ok(page(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "Sign in to ketenzorg",
+                &sign_in_form(sent.get("email").map_or("", String::as_str), problem),
+            ));
+        }
+        Err(e) => return Err(e),
+    };
     if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
         state.sign_in_limits.per_client.take(ip).map_err(too_many)?;
     }
@@ -159,7 +200,7 @@ pub async fn show_link(q: QueryParams) -> Result<HttpResponse, Error> {
     responses(
         (status = 200, description = "Signed in: the session cookie is set", body = SessionOpened),
         (status = 303, description = "Signed in from the form: the cookie is set, on to the home page"),
-        (status = 401, description = "The link is unknown, used, expired, or its user deactivated"),
+        (status = 401, description = "The link is unknown, used, expired, or its user deactivated (to a form, a page saying so)"),
         (status = 403, description = "Sent from another site"),
     ))]
 pub async fn use_link(
@@ -180,10 +221,22 @@ pub async fn use_link(
     let input: LinkRequest = body(&req, &bytes)?;
     let now = state.clock.now_naive();
     let config = state.config.session;
-    let opened = state
+    let opened = match state
         .db
         .write(move |c| sign_in::redeem(c, &input.token, now, &config))
-        .await?;
+        .await
+    {
+        Ok(opened) => opened,
+        // A person who clicked the button gets a page that says why and how to go on.
+        Err(Error::Unauthorized(why)) if is_form(&req) => {
+            return Ok(page(
+                actix_web::http::StatusCode::UNAUTHORIZED,
+                "This sign-in link does not work",
+                &format!("<p>{}</p>\n{}", escape(&why), sign_in_form("", None)),
+            ))
+        }
+        Err(e) => return Err(e),
+    };
     let cookie = session_cookie(&opened, &state);
     if is_form(&req) {
         return Ok(HttpResponse::SeeOther()
@@ -213,9 +266,8 @@ fn session_cookie(opened: &Opened, state: &AppState) -> Cookie<'static> {
     params(("everywhere" = Option<bool>, Query, description = "End every session of this person, on every device")),
     responses(
         (status = 204, description = "Signed out; the cookie is cleared"),
-        (status = 400, description = "Called with an API token, which has no session to end"),
         (status = 401, description = "No session, or it has ended already"),
-        (status = 403, description = "Without the CSRF token"),
+        (status = 403, description = "Without the CSRF token, or called with an API token (which has no session to end)"),
         (status = 429, description = "Too many failed authentications from this address"),
     ))]
 pub async fn sign_out(
@@ -227,10 +279,9 @@ pub async fn sign_out(
     let everywhere = q.get::<bool>("everywhere")?.unwrap_or(false);
     let session = req.extensions().get::<SessionOf>().cloned();
     let (Some(SessionOf(current)), Some(user)) = (session, caller.user) else {
-        return Err(Error::BadRequest {
-            detail: "sign-out ends a session; this request came with an API token (revoke it with DELETE /api/v1/tokens/{id})".into(),
-            field: None,
-        });
+        return Err(Error::Forbidden(
+            "sign-out ends a session; this request came with an API token (revoke it with DELETE /api/v1/tokens/{id})".into(),
+        ));
     };
     let now = state.clock.now_naive();
     state
@@ -250,7 +301,7 @@ pub async fn sign_out(
 
 /// Mounted at the root; each route is documented by its handler's `#[utoipa::path]`.
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(resource(request_link, __path_request_link));
+    cfg.service(resource(sign_in_page, __path_sign_in_page).and(request_link, __path_request_link));
     cfg.service(resource(show_link, __path_show_link).and(use_link, __path_use_link));
     cfg.service(resource(sign_out, __path_sign_out));
 }

@@ -31,9 +31,8 @@ pub fn create(
 ) -> Result<User, Error> {
     let organization = input.organization_id.unwrap_or(caller.organization_id);
     if organization != caller.organization_id && !caller.is_admin() {
-        return Err(Error::field(
-            "organization_id",
-            "you can invite users into your own organization only",
+        return Err(Error::Forbidden(
+            "you invite users into your own organization only (organization_id)".into(),
         ));
     }
     if !caller.manages_users_of(organization) {
