@@ -64,13 +64,13 @@ pub struct Event {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = case_events)]
 pub struct EventRow {
-    pub id: String,
-    pub case_id: String,
+    pub id: EventId,
+    pub case_id: CaseId,
     pub seq: i32,
     pub kind: EventKind,
     pub at: NaiveDateTime,
-    pub actor_organization_id: Option<String>,
-    pub actor_token_id: Option<String>,
+    pub actor_organization_id: Option<OrganizationId>,
+    pub actor_token_id: Option<TokenId>,
     pub payload: String,
     pub prev_hash: String,
     pub hash: String,
@@ -80,21 +80,13 @@ pub struct EventRow {
 impl EventRow {
     pub fn view(self) -> Result<Event, Error> {
         Ok(Event {
-            id: EventId::from_db(&self.id)?,
-            case_id: CaseId::from_db(&self.case_id)?,
+            id: self.id,
+            case_id: self.case_id,
             seq: self.seq,
             kind: self.kind.as_str().to_string(),
             at: utc(self.at),
-            actor_organization_id: self
-                .actor_organization_id
-                .as_deref()
-                .map(OrganizationId::from_db)
-                .transpose()?,
-            actor_token_id: self
-                .actor_token_id
-                .as_deref()
-                .map(TokenId::from_db)
-                .transpose()?,
+            actor_organization_id: self.actor_organization_id,
+            actor_token_id: self.actor_token_id,
             payload: serde_json::from_str(&self.payload)?,
             prev_hash: self.prev_hash,
             hash: self.hash,
@@ -105,16 +97,18 @@ impl EventRow {
     /// SHA-256 over the predecessor's hash and every field but the hash itself, each on its
     /// own line, with the instant in a fixed format so both backends hash alike.
     pub fn compute_hash(&self) -> String {
+        // Ids as stored: the UUID's hyphenated lower-case text.
+        let or_dash = |id: Option<String>| id.unwrap_or_else(|| "-".to_string());
         let mut h = Sha256::new();
         for part in [
             self.prev_hash.as_str(),
-            self.id.as_str(),
-            self.case_id.as_str(),
+            &self.id.to_string(),
+            &self.case_id.to_string(),
             &self.seq.to_string(),
             self.kind.as_str(),
             &self.at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-            self.actor_organization_id.as_deref().unwrap_or("-"),
-            self.actor_token_id.as_deref().unwrap_or("-"),
+            &or_dash(self.actor_organization_id.map(|o| o.to_string())),
+            &or_dash(self.actor_token_id.map(|t| t.to_string())),
             self.payload.as_str(),
             self.dedup_key.as_deref().unwrap_or("-"),
         ] {
@@ -138,13 +132,13 @@ pub fn next(
     dedup_key: Option<String>,
 ) -> Result<EventRow, Error> {
     let mut row = EventRow {
-        id: EventId::new().to_string(),
-        case_id: case.id.clone(),
+        id: EventId::new(),
+        case_id: case.id,
         seq: case.event_count + 1,
         kind,
         at,
-        actor_organization_id: actor.organization_id.map(|o| o.to_string()),
-        actor_token_id: actor.token_id.map(|t| t.to_string()),
+        actor_organization_id: actor.organization_id,
+        actor_token_id: actor.token_id,
         payload: serde_json::to_string(&payload)?,
         prev_hash: case.last_event_hash.clone(),
         hash: String::new(),
@@ -249,4 +243,78 @@ pub fn verify(conn: &mut DbConnection) -> Result<AuditReport, Error> {
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hash is over the ids' stored text (hyphenated lower case), as when the row held
+    /// strings: chains written before the ids were typed still verify.
+    #[test]
+    fn ids_are_hashed_as_their_stored_text() {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 3, 2)
+            .and_then(|d| d.and_hms_micro_opt(9, 0, 0, 123_456))
+            .unwrap();
+        let text = [
+            "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+            "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c",
+            "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5d",
+            "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5e",
+        ];
+        let mut row = EventRow {
+            id: text[0].parse().unwrap(),
+            case_id: text[1].parse().unwrap(),
+            seq: 3,
+            kind: EventKind::Comment,
+            at,
+            actor_organization_id: Some(text[2].parse().unwrap()),
+            actor_token_id: Some(text[3].parse().unwrap()),
+            payload: r#"{"text":"hi"}"#.to_string(),
+            prev_hash: GENESIS.to_string(),
+            hash: String::new(),
+            dedup_key: None,
+        };
+        let expected = |lines: &[&str]| -> String {
+            let mut h = Sha256::new();
+            for l in lines {
+                h.update(l.as_bytes());
+                h.update(b"\n");
+            }
+            h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        };
+        let when = "2026-03-02T09:00:00.123456Z";
+        assert_eq!(
+            row.compute_hash(),
+            expected(&[
+                GENESIS,
+                text[0],
+                text[1],
+                "3",
+                "comment",
+                when,
+                text[2],
+                text[3],
+                r#"{"text":"hi"}"#,
+                "-"
+            ])
+        );
+        row.actor_organization_id = None;
+        row.actor_token_id = None;
+        assert_eq!(
+            row.compute_hash(),
+            expected(&[
+                GENESIS,
+                text[0],
+                text[1],
+                "3",
+                "comment",
+                when,
+                "-",
+                "-",
+                r#"{"text":"hi"}"#,
+                "-"
+            ])
+        );
+    }
 }

@@ -11,7 +11,7 @@ use crate::cases::EventKind;
 use crate::db::DbConnection;
 use crate::error::Error;
 use crate::schema::{cases, findings, organizations, suppressed_addresses};
-use crate::values::Language;
+use crate::values::{FindingId, Language, OrganizationId};
 
 /// One mail to send: a single row, or every digest row of one address due together.
 #[derive(Debug, Clone)]
@@ -46,8 +46,8 @@ pub fn prepare(
         .count()
         .get_result::<i64>(conn)?
         > 0;
-    let (org_name, tz, lang): (String, String, String) = organizations::table
-        .filter(organizations::id.eq(&first.recipient_organization_id))
+    let (org_name, tz, lang): (String, String, Language) = organizations::table
+        .filter(organizations::id.eq(first.recipient_organization_id))
         .select((
             organizations::name,
             organizations::timezone,
@@ -55,7 +55,6 @@ pub fn prepare(
         ))
         .first(conn)?;
     let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Europe::Brussels);
-    let lang = Language::from_db(&lang)?;
     let mut items = Vec::with_capacity(job.rows.len());
     for row in &job.rows {
         let ctx = context(conn, row, &org_name, tz, lang, config)?;
@@ -73,7 +72,7 @@ pub fn prepare(
             .ok_or_else(|| Error::internal("empty mail job"))?;
         (
             r,
-            first.id.clone(),
+            first.id.to_string(),
             Some(format!("case-{}", c.case_ref_full())),
         )
     };
@@ -103,12 +102,12 @@ fn context(
     let payload: serde_json::Value = serde_json::from_str(&row.payload)?;
     let event = &payload["event"];
     let case = &payload["case"];
-    let (contractor, monitor, finding): (String, String, String) = cases::table
-        .filter(cases::id.eq(&row.case_id))
+    let (contractor, monitor, finding): (OrganizationId, OrganizationId, FindingId) = cases::table
+        .filter(cases::id.eq(row.case_id))
         .select((cases::contractor_id, cases::monitor_id, cases::finding_id))
         .first(conn)?;
     let title: String = findings::table
-        .filter(findings::id.eq(&finding))
+        .filter(findings::id.eq(finding))
         .select(findings::title)
         .first(conn)?;
     let audience = if row.recipient_organization_id == contractor {
@@ -160,6 +159,7 @@ fn context(
         text: text("text"),
         case_ref: row
             .case_id
+            .to_string()
             .chars()
             .rev()
             .take(8)
