@@ -10,6 +10,7 @@ use ketenzorg::db::{write_tx, DbConnection};
 use ketenzorg::findings::FindingRow;
 use ketenzorg::notifications::outbox;
 use ketenzorg::schema::{case_contracts, case_events, cases, findings, notifications};
+use ketenzorg::values::CaseId;
 
 use crate::model::{CaseContract, CHUNK};
 
@@ -46,7 +47,7 @@ impl Batch {
                     "strftime('%Y-%m-%d %H:%M:%f', created_at, '+20 seconds')"
                 }
             };
-            let ids: Vec<&str> = self.cases.iter().map(|k| k.id.as_str()).collect();
+            let ids: Vec<CaseId> = self.cases.iter().map(|k| k.id).collect();
             for chunk in ids.chunks(CHUNK) {
                 diesel::update(
                     notifications::table
