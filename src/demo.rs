@@ -127,13 +127,13 @@ fn reissue(conn: &mut DbConnection, clock: &Clock) -> Result<Option<Tokens>, Err
     use crate::schema::organizations::dsl as o;
     let mut found = Vec::new();
     for (role, name) in ORGANIZATIONS {
-        let id: Option<String> = o::organizations
+        let id: Option<crate::values::OrganizationId> = o::organizations
             .filter(o::name.eq(name).and(o::kind.eq(role)))
             .select(o::id)
             .first(conn)
             .optional()?;
         match id {
-            Some(id) => found.push((role, name, crate::values::OrganizationId::from_db(&id)?)),
+            Some(id) => found.push((role, name, id)),
             // All five or it is not the sample (a real monitor may well be called so).
             None => return Ok(None),
         }

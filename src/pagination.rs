@@ -17,21 +17,24 @@ pub struct Cursor {
 
 impl Cursor {
     /// Opaque to clients: base64url of the id (and the key).
-    pub fn encode(id: &str) -> Option<String> {
-        Uuid::parse_str(id)
+    pub fn encode(id: impl std::fmt::Display) -> Option<String> {
+        Uuid::parse_str(&id.to_string())
             .ok()
             .map(|u| URL_SAFE_NO_PAD.encode(u.as_bytes()))
     }
 
-    pub fn encode_with_key(id: &str, key: i64) -> Option<String> {
-        let u = Uuid::parse_str(id).ok()?;
+    pub fn encode_with_key(id: impl std::fmt::Display, key: i64) -> Option<String> {
+        let u = Uuid::parse_str(&id.to_string()).ok()?;
         let mut bytes = u.as_bytes().to_vec();
         bytes.extend_from_slice(&key.to_be_bytes());
         Some(URL_SAFE_NO_PAD.encode(bytes))
     }
 
     /// For orders by an instant: the key is microseconds since the epoch.
-    pub fn encode_with_time(id: &str, at: chrono::NaiveDateTime) -> Option<String> {
+    pub fn encode_with_time(
+        id: impl std::fmt::Display,
+        at: chrono::NaiveDateTime,
+    ) -> Option<String> {
         Cursor::encode_with_key(id, at.and_utc().timestamp_micros())
     }
 

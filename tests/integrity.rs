@@ -143,7 +143,7 @@ fn forge(app: &TestApp, case: &str, kind: &str, payload: Value) -> String {
         .execute(&mut *conn)
         .unwrap();
     ketenzorg::cases::store::save(&mut conn, &row).unwrap();
-    event.id
+    event.id.to_string()
 }
 
 async fn verify_audit_replays_each_history_through_the_state_machine(backend: Backend) {

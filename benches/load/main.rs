@@ -124,14 +124,25 @@ fn now() -> NaiveDateTime {
 }
 
 /// A time-ordered id for an instant in the past, as `Uuid::now_v7` would have made it then.
-fn v7(at: NaiveDateTime) -> String {
+fn v7<T: std::str::FromStr>(at: NaiveDateTime) -> T
+where
+    T::Err: std::fmt::Debug,
+{
     let t = at.and_utc();
-    uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
+    id(&uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
         uuid::NoContext,
         t.timestamp() as u64,
         t.timestamp_subsec_nanos(),
     ))
-    .to_string()
+    .to_string())
+}
+
+/// A model id (text) as the typed id a row holds.
+fn id<T: std::str::FromStr>(s: &str) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    s.parse().unwrap()
 }
 
 fn days(rng: &mut StdRng, lo: f64, hi: f64) -> TimeDelta {

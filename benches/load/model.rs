@@ -11,6 +11,7 @@ use ketenzorg::contracts::ContractItemRow;
 use ketenzorg::factories::FactoryRow;
 use ketenzorg::findings::FindingRow;
 use ketenzorg::schema::case_contracts;
+use ketenzorg::values::{ComponentId, FactoryId};
 
 pub const BUYERS: usize = 10;
 pub const CONTRACTORS: usize = 50;
@@ -69,10 +70,10 @@ pub struct Model {
     pub monitors: Vec<Org>,
     pub contracts: Vec<ContractM>,
     /// (component id, root product index into `comps`, owner contractor)
-    pub comps: Vec<(String, usize, usize)>,
+    pub comps: Vec<(ComponentId, usize, usize)>,
     /// product component index -> contracts that have it as an item
     pub product_contracts: HashMap<usize, Vec<usize>>,
-    pub factories: Vec<String>,
+    pub factories: Vec<FactoryId>,
     /// factory index -> (component index, valid_to)
     pub links: Vec<Vec<(usize, Option<NaiveDate>)>>,
 }

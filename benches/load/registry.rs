@@ -12,7 +12,7 @@ use rand::rngs::StdRng;
 use rand::Rng;
 
 use crate::model::*;
-use crate::v7;
+use crate::{id, v7};
 
 /// Fills `model`'s registry and writes it. The first `n_hot` factories are each shared by two
 /// contractors.
@@ -76,10 +76,10 @@ pub fn fill(
         r.workers = Some(50 + (i * 37 % 8000) as i32);
         r.parent_company = (i % 3 == 0).then(|| format!("Holding {}", i % 250));
         r.dedup_key = ketenzorg::factories::dedup_key(&r.name, &r.address, &r.country);
-        r.created_by = model.contractors[i % CONTRACTORS].id.clone();
+        r.created_by = id(&model.contractors[i % CONTRACTORS].id);
         r.created_at = at;
         r.updated_at = at;
-        model.factories.push(r.id.clone());
+        model.factories.push(r.id);
         factory_rows.push(r);
     }
     let mut comp_rows = Vec::new();
@@ -95,12 +95,12 @@ pub fn fill(
                 ["laptop", "desktop", "monitor", "phone", "tablet"][p % 5]
             );
             product.parent_id = None;
-            product.owner_id = contractor.id.clone();
+            product.owner_id = id(&contractor.id);
             product.created_at = at;
             product.updated_at = at;
             let root = model.comps.len();
-            model.comps.push((product.id.clone(), root, ci));
-            let product_id = product.id.clone();
+            model.comps.push((product.id, root, ci));
+            let product_id = product.id;
             comp_rows.push(product);
             for s in 0..SUBS {
                 let mut sub = templates.component.clone();
@@ -109,23 +109,23 @@ pub fn fill(
                     "{} for model {p:02}",
                     ["Mainboard", "Display module", "Battery pack"][s]
                 );
-                sub.parent_id = Some(product_id.clone());
-                sub.owner_id = contractor.id.clone();
+                sub.parent_id = Some(product_id);
+                sub.owner_id = id(&contractor.id);
                 sub.created_at = at;
                 sub.updated_at = at;
-                model.comps.push((sub.id.clone(), root, ci));
-                let sub_id = sub.id.clone();
+                model.comps.push((sub.id, root, ci));
+                let sub_id = sub.id;
                 comp_rows.push(sub);
                 for q in 0..PARTS {
                     let mut part = templates.component.clone();
                     part.id = v7(at + TimeDelta::seconds(2));
                     part.name =
                         format!("{} {s}.{q} for model {p:02}", ["Chip", "Panel", "Cell"][s]);
-                    part.parent_id = Some(sub_id.clone());
-                    part.owner_id = contractor.id.clone();
+                    part.parent_id = Some(sub_id);
+                    part.owner_id = id(&contractor.id);
                     part.created_at = at;
                     part.updated_at = at;
-                    model.comps.push((part.id.clone(), root, ci));
+                    model.comps.push((part.id, root, ci));
                     comp_rows.push(part);
                 }
             }
@@ -141,8 +141,8 @@ pub fn fill(
             debug_assert_eq!(model.comps[root].1, root);
             let mut item = templates.item.clone();
             item.id = v7(registry_at + TimeDelta::days(1) + TimeDelta::minutes(j as i64));
-            item.contract_id = k.id.clone();
-            item.component_id = model.comps[root].0.clone();
+            item.contract_id = id(&k.id);
+            item.component_id = model.comps[root].0;
             item.created_at = registry_at + TimeDelta::days(1);
             model.product_contracts.entry(root).or_default().push(j);
             item_rows.push(item);
@@ -173,12 +173,12 @@ pub fn fill(
         let at = registry_at + TimeDelta::days(2) + TimeDelta::seconds(rows.len() as i64);
         let mut r = templates.link.clone();
         r.id = v7(at);
-        r.component_id = model.comps[comp].0.clone();
-        r.factory_id = model.factories[factory].clone();
+        r.component_id = model.comps[comp].0;
+        r.factory_id = model.factories[factory];
         r.tier = tier;
         r.valid_from = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
         r.valid_to = valid_to;
-        r.disclosed_by = model.contractors[model.comps[comp].2].id.clone();
+        r.disclosed_by = id(&model.contractors[model.comps[comp].2].id);
         r.created_at = at;
         rows.push(r);
         links[factory].push((comp, valid_to));

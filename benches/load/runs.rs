@@ -19,6 +19,7 @@ use ketenzorg::schema::{
     case_contracts, case_events, cases, components, contract_items, factories, findings,
     notifications, sourcing_links,
 };
+use ketenzorg::values::{CaseId, EventId};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
@@ -168,18 +169,18 @@ pub fn raw(url: &str, out: &Path) {
         panic!("the template finding was not created")
     };
     let finding: FindingRow = findings::table
-        .filter(findings::id.eq(filed.id.to_string()))
+        .filter(findings::id.eq(filed.id))
         .select(FindingRow::as_select())
         .first(conn)
         .expect("the template finding");
     let case_rows: Vec<CaseRow> = cases::table
-        .filter(cases::finding_id.eq(&finding.id))
+        .filter(cases::finding_id.eq(finding.id))
         .order(cases::id.asc())
         .select(CaseRow::as_select())
         .load(conn)
         .expect("its cases");
-    let case_ids: Vec<String> = case_rows.iter().map(|k| k.id.clone()).collect();
-    let links: Vec<(String, String)> = case_contracts::table
+    let case_ids: Vec<CaseId> = case_rows.iter().map(|k| k.id).collect();
+    let links: Vec<(CaseId, String)> = case_contracts::table
         .filter(case_contracts::case_id.eq_any(&case_ids))
         .order((case_contracts::case_id, case_contracts::contract_id))
         .select((case_contracts::case_id, case_contracts::contract_id))
@@ -191,7 +192,7 @@ pub fn raw(url: &str, out: &Path) {
         .select(EventRow::as_select())
         .load(conn)
         .expect("their events");
-    let event_ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+    let event_ids: Vec<EventId> = events.iter().map(|e| e.id).collect();
     let notes: Vec<NotificationRow> = notifications::table
         .filter(notifications::case_id.eq_any(&case_ids))
         .order(notifications::id.asc())
@@ -205,7 +206,9 @@ pub fn raw(url: &str, out: &Path) {
     let rows = 1 + case_rows.len() + links.len() + events.len() + notes.len();
     // For pgbench (bench/run.sh): each template row as `table|WHERE|RETURNING variable|the
     // columns to replace` (CASE arms over the column name, pgbench variables of earlier rows).
-    let at = |ids: &[String], id: &str| ids.iter().position(|x| x == id).unwrap();
+    fn at<T: PartialEq>(ids: &[T], id: &T) -> usize {
+        ids.iter().position(|x| x == id).unwrap()
+    }
     let mut plan = vec![format!("findings|id = '{}'|fid|", finding.id)];
     for (i, k) in case_rows.iter().enumerate() {
         plan.push(format!(
@@ -230,8 +233,8 @@ pub fn raw(url: &str, out: &Path) {
         plan.push(format!(
             "notifications|id = '{}'||WHEN 'case_id' THEN ''':c{}''' WHEN 'event_id' THEN ''':e{}'''",
             n.id,
-            at(&case_ids, n.case_id.as_deref().unwrap_or_default()),
-            at(&event_ids, n.event_id.as_deref().unwrap_or_default())
+            at(&case_ids, &n.case_id.expect("a case mail")),
+            at(&event_ids, &n.event_id.expect("a case mail"))
         ));
     }
     write_lines(&out.join("raw-template.plan"), plan);
@@ -240,15 +243,15 @@ pub fn raw(url: &str, out: &Path) {
         let mut f = finding.clone();
         f.id = v7(when);
         f.created_at = when;
-        let new_cases: Vec<String> = case_rows.iter().map(|_| v7(when)).collect();
-        let new_events: Vec<String> = events.iter().map(|_| v7(when)).collect();
+        let new_cases: Vec<CaseId> = case_rows.iter().map(|_| v7(when)).collect();
+        let new_events: Vec<EventId> = events.iter().map(|_| v7(when)).collect();
         let ks: Vec<CaseRow> = case_rows
             .iter()
             .zip(&new_cases)
             .map(|(k, id)| {
                 let mut k = k.clone();
-                k.id = id.clone();
-                k.finding_id = f.id.clone();
+                k.id = *id;
+                k.finding_id = f.id;
                 k
             })
             .collect();
@@ -257,8 +260,8 @@ pub fn raw(url: &str, out: &Path) {
             .zip(&new_events)
             .map(|(e, id)| {
                 let mut e = e.clone();
-                e.id = id.clone();
-                e.case_id = new_cases[at(&case_ids, &e.case_id)].clone();
+                e.id = *id;
+                e.case_id = new_cases[at(&case_ids, &e.case_id)];
                 e.dedup_key = None;
                 e
             })
@@ -268,9 +271,9 @@ pub fn raw(url: &str, out: &Path) {
             .map(|n| {
                 let mut n = n.clone();
                 n.id = v7(when);
-                let (case, event) = (n.case_id.as_deref(), n.event_id.as_deref());
-                n.case_id = Some(new_cases[at(&case_ids, case.unwrap_or_default())].clone());
-                n.event_id = Some(new_events[at(&event_ids, event.unwrap_or_default())].clone());
+                let (case, event) = (n.case_id, n.event_id);
+                n.case_id = case.map(|c| new_cases[at(&case_ids, &c)]);
+                n.event_id = event.map(|e| new_events[at(&event_ids, &e)]);
                 n
             })
             .collect();

@@ -17,7 +17,7 @@ use crate::model::*;
 use crate::registry;
 use crate::services::{self, *};
 use crate::sim::*;
-use crate::{connect, days, now, scale, v7, write_lines};
+use crate::{connect, days, id, now, scale, v7, write_lines};
 
 pub fn seed(url: &str, out: &Path) {
     std::fs::create_dir_all(out).unwrap();
@@ -100,10 +100,10 @@ pub fn seed(url: &str, out: &Path) {
         let category = CATEGORIES[rng.gen_range(0..CATEGORIES.len())];
         let mut f = templates.finding.clone();
         f.id = v7(t0);
-        f.monitor_id = model.monitors[monitor].id.clone();
-        f.factory_id = model.factories[factory].clone();
-        f.category = category.to_string();
-        f.severity = severity.to_string();
+        f.monitor_id = id(&model.monitors[monitor].id);
+        f.factory_id = model.factories[factory];
+        f.category = id(category);
+        f.severity = id(severity);
         f.title = format!(
             "{} ({})",
             title_of(category),
@@ -193,7 +193,10 @@ pub fn seed(url: &str, out: &Path) {
 
     // 4. What the load scripts need.
     let buyer = &model.buyers[0];
-    let hot: Vec<String> = model.factories[..n_hot].to_vec();
+    let hot: Vec<String> = model.factories[..n_hot]
+        .iter()
+        .map(|f| f.to_string())
+        .collect();
     write_lines(&out.join("factories.txt"), hot.clone());
     write_lines(
         &out.join("contracts.txt"),

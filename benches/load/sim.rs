@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::batch::Batch;
 use crate::model::*;
-use crate::{days, v7};
+use crate::{days, id, v7};
 
 pub struct Ctx<'a> {
     pub now: NaiveDateTime,
@@ -45,15 +45,15 @@ pub fn simulate_case(ctx: &Ctx, rng: &mut StdRng, batch: &mut Batch, case: &NewC
         contract_ids,
         t0,
     } = *case;
-    let severity: Severity = finding.severity.parse().unwrap();
+    let severity: Severity = finding.severity;
     let due = escalation::due_dates(ctx.policy, severity, t0);
     let mut row = ctx.templates.case.clone();
     row.id = v7(t0);
-    row.finding_id = finding.id.clone();
-    row.contractor_id = ctx.model.contractors[contractor].id.clone();
-    row.monitor_id = finding.monitor_id.clone();
-    row.factory_id = finding.factory_id.clone();
-    row.category = finding.category.parse().unwrap();
+    row.finding_id = finding.id;
+    row.contractor_id = id(&ctx.model.contractors[contractor].id);
+    row.monitor_id = finding.monitor_id;
+    row.factory_id = finding.factory_id;
+    row.category = finding.category;
     row.severity = severity;
     row.state = CaseState::Open;
     row.resume_state = None;
@@ -102,7 +102,7 @@ pub fn simulate_case(ctx: &Ctx, rng: &mut StdRng, batch: &mut Batch, case: &NewC
     buyers.dedup();
     for id in &ids {
         batch.case_contracts.push(CaseContract {
-            case_id: row.id.clone(),
+            case_id: row.id.to_string(),
             contract_id: id.clone(),
         });
     }

@@ -118,7 +118,7 @@ pub fn hash_token(token: &str) -> String {
 pub fn authenticate(conn: &mut DbConnection, token: &str) -> Result<Caller, Error> {
     let invalid = || Error::Unauthorized("the bearer token is invalid or has been revoked".into());
     let id = token_id_of(token).ok_or_else(invalid)?;
-    let row: Option<(String, String, String, String)> = api_tokens::table
+    let row: Option<(TokenId, String, OrganizationId, OrgKind)> = api_tokens::table
         .inner_join(organizations::table)
         .filter(api_tokens::id.eq(&id))
         .filter(api_tokens::revoked_at.is_null())
@@ -135,9 +135,9 @@ pub fn authenticate(conn: &mut DbConnection, token: &str) -> Result<Caller, Erro
         return Err(invalid());
     }
     Ok(Caller {
-        organization_id: OrganizationId::from_db(&org_id)?,
-        kind: OrgKind::from_db(&kind)?,
-        token_id: Some(TokenId::from_db(&token_id)?),
+        organization_id: org_id,
+        kind,
+        token_id: Some(token_id),
         user: None,
     })
 }

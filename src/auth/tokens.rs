@@ -45,8 +45,8 @@ pub struct IssuedToken {
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = api_tokens)]
 struct TokenRow {
-    id: String,
-    organization_id: String,
+    id: TokenId,
+    organization_id: OrganizationId,
     label: String,
     token_hash: String,
     created_at: NaiveDateTime,
@@ -56,8 +56,8 @@ struct TokenRow {
 impl TokenRow {
     fn info(self) -> Result<TokenInfo, Error> {
         Ok(TokenInfo {
-            id: TokenId::from_db(&self.id)?,
-            organization_id: OrganizationId::from_db(&self.organization_id)?,
+            id: self.id,
+            organization_id: self.organization_id,
             label: self.label,
             created_at: utc(self.created_at),
             revoked_at: self.revoked_at.map(utc),
@@ -95,8 +95,8 @@ pub fn issue_unchecked(
     let id = TokenId::new();
     let token = generate_token(id);
     let row = TokenRow {
-        id: id.to_string(),
-        organization_id: organization_id.to_string(),
+        id,
+        organization_id,
         label: label.to_string(),
         token_hash: hash_token(&token),
         created_at: now,
@@ -157,5 +157,5 @@ pub fn list(
         q = q.filter(api_tokens::organization_id.eq(org.to_string()));
     }
     let rows = q.load(conn)?;
-    Page::from_rows(rows, page, |r| Cursor::encode(&r.id), TokenRow::info)
+    Page::from_rows(rows, page, |r| Cursor::encode(r.id), TokenRow::info)
 }

@@ -15,13 +15,13 @@ use crate::auth::Caller;
 use crate::db::{DbBackend, DbConnection};
 use crate::error::Error;
 use crate::schema::{case_contracts, cases, contracts};
-use crate::values::{CaseId, OrgKind};
+use crate::values::{CaseId, OrgKind, OrganizationId};
 
 pub type Visible =
     Box<dyn BoxableExpression<cases::table, DbBackend, SqlType = diesel::sql_types::Bool>>;
 
 pub fn visible_to(caller: &Caller) -> Option<Visible> {
-    let me = caller.organization_id.to_string();
+    let me = caller.organization_id;
     match caller.kind {
         OrgKind::Admin => None,
         OrgKind::Contractor => Some(Box::new(cases::contractor_id.eq(me))),
@@ -39,7 +39,7 @@ pub fn visible_to(caller: &Caller) -> Option<Visible> {
 
 /// The caller's relation to a case.
 pub fn party_of(caller: &Caller, row: &CaseRow) -> Party {
-    let me = caller.organization_id.to_string();
+    let me = caller.organization_id;
     if caller.is_admin() {
         Party::Admin
     } else if row.contractor_id == me {
@@ -54,7 +54,7 @@ pub fn party_of(caller: &Caller, row: &CaseRow) -> Party {
 /// The case with this id, if the caller may see it (404 otherwise).
 pub fn visible_row(conn: &mut DbConnection, caller: &Caller, id: CaseId) -> Result<CaseRow, Error> {
     let mut q = cases::table
-        .filter(cases::id.eq(id.to_string()))
+        .filter(cases::id.eq(id))
         .select(CaseRow::as_select())
         .into_boxed();
     if let Some(filter) = visible_to(caller) {
@@ -117,8 +117,8 @@ pub fn shown_to(reader: &visibility::Reader, case: &CaseRow, e: EventRow) -> Res
     let actor = event.actor_organization_id.map(|a| a.to_string());
     let shown = visibility::show(
         reader,
-        &case.contractor_id,
-        &case.monitor_id,
+        &case.contractor_id.to_string(),
+        &case.monitor_id.to_string(),
         kind,
         actor.as_deref(),
         std::mem::take(&mut event.payload),
@@ -143,14 +143,14 @@ pub fn reader_of(
     if party_of(caller, case) != Party::Buyer {
         return Ok(visibility::Reader::Whole);
     }
-    buyer_reader(conn, &caller.organization_id.to_string(), &case.id)
+    buyer_reader(conn, caller.organization_id, case.id)
 }
 
 /// A buyer reading a case, with its own contracts on the case.
 pub fn buyer_reader(
     conn: &mut DbConnection,
-    buyer: &str,
-    case: &str,
+    buyer: OrganizationId,
+    case: CaseId,
 ) -> Result<visibility::Reader, Error> {
     let contracts: Vec<String> = case_contracts::table
         .inner_join(contracts::table)

@@ -158,7 +158,7 @@ pub fn opened(
         factory_id,
     } = parties;
     let mut row = CaseRow {
-        id: CaseId::new().to_string(),
+        id: CaseId::new(),
         finding_id,
         contractor_id,
         monitor_id,
@@ -211,6 +211,7 @@ mod tests {
     use super::*;
     use crate::cases::CaseState;
     use crate::findings::Category;
+    use crate::values::{FactoryId, FindingId, OrganizationId};
     use chrono::NaiveDate;
 
     fn t(hours: i64) -> NaiveDateTime {
@@ -226,10 +227,10 @@ mod tests {
     /// writes it (acknowledge in 7 days, plan in 14, remediation in 90).
     fn case() -> CaseRow {
         let parties = Parties {
-            finding_id: String::new(),
-            contractor_id: String::new(),
-            monitor_id: String::new(),
-            factory_id: String::new(),
+            finding_id: FindingId::new(),
+            contractor_id: OrganizationId::new(),
+            monitor_id: OrganizationId::new(),
+            factory_id: FactoryId::new(),
         };
         opened(
             parties,

@@ -71,43 +71,31 @@ pub struct Event {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = case_events)]
 pub struct EventRow {
-    pub id: String,
-    pub case_id: String,
+    pub id: EventId,
+    pub case_id: CaseId,
     pub seq: i32,
     pub kind: EventKind,
     pub at: NaiveDateTime,
-    pub actor_organization_id: Option<String>,
-    pub actor_token_id: Option<String>,
+    pub actor_organization_id: Option<OrganizationId>,
+    pub actor_token_id: Option<TokenId>,
     pub payload: String,
     pub prev_hash: String,
     pub hash: String,
     pub dedup_key: Option<String>,
-    pub actor_user_id: Option<String>,
+    pub actor_user_id: Option<UserId>,
 }
 
 impl EventRow {
     pub fn view(self) -> Result<Event, Error> {
         Ok(Event {
-            id: EventId::from_db(&self.id)?,
-            case_id: CaseId::from_db(&self.case_id)?,
+            id: self.id,
+            case_id: self.case_id,
             seq: self.seq,
             kind: self.kind.as_str().to_string(),
             at: utc(self.at),
-            actor_organization_id: self
-                .actor_organization_id
-                .as_deref()
-                .map(OrganizationId::from_db)
-                .transpose()?,
-            actor_token_id: self
-                .actor_token_id
-                .as_deref()
-                .map(TokenId::from_db)
-                .transpose()?,
-            actor_user_id: self
-                .actor_user_id
-                .as_deref()
-                .map(UserId::from_db)
-                .transpose()?,
+            actor_organization_id: self.actor_organization_id,
+            actor_token_id: self.actor_token_id,
+            actor_user_id: self.actor_user_id,
             actor_name: None,
             payload: serde_json::from_str(&self.payload)?,
             prev_hash: self.prev_hash,
@@ -121,25 +109,27 @@ impl EventRow {
     /// person, added later, is one more line only when there is one, so that every event
     /// written before people existed keeps its hash.
     pub fn compute_hash(&self) -> String {
+        // Ids as stored: the UUID's hyphenated lower-case text.
+        let or_dash = |id: Option<String>| id.unwrap_or_else(|| "-".to_string());
         let mut h = Sha256::new();
         for part in [
             self.prev_hash.as_str(),
-            self.id.as_str(),
-            self.case_id.as_str(),
+            &self.id.to_string(),
+            &self.case_id.to_string(),
             &self.seq.to_string(),
             self.kind.as_str(),
             &self.at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-            self.actor_organization_id.as_deref().unwrap_or("-"),
-            self.actor_token_id.as_deref().unwrap_or("-"),
+            &or_dash(self.actor_organization_id.map(|o| o.to_string())),
+            &or_dash(self.actor_token_id.map(|t| t.to_string())),
             self.payload.as_str(),
             self.dedup_key.as_deref().unwrap_or("-"),
         ] {
             h.update(part.as_bytes());
             h.update(b"\n");
         }
-        if let Some(user) = &self.actor_user_id {
+        if let Some(user) = self.actor_user_id {
             h.update(b"user:");
-            h.update(user.as_bytes());
+            h.update(user.to_string().as_bytes());
             h.update(b"\n");
         }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
@@ -159,14 +149,14 @@ pub fn next(
     dedup_key: Option<String>,
 ) -> Result<EventRow, Error> {
     let mut row = EventRow {
-        id: EventId::new().to_string(),
-        case_id: case.id.clone(),
+        id: EventId::new(),
+        case_id: case.id,
         seq: case.event_count + 1,
         kind,
         at,
-        actor_organization_id: actor.organization_id.map(|o| o.to_string()),
-        actor_token_id: actor.token_id.map(|t| t.to_string()),
-        actor_user_id: actor.user_id.map(|u| u.to_string()),
+        actor_organization_id: actor.organization_id,
+        actor_token_id: actor.token_id,
+        actor_user_id: actor.user_id,
         payload: serde_json::to_string(&payload)?,
         prev_hash: case.last_event_hash.clone(),
         hash: String::new(),
@@ -302,21 +292,21 @@ mod tests {
 
     fn event(user: Option<&str>) -> EventRow {
         EventRow {
-            id: "0190d3a0-0000-7000-8000-000000000001".into(),
-            case_id: "0190d3a0-0000-7000-8000-000000000002".into(),
+            id: "0190d3a0-0000-7000-8000-000000000001".parse().unwrap(),
+            case_id: "0190d3a0-0000-7000-8000-000000000002".parse().unwrap(),
             seq: 1,
             kind: EventKind::Opened,
             at: chrono::NaiveDate::from_ymd_opt(2026, 6, 1)
                 .unwrap()
                 .and_hms_opt(9, 0, 0)
                 .unwrap(),
-            actor_organization_id: Some("0190d3a0-0000-7000-8000-000000000003".into()),
+            actor_organization_id: Some("0190d3a0-0000-7000-8000-000000000003".parse().unwrap()),
             actor_token_id: None,
             payload: r#"{"late_routing":false}"#.into(),
             prev_hash: GENESIS.into(),
             hash: String::new(),
             dedup_key: None,
-            actor_user_id: user.map(str::to_string),
+            actor_user_id: user.map(|u| u.parse().unwrap()),
         }
     }
 
@@ -332,5 +322,75 @@ mod tests {
         let b = event(Some("0190d3a0-0000-7000-8000-00000000000b")).compute_hash();
         assert_ne!(a, event(None).compute_hash());
         assert_ne!(a, b);
+    }
+
+    /// The hash is over the ids' stored text (hyphenated lower case), as when the row held
+    /// strings: chains written before the ids were typed still verify.
+    #[test]
+    fn ids_are_hashed_as_their_stored_text() {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 3, 2)
+            .and_then(|d| d.and_hms_micro_opt(9, 0, 0, 123_456))
+            .unwrap();
+        let text = [
+            "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+            "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c",
+            "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5d",
+            "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5e",
+        ];
+        let mut row = EventRow {
+            id: text[0].parse().unwrap(),
+            case_id: text[1].parse().unwrap(),
+            seq: 3,
+            kind: EventKind::Comment,
+            at,
+            actor_organization_id: Some(text[2].parse().unwrap()),
+            actor_token_id: Some(text[3].parse().unwrap()),
+            payload: r#"{"text":"hi"}"#.to_string(),
+            prev_hash: GENESIS.to_string(),
+            hash: String::new(),
+            dedup_key: None,
+            actor_user_id: None,
+        };
+        let expected = |lines: &[&str]| -> String {
+            let mut h = Sha256::new();
+            for l in lines {
+                h.update(l.as_bytes());
+                h.update(b"\n");
+            }
+            h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        };
+        let when = "2026-03-02T09:00:00.123456Z";
+        assert_eq!(
+            row.compute_hash(),
+            expected(&[
+                GENESIS,
+                text[0],
+                text[1],
+                "3",
+                "comment",
+                when,
+                text[2],
+                text[3],
+                r#"{"text":"hi"}"#,
+                "-"
+            ])
+        );
+        row.actor_organization_id = None;
+        row.actor_token_id = None;
+        assert_eq!(
+            row.compute_hash(),
+            expected(&[
+                GENESIS,
+                text[0],
+                text[1],
+                "3",
+                "comment",
+                when,
+                "-",
+                "-",
+                r#"{"text":"hi"}"#,
+                "-"
+            ])
+        );
     }
 }

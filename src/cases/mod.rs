@@ -161,11 +161,11 @@ pub struct Case {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = cases)]
 pub struct CaseRow {
-    pub id: String,
-    pub finding_id: String,
-    pub contractor_id: String,
-    pub monitor_id: String,
-    pub factory_id: String,
+    pub id: CaseId,
+    pub finding_id: FindingId,
+    pub contractor_id: OrganizationId,
+    pub monitor_id: OrganizationId,
+    pub factory_id: FactoryId,
     pub category: Category,
     pub severity: Severity,
     pub state: CaseState,
@@ -217,10 +217,10 @@ pub struct CaseRow {
 /// monitor who filed it, and the factory.
 #[derive(Debug, Clone)]
 pub struct Parties {
-    pub finding_id: String,
-    pub contractor_id: String,
-    pub monitor_id: String,
-    pub factory_id: String,
+    pub finding_id: FindingId,
+    pub contractor_id: OrganizationId,
+    pub monitor_id: OrganizationId,
+    pub factory_id: FactoryId,
 }
 
 impl CaseRow {

@@ -33,7 +33,7 @@ pub fn view_one(conn: &mut DbConnection, caller: &Caller, row: CaseRow) -> Resul
 
 /// Views of several cases with two batch queries (their contracts, their findings).
 fn views(conn: &mut DbConnection, caller: &Caller, rows: Vec<CaseRow>) -> Result<Vec<Case>, Error> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let ids: Vec<CaseId> = rows.iter().map(|r| r.id).collect();
     let mut q = case_contracts::table
         .inner_join(contracts::table)
         .filter(case_contracts::case_id.eq_any(&ids))
@@ -41,29 +41,24 @@ fn views(conn: &mut DbConnection, caller: &Caller, rows: Vec<CaseRow>) -> Result
         .order(case_contracts::contract_id.asc())
         .into_boxed();
     if caller.is(OrgKind::Buyer) {
-        q = q.filter(contracts::buyer_id.eq(caller.organization_id.to_string()));
+        q = q.filter(contracts::buyer_id.eq(caller.organization_id));
     }
-    let mut contracts_of: HashMap<String, Vec<ContractId>> = HashMap::new();
-    for (case_id, contract_id) in q.load::<(String, String)>(conn)? {
-        contracts_of
-            .entry(case_id)
-            .or_default()
-            .push(ContractId::from_db(&contract_id)?);
+    let mut contracts_of: HashMap<CaseId, Vec<ContractId>> = HashMap::new();
+    for (case_id, contract_id) in q.load::<(CaseId, ContractId)>(conn)? {
+        contracts_of.entry(case_id).or_default().push(contract_id);
     }
-    let finding_ids: Vec<String> = rows.iter().map(|r| r.finding_id.clone()).collect();
+    let finding_ids: Vec<FindingId> = rows.iter().map(|r| r.finding_id).collect();
     let finding_rows: Vec<FindingRow> = findings::table
         .filter(findings::id.eq_any(&finding_ids))
         .select(FindingRow::as_select())
         .load(conn)?;
-    let finding_of: HashMap<String, FindingRow> = finding_rows
-        .into_iter()
-        .map(|f| (f.id.clone(), f))
-        .collect();
-    let contractor_ids: Vec<&str> = rows.iter().map(|r| r.contractor_id.as_str()).collect();
-    let name_of: HashMap<String, String> = organizations::table
+    let finding_of: HashMap<FindingId, FindingRow> =
+        finding_rows.into_iter().map(|f| (f.id, f)).collect();
+    let contractor_ids: Vec<OrganizationId> = rows.iter().map(|r| r.contractor_id).collect();
+    let name_of: HashMap<OrganizationId, String> = organizations::table
         .filter(organizations::id.eq_any(&contractor_ids))
         .select((organizations::id, organizations::name))
-        .load::<(String, String)>(conn)?
+        .load::<(OrganizationId, String)>(conn)?
         .into_iter()
         .collect();
     rows.into_iter()
@@ -75,15 +70,15 @@ fn views(conn: &mut DbConnection, caller: &Caller, rows: Vec<CaseRow>) -> Result
             let (state, resume) = (row.state, row.resume_state);
             let party = party_of(caller, &row);
             Ok(Case {
-                id: CaseId::from_db(&row.id)?,
-                finding_id: FindingId::from_db(&row.finding_id)?,
-                contractor_id: OrganizationId::from_db(&row.contractor_id)?,
+                id: row.id,
+                finding_id: row.finding_id,
+                contractor_id: row.contractor_id,
                 contractor_name: name_of
                     .get(&row.contractor_id)
                     .cloned()
                     .ok_or_else(|| Error::internal("case without contractor"))?,
                 contract_ids: contracts_of.remove(&row.id).unwrap_or_default(),
-                factory_id: FactoryId::from_db(&row.factory_id)?,
+                factory_id: row.factory_id,
                 state,
                 severity: row.severity,
                 category: row.category,
@@ -167,13 +162,13 @@ pub fn list(
         q = q.filter(cases::category.eq(c.as_str()));
     }
     if let Some(c) = filter.contractor_id {
-        q = q.filter(cases::contractor_id.eq(c.to_string()));
+        q = q.filter(cases::contractor_id.eq(c));
     }
     if let Some(f) = filter.factory_id {
-        q = q.filter(cases::factory_id.eq(f.to_string()));
+        q = q.filter(cases::factory_id.eq(f));
     }
     if let Some(f) = filter.finding_id {
-        q = q.filter(cases::finding_id.eq(f.to_string()));
+        q = q.filter(cases::finding_id.eq(f));
     }
     if let Some(o) = filter.overdue {
         q = q.filter(cases::overdue.eq(o));
@@ -182,22 +177,22 @@ pub fn list(
         // A filter on a contract out of the caller's reach is refused like the contract itself:
         // the cases of a shared case's other buyer must not answer it.
         let mut k = contracts::table
-            .filter(contracts::id.eq(c.to_string()))
+            .filter(contracts::id.eq(c))
             .select(contracts::id)
             .into_boxed();
-        let me = caller.organization_id.to_string();
+        let me = caller.organization_id;
         match caller.kind {
             OrgKind::Buyer => k = k.filter(contracts::buyer_id.eq(me)),
             OrgKind::Contractor => k = k.filter(contracts::contractor_id.eq(me)),
             OrgKind::Admin | OrgKind::Monitor => {}
         }
-        if k.first::<String>(conn).optional()?.is_none() {
+        if k.first::<ContractId>(conn).optional()?.is_none() {
             return Err(Error::NotFound("contract"));
         }
         q = q.filter(
             cases::id.eq_any(
                 case_contracts::table
-                    .filter(case_contracts::contract_id.eq(c.to_string()))
+                    .filter(case_contracts::contract_id.eq(c))
                     .select(case_contracts::case_id),
             ),
         );
@@ -226,8 +221,8 @@ pub fn list(
     let rows = q.load(conn)?;
     let more = rows.len() as i64 > page.limit;
     let cursor = |r: &CaseRow| match sort {
-        CaseSort::Newest => Cursor::encode(&r.id),
-        CaseSort::NextDeadline => Cursor::encode_with_time(&r.id, r.due_order),
+        CaseSort::Newest => Cursor::encode(r.id),
+        CaseSort::NextDeadline => Cursor::encode_with_time(r.id, r.due_order),
     };
     let mut rows = rows;
     rows.truncate(page.limit as usize);
@@ -292,8 +287,8 @@ fn history(
                 case_events::actor_organization_id
                     .is_not_null()
                     .and(case_events::actor_organization_id.ne(organization_id.clone()))
-                    .and(case_events::actor_organization_id.ne(row.contractor_id.clone()))
-                    .and(case_events::actor_organization_id.ne(row.monitor_id.clone())),
+                    .and(case_events::actor_organization_id.ne(row.contractor_id))
+                    .and(case_events::actor_organization_id.ne(row.monitor_id)),
             ),
         ));
     }
@@ -305,7 +300,7 @@ fn history(
     let mut events = Page::from_rows(
         rows,
         page,
-        |e| Cursor::encode_with_key(&e.id, e.seq.into()),
+        |e| Cursor::encode_with_key(e.id, e.seq.into()),
         |e| shown_to(&reader, &row, e),
     )?;
     super::events::name_actors(conn, &mut events.items)?;
@@ -313,25 +308,25 @@ fn history(
 }
 
 /// (case id, contractor id, contract ids) per finding id.
-pub type CasesByFinding = HashMap<String, Vec<(String, String, Vec<String>)>>;
+pub type CasesByFinding = HashMap<FindingId, Vec<(CaseId, OrganizationId, Vec<ContractId>)>>;
 
 /// The cases of findings, for their monitor.
 pub fn of_finding(
     conn: &mut DbConnection,
-    finding_ids: &[String],
+    finding_ids: &[FindingId],
 ) -> Result<CasesByFinding, Error> {
-    let rows: Vec<(String, String, String)> = cases::table
+    let rows: Vec<(FindingId, CaseId, OrganizationId)> = cases::table
         .filter(cases::finding_id.eq_any(finding_ids))
         .order(cases::id.asc())
         .select((cases::finding_id, cases::id, cases::contractor_id))
         .load(conn)?;
-    let ids: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
-    let mut contracts_of: HashMap<String, Vec<String>> = HashMap::new();
+    let ids: Vec<CaseId> = rows.iter().map(|r| r.1).collect();
+    let mut contracts_of: HashMap<CaseId, Vec<ContractId>> = HashMap::new();
     for (case_id, contract_id) in case_contracts::table
         .filter(case_contracts::case_id.eq_any(&ids))
         .order(case_contracts::contract_id.asc())
         .select((case_contracts::case_id, case_contracts::contract_id))
-        .load::<(String, String)>(conn)?
+        .load::<(CaseId, ContractId)>(conn)?
     {
         contracts_of.entry(case_id).or_default().push(contract_id);
     }

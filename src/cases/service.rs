@@ -22,8 +22,8 @@ use crate::auth::Caller;
 use crate::clock::utc;
 use crate::db::DbConnection;
 use crate::error::Error;
-use crate::findings::{Category, FindingRow, Severity};
-use crate::values::{CaseId, EventId};
+use crate::findings::FindingRow;
+use crate::values::{CaseId, ContractId, OrganizationId};
 
 /// How cases are opened: who is named as the actor, whether the finding reaches the
 /// contractor late (it was filed before), the instant, and the deadline policy.
@@ -40,8 +40,8 @@ pub struct Opening<'a> {
 pub fn open(
     conn: &mut DbConnection,
     finding: &FindingRow,
-    contractor: &str,
-    contract_ids: &[String],
+    contractor: OrganizationId,
+    contract_ids: &[ContractId],
     opening: &Opening,
 ) -> Result<CaseRow, Error> {
     let Opening {
@@ -51,14 +51,12 @@ pub fn open(
         policy,
     } = *opening;
     let parties = Parties {
-        finding_id: finding.id.clone(),
-        contractor_id: contractor.to_string(),
-        monitor_id: finding.monitor_id.clone(),
-        factory_id: finding.factory_id.clone(),
+        finding_id: finding.id,
+        contractor_id: contractor,
+        monitor_id: finding.monitor_id,
+        factory_id: finding.factory_id,
     };
-    let severity = Severity::from_db(&finding.severity)?;
-    let category = Category::from_db(&finding.category)?;
-    let mut row = deadlines::opened(parties, category, severity, now, policy);
+    let mut row = deadlines::opened(parties, finding.category, finding.severity, now, policy);
     let due = (
         row.acknowledge_due_at,
         row.plan_due_at,
@@ -154,7 +152,7 @@ pub fn transition(
     access::may_take(party, req.action)?;
     // The rule is checked on the state read under the lock this change takes: a concurrent
     // writer has either committed before (and we see its state) or waits for us.
-    let mut row = take(conn, &seen.id, if_match)?;
+    let mut row = take(conn, seen.id, if_match)?;
     let (state, resume) = (row.state, row.resume_state);
     let Some(next) = lifecycle::next_state(state, req.action, resume) else {
         let allowed = lifecycle::allowed_actions(state, party, resume);
@@ -228,7 +226,7 @@ pub fn comment(
 ) -> Result<Event, Error> {
     let row = visible_row(conn, caller, id)?;
     access::may_comment(party_of(caller, &row))?;
-    let mut row = lock_case(conn, &row.id)?;
+    let mut row = lock_case(conn, row.id)?;
     let event = record(
         conn,
         &mut row,
@@ -258,7 +256,7 @@ pub fn extend(
     let seen = visible_row(conn, caller, id)?;
     let party = party_of(caller, &seen);
     access::may_extend(party)?;
-    let mut row = take(conn, &seen.id, if_match)?;
+    let mut row = take(conn, seen.id, if_match)?;
     if row.state == CaseState::Closed {
         return Err(Error::conflict(
             "the case is closed; its deadlines no longer run",
@@ -303,7 +301,7 @@ pub fn extend(
             None,
         )?;
         row.extension_request = Some(serde_json::to_string(&PendingExtension {
-            event_id: EventId::from_db(&event.id)?,
+            event_id: event.id,
             deadline: req.deadline,
             until: utc(until),
             reason: req.reason.into_inner(),
@@ -354,7 +352,7 @@ pub fn refuse_extension(
 ) -> Result<Case, Error> {
     let seen = visible_row(conn, caller, id)?;
     access::may_refuse_extension(party_of(caller, &seen))?;
-    let mut row = take(conn, &seen.id, if_match)?;
+    let mut row = take(conn, seen.id, if_match)?;
     let Some(p) = pending(&row)? else {
         return Err(Error::conflict("no extension request waits for an answer"));
     };

@@ -10,13 +10,14 @@ use super::CaseRow;
 use crate::db::DbConnection;
 use crate::error::Error;
 use crate::schema::{case_contracts, case_events, cases};
+use crate::values::{CaseId, ContractId};
 
 /// Writes a new case (its first event already chained onto it by `events::next`), its
 /// contracts, the event, and the notifications it causes.
 pub fn insert_new(
     conn: &mut DbConnection,
     row: &CaseRow,
-    contract_ids: &[String],
+    contract_ids: &[ContractId],
     event: &EventRow,
     title: &str,
 ) -> Result<(), Error> {
@@ -28,7 +29,7 @@ pub fn insert_new(
     for c in contract_ids {
         diesel::insert_into(case_contracts::table)
             .values((
-                case_contracts::case_id.eq(&row.id),
+                case_contracts::case_id.eq(row.id),
                 case_contracts::contract_id.eq(c),
             ))
             .execute(conn)?;
@@ -74,7 +75,7 @@ pub fn insert_event(
 
 /// Takes the case for this transaction: bumps its version, which on PostgreSQL holds the
 /// row lock until commit, so concurrent writers queue; the row is then read under that lock.
-pub fn lock_case(conn: &mut DbConnection, id: &str) -> Result<CaseRow, Error> {
+pub fn lock_case(conn: &mut DbConnection, id: CaseId) -> Result<CaseRow, Error> {
     diesel::update(cases::table.filter(cases::id.eq(id)))
         .set(cases::version.eq(cases::version + 1))
         .execute(conn)?;
@@ -88,7 +89,7 @@ pub fn lock_case(conn: &mut DbConnection, id: &str) -> Result<CaseRow, Error> {
 /// version bump), then the `If-Match` check against the version that was current when the
 /// lock was granted. Every rule is then checked on the returned row, never on a row read
 /// before the lock. On any error the transaction rolls back, bump included.
-pub fn take(conn: &mut DbConnection, id: &str, if_match: Option<i32>) -> Result<CaseRow, Error> {
+pub fn take(conn: &mut DbConnection, id: CaseId, if_match: Option<i32>) -> Result<CaseRow, Error> {
     let row = lock_case(conn, id)?;
     let before = row.version - 1;
     match if_match {
@@ -105,7 +106,7 @@ fn stale(current: i32) -> Error {
 
 /// Writes every mutable column of a locked case.
 pub fn save(conn: &mut DbConnection, row: &CaseRow) -> Result<(), Error> {
-    diesel::update(cases::table.filter(cases::id.eq(&row.id)))
+    diesel::update(cases::table.filter(cases::id.eq(row.id)))
         .set((
             (
                 cases::state.eq(row.state),

@@ -51,10 +51,10 @@ pub struct Component {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = components)]
 pub struct ComponentRow {
-    pub id: String,
+    pub id: ComponentId,
     pub name: String,
-    pub parent_id: Option<String>,
-    pub owner_id: String,
+    pub parent_id: Option<ComponentId>,
+    pub owner_id: OrganizationId,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -62,14 +62,10 @@ pub struct ComponentRow {
 impl ComponentRow {
     pub fn view(self) -> Result<Component, Error> {
         Ok(Component {
-            id: ComponentId::from_db(&self.id)?,
+            id: self.id,
             name: self.name,
-            parent_id: self
-                .parent_id
-                .as_deref()
-                .map(ComponentId::from_db)
-                .transpose()?,
-            owner_id: OrganizationId::from_db(&self.owner_id)?,
+            parent_id: self.parent_id,
+            owner_id: self.owner_id,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
         })
@@ -102,22 +98,22 @@ pub struct SourcingLink {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sourcing_links)]
 pub struct SourcingLinkRow {
-    pub id: String,
-    pub component_id: String,
-    pub factory_id: String,
+    pub id: SourcingLinkId,
+    pub component_id: ComponentId,
+    pub factory_id: FactoryId,
     pub tier: i32,
     pub valid_from: NaiveDate,
     pub valid_to: Option<NaiveDate>,
-    pub disclosed_by: String,
+    pub disclosed_by: OrganizationId,
     pub created_at: NaiveDateTime,
 }
 
 impl SourcingLinkRow {
     pub fn view(self) -> Result<SourcingLink, Error> {
         Ok(SourcingLink {
-            id: SourcingLinkId::from_db(&self.id)?,
-            component_id: ComponentId::from_db(&self.component_id)?,
-            factory_id: FactoryId::from_db(&self.factory_id)?,
+            id: self.id,
+            component_id: self.component_id,
+            factory_id: self.factory_id,
             tier: self.tier,
             valid_from: self.valid_from,
             valid_to: self.valid_to,

@@ -21,7 +21,7 @@ use crate::findings::routing;
 use crate::organizations::service as organizations;
 use crate::pagination::{Cursor, Page, PageRequest};
 use crate::schema::{components, contract_items, contracts, sourcing_links};
-use crate::values::{ComponentId, OrgKind, OrganizationId, SourcingLinkId};
+use crate::values::{ComponentId, FactoryId, OrgKind, OrganizationId, SourcingLinkId};
 
 /// A bill of materials deeper than this is treated as corrupt rather than walked forever.
 const MAX_DEPTH: usize = 64;
@@ -128,10 +128,10 @@ pub fn create(
         check_parent(conn, owner, parent)?;
     }
     let row = ComponentRow {
-        id: ComponentId::new().to_string(),
+        id: ComponentId::new(),
         name: input.name.into_inner(),
-        parent_id: input.parent_id.map(|p| p.to_string()),
-        owner_id: owner.to_string(),
+        parent_id: input.parent_id,
+        owner_id: owner,
         created_at: now,
         updated_at: now,
     };
@@ -191,7 +191,7 @@ fn owned_row(
 ) -> Result<ComponentRow, Error> {
     caller.require(&[OrgKind::Admin, OrgKind::Contractor], action)?;
     let row = get_row(conn, caller, id)?;
-    if caller.is_admin() || row.owner_id == caller.organization_id.to_string() {
+    if caller.is_admin() || row.owner_id == caller.organization_id {
         Ok(row)
     } else {
         Err(Error::NotFound("component"))
@@ -219,7 +219,7 @@ pub fn list(
     Page::from_rows(
         q.load(conn)?,
         page,
-        |r| Cursor::encode(&r.id),
+        |r| Cursor::encode(r.id),
         ComponentRow::view,
     )
 }
@@ -236,32 +236,32 @@ pub fn update(
     policy: &Policy,
 ) -> Result<Component, Error> {
     let mut row = owned_row(conn, caller, id, "change components")?;
-    let old_parent = row.parent_id.clone();
+    let old_parent = row.parent_id;
     if let Some(name) = patch.name {
         row.name = name.into_inner();
     }
     if let Some(parent) = patch.parent_id {
         if let Some(parent) = parent {
-            check_parent(conn, OrganizationId::from_db(&row.owner_id)?, parent)?;
-            if with_ancestors(conn, &parent.to_string())?.contains(&row.id) {
+            check_parent(conn, row.owner_id, parent)?;
+            if with_ancestors(conn, &parent.to_string())?.contains(&row.id.to_string()) {
                 return Err(Error::field(
                     "parent_id",
                     "this would make the component part of itself (a cycle in the bill of materials)",
                 ));
             }
         }
-        row.parent_id = parent.map(|p| p.to_string());
+        row.parent_id = parent;
     }
     row.updated_at = now;
-    diesel::update(components::table.filter(components::id.eq(&row.id)))
+    diesel::update(components::table.filter(components::id.eq(row.id)))
         .set((
             components::name.eq(&row.name),
-            components::parent_id.eq(&row.parent_id),
+            components::parent_id.eq(row.parent_id),
             components::updated_at.eq(row.updated_at),
         ))
         .execute(conn)?;
     if row.parent_id.is_some() && row.parent_id != old_parent {
-        let below = factories_below(conn, &row.id)?;
+        let below = factories_below(conn, row.id)?;
         routing::reroute_factories(conn, &below, now, policy)?;
     }
     row.view()
@@ -285,8 +285,8 @@ pub fn add_source(
         return Err(Error::field("factory_id", "no factory with this id"));
     }
     let existing = sourcing_links::table
-        .filter(sourcing_links::component_id.eq(&component.id))
-        .filter(sourcing_links::factory_id.eq(input.factory_id.to_string()))
+        .filter(sourcing_links::component_id.eq(component.id))
+        .filter(sourcing_links::factory_id.eq(input.factory_id))
         .filter(sourcing_links::tier.eq(input.tier.0))
         .filter(sourcing_links::valid_from.eq(input.valid_from))
         .select(SourcingLinkRow::as_select())
@@ -297,13 +297,13 @@ pub fn add_source(
         return Ok((link.view()?, false));
     }
     let row = SourcingLinkRow {
-        id: SourcingLinkId::new().to_string(),
+        id: SourcingLinkId::new(),
         component_id: component.id,
-        factory_id: input.factory_id.to_string(),
+        factory_id: input.factory_id,
         tier: input.tier.0,
         valid_from: input.valid_from,
         valid_to: input.valid_to,
-        disclosed_by: caller.organization_id.to_string(),
+        disclosed_by: caller.organization_id,
         created_at: now,
     };
     diesel::insert_into(sourcing_links::table)
@@ -322,18 +322,21 @@ pub fn list_sources(
 ) -> Result<Page<SourcingLink>, Error> {
     let component = get_row(conn, caller, component)?;
     let rows = sourcing_links::table
-        .filter(sourcing_links::component_id.eq(&component.id))
+        .filter(sourcing_links::component_id.eq(component.id))
         .filter(sourcing_links::id.gt(page.after_db()))
         .order(sourcing_links::id.asc())
         .limit(page.fetch())
         .select(SourcingLinkRow::as_select())
         .load(conn)?;
-    Page::from_rows(rows, page, |r| Cursor::encode(&r.id), SourcingLinkRow::view)
+    Page::from_rows(rows, page, |r| Cursor::encode(r.id), SourcingLinkRow::view)
 }
 
 /// The factories where a component or any of its parts is made (for re-routing after a
 /// contract item is added).
-pub fn factories_below(conn: &mut DbConnection, component: &str) -> Result<Vec<String>, Error> {
+pub fn factories_below(
+    conn: &mut DbConnection,
+    component: ComponentId,
+) -> Result<Vec<FactoryId>, Error> {
     let all = with_descendants(conn, vec![component.to_string()])?;
     Ok(sourcing_links::table
         .filter(sourcing_links::component_id.eq_any(all))

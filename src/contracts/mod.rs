@@ -70,9 +70,9 @@ pub struct Contract {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = contracts)]
 pub struct ContractRow {
-    pub id: String,
-    pub buyer_id: String,
-    pub contractor_id: String,
+    pub id: ContractId,
+    pub buyer_id: OrganizationId,
+    pub contractor_id: OrganizationId,
     pub reference: String,
     pub title: String,
     pub starts_on: NaiveDate,
@@ -94,11 +94,11 @@ impl ContractRow {
             _ => None,
         };
         Ok(Contract {
-            id: ContractId::from_db(&self.id)?,
+            id: self.id,
             reference: self.reference,
             title: self.title,
-            buyer_id: OrganizationId::from_db(&self.buyer_id)?,
-            contractor_id: OrganizationId::from_db(&self.contractor_id)?,
+            buyer_id: self.buyer_id,
+            contractor_id: self.contractor_id,
             starts_on: self.starts_on,
             ends_on: self.ends_on,
             value,
@@ -113,18 +113,18 @@ impl ContractRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = contract_items)]
 pub struct ContractItemRow {
-    pub id: String,
-    pub contract_id: String,
-    pub component_id: String,
+    pub id: ContractItemId,
+    pub contract_id: ContractId,
+    pub component_id: ComponentId,
     pub created_at: NaiveDateTime,
 }
 
 impl ContractItemRow {
     pub fn view(self) -> Result<ContractItem, Error> {
         Ok(ContractItem {
-            id: ContractItemId::from_db(&self.id)?,
-            contract_id: ContractId::from_db(&self.contract_id)?,
-            component_id: ComponentId::from_db(&self.component_id)?,
+            id: self.id,
+            contract_id: self.contract_id,
+            component_id: self.component_id,
             created_at: utc(self.created_at),
         })
     }

@@ -75,9 +75,9 @@ pub fn create(
         return Err(duplicate_reference(input.reference.as_str()));
     }
     let row = ContractRow {
-        id: ContractId::new().to_string(),
-        buyer_id: input.buyer_id.to_string(),
-        contractor_id: input.contractor_id.to_string(),
+        id: ContractId::new(),
+        buyer_id: input.buyer_id,
+        contractor_id: input.contractor_id,
         reference: input.reference.into_inner(),
         title: input.title.into_inner(),
         starts_on: input.starts_on,
@@ -126,24 +126,26 @@ fn get_row(conn: &mut DbConnection, caller: &Caller, id: ContractId) -> Result<C
 
 pub fn get(conn: &mut DbConnection, caller: &Caller, id: ContractId) -> Result<Contract, Error> {
     let row = get_row(conn, caller, id)?;
-    let mut items = items_of(conn, std::slice::from_ref(&row.id))?;
-    row.view(items.remove(&id.to_string()).unwrap_or_default())
+    let mut items = items_of(conn, &[row.id])?;
+    row.view(items.remove(&id).unwrap_or_default())
 }
 
 /// Items of several contracts in one query.
 fn items_of(
     conn: &mut DbConnection,
-    ids: &[String],
-) -> Result<HashMap<String, Vec<ContractItem>>, Error> {
+    ids: &[ContractId],
+) -> Result<HashMap<ContractId, Vec<ContractItem>>, Error> {
     let rows: Vec<ContractItemRow> = contract_items::table
         .filter(contract_items::contract_id.eq_any(ids))
         .order(contract_items::id.asc())
         .select(ContractItemRow::as_select())
         .load(conn)?;
-    let mut by_contract: HashMap<String, Vec<ContractItem>> = HashMap::new();
+    let mut by_contract: HashMap<ContractId, Vec<ContractItem>> = HashMap::new();
     for row in rows {
-        let key = row.contract_id.clone();
-        by_contract.entry(key).or_default().push(row.view()?);
+        by_contract
+            .entry(row.contract_id)
+            .or_default()
+            .push(row.view()?);
     }
     Ok(by_contract)
 }
@@ -179,12 +181,12 @@ pub fn list(
         q = q.filter(contracts::contractor_id.eq(contractor.to_string()));
     }
     let rows = q.load(conn)?;
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let ids: Vec<ContractId> = rows.iter().map(|r| r.id).collect();
     let mut items = items_of(conn, &ids)?;
     Page::from_rows(
         rows,
         page,
-        |r| Cursor::encode(&r.id),
+        |r| Cursor::encode(r.id),
         |r| {
             let own = items.remove(&r.id).unwrap_or_default();
             r.view(own)
@@ -203,19 +205,19 @@ pub fn add_item(
     policy: &Policy,
 ) -> Result<(ContractItem, bool), Error> {
     let row = get_row(conn, caller, contract)?;
-    let owner: Option<String> = components::table
-        .filter(components::id.eq(input.component_id.to_string()))
+    let owner: Option<OrganizationId> = components::table
+        .filter(components::id.eq(input.component_id))
         .select(components::owner_id)
         .first(conn)
         .optional()?;
-    if owner.as_deref() != Some(row.contractor_id.as_str()) {
+    if owner != Some(row.contractor_id) {
         return Err(Error::field(
             "component_id",
             "no component with this id among the contractor's components",
         ));
     }
     let existing = contract_items::table
-        .filter(contract_items::contract_id.eq(&row.id))
+        .filter(contract_items::contract_id.eq(row.id))
         .filter(contract_items::component_id.eq(input.component_id.to_string()))
         .select(ContractItemRow::as_select())
         .first(conn)
@@ -224,16 +226,16 @@ pub fn add_item(
         return Ok((item.view()?, false));
     }
     let item = ContractItemRow {
-        id: ContractItemId::new().to_string(),
+        id: ContractItemId::new(),
         contract_id: row.id,
-        component_id: input.component_id.to_string(),
+        component_id: input.component_id,
         created_at: now,
     };
     diesel::insert_into(contract_items::table)
         .values(&item)
         .execute(conn)?;
     // The new item may make findings at the factories behind it reach this contractor.
-    let factories = components_service::factories_below(conn, &item.component_id)?;
+    let factories = components_service::factories_below(conn, item.component_id)?;
     routing::reroute_factories(conn, &factories, now, policy)?;
     Ok((item.view()?, true))
 }
@@ -243,11 +245,9 @@ pub fn parties(
     conn: &mut DbConnection,
     id: ContractId,
 ) -> Result<Option<(OrganizationId, OrganizationId)>, Error> {
-    let row: Option<(String, String)> = contracts::table
-        .filter(contracts::id.eq(id.to_string()))
+    Ok(contracts::table
+        .filter(contracts::id.eq(id))
         .select((contracts::buyer_id, contracts::contractor_id))
         .first(conn)
-        .optional()?;
-    row.map(|(b, c)| Ok((OrganizationId::from_db(&b)?, OrganizationId::from_db(&c)?)))
-        .transpose()
+        .optional()?)
 }

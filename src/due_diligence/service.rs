@@ -127,7 +127,7 @@ pub fn portfolio(
     let start = page.after.and_then(|c| c.key).unwrap_or(0).max(0) as usize;
     let end = (start + page.limit as usize).min(entries.len());
     let next_cursor = (end < entries.len())
-        .then(|| Cursor::encode_with_key(&uuid::Uuid::nil().to_string(), end as i64))
+        .then(|| Cursor::encode_with_key(uuid::Uuid::nil(), end as i64))
         .flatten();
     let items = if start < entries.len() {
         entries.drain(start..end).collect()

@@ -17,6 +17,7 @@ use crate::clock::utc;
 use crate::db::{write_tx, DbConnection};
 use crate::error::Error;
 use crate::schema::{cases, notifications};
+use crate::values::CaseId;
 
 /// Returns the number of cases changed.
 pub fn run(conn: &mut DbConnection, policy: &Policy, now: NaiveDateTime) -> Result<usize, Error> {
@@ -24,7 +25,7 @@ pub fn run(conn: &mut DbConnection, policy: &Policy, now: NaiveDateTime) -> Resu
     let mut after = String::new();
     let mut changed = 0;
     loop {
-        let ids: Vec<String> = cases::table
+        let ids: Vec<CaseId> = cases::table
             .filter(cases::id.gt(&after))
             .filter(cases::policy_version.ne(&version))
             .filter(cases::state.ne(CaseState::Closed.as_str()))
@@ -35,11 +36,11 @@ pub fn run(conn: &mut DbConnection, policy: &Policy, now: NaiveDateTime) -> Resu
         let Some(last) = ids.last() else {
             return Ok(changed);
         };
-        after = last.clone();
+        after = last.to_string();
         changed += write_tx(conn, |c| {
             let mut n = 0;
             for id in &ids {
-                apply(c, id, policy, &version, now)?;
+                apply(c, *id, policy, &version, now)?;
                 n += 1;
             }
             Ok(n)
@@ -49,7 +50,7 @@ pub fn run(conn: &mut DbConnection, policy: &Policy, now: NaiveDateTime) -> Resu
 
 fn apply(
     conn: &mut DbConnection,
-    id: &str,
+    id: CaseId,
     policy: &Policy,
     version: &str,
     now: NaiveDateTime,

@@ -24,6 +24,7 @@ use crate::clock::utc;
 use crate::db::{write_tx, Db, DbConnection};
 use crate::error::Error;
 use crate::schema::cases;
+use crate::values::CaseId;
 
 pub const DEFAULT_BATCH: i64 = 500;
 
@@ -52,15 +53,15 @@ fn claim(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     limit: i64,
-    exclude: &[String],
-) -> Result<Vec<String>, Error> {
+    exclude: &[CaseId],
+) -> Result<Vec<CaseId>, Error> {
     let due = cases::table
         .filter(cases::next_action_at.le(now))
         .filter(cases::id.ne_all(exclude))
         .order((cases::next_action_at.asc(), cases::id.asc()))
         .limit(limit)
         .select(cases::id);
-    let ids: Vec<String> = match conn {
+    let ids: Vec<CaseId> = match conn {
         DbConnection::Pg(pg) => due.for_update().skip_locked().load(pg)?,
         DbConnection::Sqlite(lite) => due.load(lite)?,
     };
@@ -73,21 +74,21 @@ pub fn batch(
     now: NaiveDateTime,
     policy: &Policy,
     limit: i64,
-    exclude: &mut Vec<String>,
+    exclude: &mut Vec<CaseId>,
 ) -> Result<(i64, SweepReport), Error> {
     let ids = claim(conn, now, limit, exclude)?;
     let mut report = SweepReport::default();
     for id in &ids {
-        match conn.transaction::<_, Error, _>(|c| process(c, id, now, policy)) {
+        match conn.transaction::<_, Error, _>(|c| process(c, *id, now, policy)) {
             Ok(o) => report.add(o),
             Err(Error::Conflict { .. }) => {
                 tracing::info!(case = %id, "reminder or escalation already recorded by another writer");
-                exclude.push(id.clone());
+                exclude.push(*id);
                 report.skipped += 1;
             }
             Err(e) => {
                 tracing::error!(case = %id, error = %e, "sweep failed on this case; skipping it");
-                exclude.push(id.clone());
+                exclude.push(*id);
                 report.failed += 1;
             }
         }
@@ -158,7 +159,7 @@ pub fn due(
 /// What is due on one case at `now`, in deadline order.
 fn process(
     conn: &mut DbConnection,
-    id: &str,
+    id: CaseId,
     now: NaiveDateTime,
     policy: &Policy,
 ) -> Result<SweepReport, Error> {

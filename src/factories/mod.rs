@@ -73,7 +73,7 @@ pub struct Factory {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = factories, treat_none_as_null = true)]
 pub struct FactoryRow {
-    pub id: String,
+    pub id: FactoryId,
     pub name: String,
     pub address: String,
     pub country: String,
@@ -84,7 +84,7 @@ pub struct FactoryRow {
     pub workers: Option<i32>,
     pub parent_company: Option<String>,
     pub dedup_key: String,
-    pub created_by: String,
+    pub created_by: OrganizationId,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -92,13 +92,9 @@ pub struct FactoryRow {
 impl FactoryRow {
     /// The record; `registered_by` only when `show_registrant`.
     pub fn view(self, show_registrant: bool) -> Result<Factory, Error> {
-        let registered_by = if show_registrant {
-            Some(OrganizationId::from_db(&self.created_by)?)
-        } else {
-            None
-        };
+        let registered_by = show_registrant.then_some(self.created_by);
         Ok(Factory {
-            id: FactoryId::from_db(&self.id)?,
+            id: self.id,
             name: self.name,
             address: self.address,
             country: self.country,

@@ -20,22 +20,22 @@ use crate::db::DbConnection;
 use crate::error::Error;
 use crate::pagination::{Cursor, Page, PageRequest};
 use crate::schema::factories;
-use crate::values::{CountryCode, FactoryId, Name, OrgKind, ShortText};
+use crate::values::{CountryCode, FactoryId, Name, OrgKind, OrganizationId, ShortText};
 
 /// Whether `caller` may know which organization registered the factory: the registrant
 /// itself, monitors (who read all factories and components with their owners) and admins.
 /// Never another contractor, whose competitor's supply chain that would reveal, nor a buyer:
 /// the registrant may be a contractor the buyer has no contract with (a bidder in its next
 /// tender), and a buyer's own contractors' factories are already in its supply chain view.
-pub fn sees_registrant(caller: &Caller, registered_by: &str) -> bool {
+pub fn sees_registrant(caller: &Caller, registered_by: OrganizationId) -> bool {
     match caller.kind {
         OrgKind::Admin | OrgKind::Monitor => true,
-        OrgKind::Contractor | OrgKind::Buyer => caller.organization_id.to_string() == registered_by,
+        OrgKind::Contractor | OrgKind::Buyer => caller.organization_id == registered_by,
     }
 }
 
 fn view_for(caller: &Caller, row: FactoryRow) -> Result<Factory, Error> {
-    let show = sees_registrant(caller, &row.created_by);
+    let show = sees_registrant(caller, row.created_by);
     row.view(show)
 }
 
@@ -89,7 +89,7 @@ pub fn create(
         return Err(clash(&existing, how));
     }
     let row = FactoryRow {
-        id: FactoryId::new().to_string(),
+        id: FactoryId::new(),
         name: input.name.into_inner(),
         address: input.address.into_inner(),
         country: input.country.as_str().to_string(),
@@ -100,7 +100,7 @@ pub fn create(
         workers: input.workers.map(|w| w.0),
         parent_company: input.parent_company.map(|s| s.into_inner()),
         dedup_key: key,
-        created_by: caller.organization_id.to_string(),
+        created_by: caller.organization_id,
         created_at: now,
         updated_at: now,
     };
@@ -117,9 +117,9 @@ fn find_duplicate(
     conn: &mut DbConnection,
     os_id: Option<&str>,
     key: &str,
-    except: Option<&str>,
+    except: Option<FactoryId>,
 ) -> Result<Option<(FactoryRow, Clash)>, Error> {
-    let except = except.unwrap_or("").to_string();
+    let except = except.map(|e| e.to_string()).unwrap_or_default();
     if let Some(os_id) = os_id {
         let found = factories::table
             .filter(factories::os_id.eq(os_id))
@@ -196,7 +196,7 @@ pub fn list(
     Page::from_rows(
         q.load(conn)?,
         page,
-        |r| Cursor::encode(&r.id),
+        |r| Cursor::encode(r.id),
         |r| view_for(caller, r),
     )
 }
@@ -209,7 +209,7 @@ pub fn update(
     now: NaiveDateTime,
 ) -> Result<Factory, Error> {
     let mut row = get_row(conn, id)?;
-    if !(caller.is_admin() || caller.organization_id.to_string() == row.created_by) {
+    if !(caller.is_admin() || caller.organization_id == row.created_by) {
         return Err(Error::Forbidden(
             "only the organization that registered this factory, and admins, may change it".into(),
         ));
@@ -244,11 +244,11 @@ pub fn update(
     row.dedup_key = dedup_key(&row.name, &row.address, &row.country);
     row.updated_at = now;
     if let Some((other, how)) =
-        find_duplicate(conn, row.os_id.as_deref(), &row.dedup_key, Some(&row.id))?
+        find_duplicate(conn, row.os_id.as_deref(), &row.dedup_key, Some(row.id))?
     {
         return Err(clash(&other, how));
     }
-    diesel::update(factories::table.filter(factories::id.eq(&row.id)))
+    diesel::update(factories::table.filter(factories::id.eq(row.id)))
         .set(&row)
         .execute(conn)
         .map_err(retry_on_unique)?;

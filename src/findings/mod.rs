@@ -198,11 +198,11 @@ pub struct FindingSummary {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = findings)]
 pub struct FindingRow {
-    pub id: String,
-    pub monitor_id: String,
-    pub factory_id: String,
-    pub category: String,
-    pub severity: String,
+    pub id: FindingId,
+    pub monitor_id: OrganizationId,
+    pub factory_id: FactoryId,
+    pub category: Category,
+    pub severity: Severity,
     pub title: String,
     pub description: String,
     pub observed_on: NaiveDate,
@@ -217,10 +217,10 @@ pub struct FindingRow {
 impl FindingRow {
     pub fn summary(&self) -> Result<FindingSummary, Error> {
         Ok(FindingSummary {
-            id: FindingId::from_db(&self.id)?,
-            factory_id: FactoryId::from_db(&self.factory_id)?,
-            category: Category::from_db(&self.category)?,
-            severity: Severity::from_db(&self.severity)?,
+            id: self.id,
+            factory_id: self.factory_id,
+            category: self.category,
+            severity: self.severity,
             title: self.title.clone(),
             description: self.description.clone(),
             observed_on: self.observed_on,
@@ -237,7 +237,7 @@ impl FindingRow {
         let s = self.summary()?;
         Ok(Finding {
             id: s.id,
-            monitor_id: OrganizationId::from_db(&self.monitor_id)?,
+            monitor_id: self.monitor_id,
             factory_id: s.factory_id,
             component_ids,
             category: s.category,

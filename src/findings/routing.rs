@@ -19,18 +19,19 @@ use crate::schema::{
     cases as cases_t, components, contract_items, contracts, finding_components, findings,
     sourcing_links,
 };
+use crate::values::{ContractId, FactoryId, OrganizationId};
 
 /// A bill of materials deeper than this is treated as corrupt rather than walked forever.
 const MAX_DEPTH: usize = 64;
 
 /// contractor id -> the contract ids that make it responsible.
-pub type Responsible = BTreeMap<String, BTreeSet<String>>;
+pub type Responsible = BTreeMap<OrganizationId, BTreeSet<ContractId>>;
 
 /// Works out who answers for a finding at `factory` observed on `on`, optionally limited to
 /// `scope` (components and their parts).
 pub fn responsible(
     conn: &mut DbConnection,
-    factory: &str,
+    factory: FactoryId,
     on: NaiveDate,
     scope: &[String],
 ) -> Result<Responsible, Error> {
@@ -91,7 +92,7 @@ pub fn responsible(
         return Ok(Responsible::new());
     }
     let reachable: Vec<String> = reachable.into_iter().collect();
-    let hits: Vec<(String, String)> = contract_items::table
+    let hits: Vec<(OrganizationId, ContractId)> = contract_items::table
         .inner_join(contracts::table)
         .filter(contract_items::component_id.eq_any(&reachable))
         .filter(contracts::starts_on.le(on))
@@ -112,15 +113,15 @@ pub fn responsible(
 /// `on` with one of them as an item. One round trip instead of one per level.
 fn responsible_unscoped(
     conn: &mut DbConnection,
-    factory: &str,
+    factory: FactoryId,
     on: NaiveDate,
 ) -> Result<Responsible, Error> {
     #[derive(QueryableByName)]
     struct Hit {
         #[diesel(sql_type = diesel::sql_types::Text)]
-        contractor_id: String,
+        contractor_id: OrganizationId,
         #[diesel(sql_type = diesel::sql_types::Text)]
-        contract_id: String,
+        contract_id: ContractId,
     }
     let hits: Vec<Hit> = diesel::sql_query(
         "WITH RECURSIVE up(id) AS ( \
@@ -156,14 +157,14 @@ pub fn route(
     policy: &Policy,
 ) -> Result<usize, Error> {
     let scope: Vec<String> = finding_components::table
-        .filter(finding_components::finding_id.eq(&finding.id))
+        .filter(finding_components::finding_id.eq(finding.id))
         .select(finding_components::component_id)
         .load(conn)?;
-    let responsible = responsible(conn, &finding.factory_id, finding.observed_on, &scope)?;
-    let existing: HashSet<String> = cases_t::table
-        .filter(cases_t::finding_id.eq(&finding.id))
+    let responsible = responsible(conn, finding.factory_id, finding.observed_on, &scope)?;
+    let existing: HashSet<OrganizationId> = cases_t::table
+        .filter(cases_t::finding_id.eq(finding.id))
         .select(cases_t::contractor_id)
-        .load::<String>(conn)?
+        .load::<OrganizationId>(conn)?
         .into_iter()
         .collect();
     let opening = Opening {
@@ -174,7 +175,7 @@ pub fn route(
     };
     let opened = open_cases(conn, finding, &responsible, &existing, &opening)?;
     if !opened.is_empty() && !finding.routed {
-        diesel::update(findings::table.filter(findings::id.eq(&finding.id)))
+        diesel::update(findings::table.filter(findings::id.eq(finding.id)))
             .set((findings::routed.eq(true), findings::updated_at.eq(now)))
             .execute(conn)?;
     }
@@ -187,16 +188,16 @@ pub fn open_cases(
     conn: &mut DbConnection,
     finding: &FindingRow,
     responsible: &Responsible,
-    existing: &HashSet<String>,
+    existing: &HashSet<OrganizationId>,
     opening: &Opening,
-) -> Result<Vec<(CaseRow, Vec<String>)>, Error> {
+) -> Result<Vec<(CaseRow, Vec<ContractId>)>, Error> {
     let mut opened = Vec::new();
     for (contractor, contract_ids) in responsible {
         if existing.contains(contractor) {
             continue;
         }
-        let ids: Vec<String> = contract_ids.iter().cloned().collect();
-        let row = cases::open(conn, finding, contractor, &ids, opening)?;
+        let ids: Vec<ContractId> = contract_ids.iter().copied().collect();
+        let row = cases::open(conn, finding, *contractor, &ids, opening)?;
         opened.push((row, ids));
     }
     Ok(opened)
@@ -206,7 +207,7 @@ pub fn open_cases(
 /// reach new contractors: route them again. Existing cases are left as they are.
 pub fn reroute_factories(
     conn: &mut DbConnection,
-    factories: &[String],
+    factories: &[FactoryId],
     now: NaiveDateTime,
     policy: &Policy,
 ) -> Result<usize, Error> {

@@ -16,7 +16,7 @@ use crate::factories::service as factories;
 use crate::idempotency::{self, IdempotencyKey, Replay};
 use crate::pagination::{Cursor, Page, PageRequest};
 use crate::schema::{components, finding_components, findings};
-use crate::values::{CaseId, ComponentId, ContractId, FindingId, OrgKind, OrganizationId};
+use crate::values::{ComponentId, FindingId, OrgKind};
 
 /// The answer to filing: a new finding, or the stored answer to an earlier identical request.
 pub enum Filed {
@@ -74,18 +74,13 @@ pub fn file(
         return Err(Error::field("evidence", "at most 50 references"));
     }
     // Routed before the finding is written, so that its row goes in once, already marked.
-    let responsible = routing::responsible(
-        conn,
-        &input.factory_id.to_string(),
-        input.observed_on,
-        &scope,
-    )?;
+    let responsible = routing::responsible(conn, input.factory_id, input.observed_on, &scope)?;
     let row = FindingRow {
-        id: FindingId::new().to_string(),
-        monitor_id: me.clone(),
-        factory_id: input.factory_id.to_string(),
-        category: input.category.as_str().to_string(),
-        severity: input.severity.as_str().to_string(),
+        id: FindingId::new(),
+        monitor_id: caller.organization_id,
+        factory_id: input.factory_id,
+        category: input.category,
+        severity: input.severity,
         title: input.title.into_inner(),
         description: input.description.into_inner(),
         observed_on: input.observed_on,
@@ -102,7 +97,7 @@ pub fn file(
     for c in &scope {
         diesel::insert_into(finding_components::table)
             .values((
-                finding_components::finding_id.eq(&row.id),
+                finding_components::finding_id.eq(row.id),
                 finding_components::component_id.eq(c),
             ))
             .execute(conn)?;
@@ -115,20 +110,15 @@ pub fn file(
     };
     let mut opened = routing::open_cases(conn, &row, &responsible, &Default::default(), &opening)?;
     // The answer from what was just written, in the order `get` gives it.
-    opened.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    opened.sort_by_key(|a| a.0.id);
     let cases = opened
         .iter()
-        .map(|(case, contracts)| {
-            Ok(FindingCase {
-                id: CaseId::from_db(&case.id)?,
-                contractor_id: OrganizationId::from_db(&case.contractor_id)?,
-                contract_ids: contracts
-                    .iter()
-                    .map(|c| ContractId::from_db(c))
-                    .collect::<Result<Vec<_>, Error>>()?,
-            })
+        .map(|(case, contracts)| FindingCase {
+            id: case.id,
+            contractor_id: case.contractor_id,
+            contract_ids: contracts.clone(),
         })
-        .collect::<Result<Vec<_>, Error>>()?;
+        .collect();
     let mut component_ids = scope.clone();
     component_ids.sort();
     let component_ids = component_ids
@@ -153,9 +143,9 @@ fn dedup(v: Vec<String>) -> Vec<String> {
 }
 
 fn views(conn: &mut DbConnection, rows: Vec<FindingRow>) -> Result<Vec<Finding>, Error> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let ids: Vec<FindingId> = rows.iter().map(|r| r.id).collect();
     let mut cases_of = cases::of_finding(conn, &ids)?;
-    let scope: Vec<(String, String)> = finding_components::table
+    let scope: Vec<(FindingId, ComponentId)> = finding_components::table
         .filter(finding_components::finding_id.eq_any(&ids))
         .order(finding_components::component_id.asc())
         .select((
@@ -168,23 +158,18 @@ fn views(conn: &mut DbConnection, rows: Vec<FindingRow>) -> Result<Vec<Finding>,
             let component_ids = scope
                 .iter()
                 .filter(|(f, _)| *f == row.id)
-                .map(|(_, c)| ComponentId::from_db(c))
-                .collect::<Result<Vec<_>, _>>()?;
+                .map(|(_, c)| *c)
+                .collect();
             let cases = cases_of
                 .remove(&row.id)
                 .unwrap_or_default()
                 .into_iter()
-                .map(|(case, contractor, contracts)| {
-                    Ok(FindingCase {
-                        id: CaseId::from_db(&case)?,
-                        contractor_id: OrganizationId::from_db(&contractor)?,
-                        contract_ids: contracts
-                            .iter()
-                            .map(|c| ContractId::from_db(c))
-                            .collect::<Result<Vec<_>, Error>>()?,
-                    })
+                .map(|(id, contractor_id, contract_ids)| FindingCase {
+                    id,
+                    contractor_id,
+                    contract_ids,
                 })
-                .collect::<Result<Vec<_>, Error>>()?;
+                .collect();
             row.view(component_ids, cases)
         })
         .collect()
@@ -234,7 +219,7 @@ pub fn list(
     let mut rows = rows;
     rows.truncate(page.limit as usize);
     let next_cursor = if more {
-        rows.last().and_then(|r| Cursor::encode(&r.id))
+        rows.last().and_then(|r| Cursor::encode(r.id))
     } else {
         None
     };

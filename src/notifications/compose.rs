@@ -11,7 +11,7 @@ use crate::cases::EventKind;
 use crate::db::DbConnection;
 use crate::error::Error;
 use crate::schema::{cases, findings, organizations, suppressed_addresses};
-use crate::values::Language;
+use crate::values::{FindingId, Language, OrganizationId};
 
 /// One mail to send: a single row, or every digest row of one address due together.
 #[derive(Debug, Clone)]
@@ -46,8 +46,8 @@ pub fn prepare(
         .count()
         .get_result::<i64>(conn)?
         > 0;
-    let (org_name, tz, lang): (String, String, String) = organizations::table
-        .filter(organizations::id.eq(&first.recipient_organization_id))
+    let (org_name, tz, lang): (String, String, Language) = organizations::table
+        .filter(organizations::id.eq(first.recipient_organization_id))
         .select((
             organizations::name,
             organizations::timezone,
@@ -55,16 +55,15 @@ pub fn prepare(
         ))
         .first(conn)?;
     let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Europe::Brussels);
-    let lang = Language::from_db(&lang)?;
     if first.kind == MailKind::SignIn {
         // Mail about an account: one row, in the person's own language.
         let payload: serde_json::Value = serde_json::from_str(&first.payload)?;
         let rendered = templates
-            .render_sign_in(Language::from_db(&first.language)?, tz, &payload)
+            .render_sign_in(first.language, tz, &payload)
             .map_err(Error::internal)?;
         return Ok(Prepared {
             to,
-            message_id: first.id.clone(),
+            message_id: first.id.to_string(),
             thread: None,
             rendered,
             suppressed,
@@ -87,7 +86,7 @@ pub fn prepare(
             .ok_or_else(|| Error::internal("empty mail job"))?;
         (
             r,
-            first.id.clone(),
+            first.id.to_string(),
             Some(format!("case-{}", c.case_ref_full())),
         )
     };
@@ -122,14 +121,13 @@ fn context(
     let case = &payload["case"];
     let case_id = row
         .case_id
-        .as_deref()
         .ok_or_else(|| Error::internal("a case mail without its case"))?;
-    let (contractor, monitor, finding): (String, String, String) = cases::table
+    let (contractor, monitor, finding): (OrganizationId, OrganizationId, FindingId) = cases::table
         .filter(cases::id.eq(case_id))
         .select((cases::contractor_id, cases::monitor_id, cases::finding_id))
         .first(conn)?;
     let title: String = findings::table
-        .filter(findings::id.eq(&finding))
+        .filter(findings::id.eq(finding))
         .select(findings::title)
         .first(conn)?;
     let audience = if row.recipient_organization_id == contractor {
@@ -180,6 +178,7 @@ fn context(
         reason: text("reason"),
         text: text("text"),
         case_ref: case_id
+            .to_string()
             .chars()
             .rev()
             .take(8)

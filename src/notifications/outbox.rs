@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::findings::Severity;
 use crate::schema::{case_contracts, contracts, findings, notifications, organizations};
 use crate::users::UserRow;
-use crate::values::EmailList;
+use crate::values::{CaseId, EmailList, EventId, Language, NotificationId, OrganizationId};
 
 /// What a mail is about: an event of a case, or a person's account (a sign-in link). Kept as
 /// the event kind's text, or `sign_in`.
@@ -78,14 +78,14 @@ where
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = notifications)]
 pub struct NotificationRow {
-    pub id: String,
+    pub id: NotificationId,
     /// None for mail about an account rather than a case.
-    pub case_id: Option<String>,
-    pub event_id: Option<String>,
+    pub case_id: Option<CaseId>,
+    pub event_id: Option<EventId>,
     pub kind: MailKind,
-    pub recipient_organization_id: String,
+    pub recipient_organization_id: OrganizationId,
     pub recipient_email: String,
-    pub language: String,
+    pub language: Language,
     pub payload: String,
     pub status: String,
     pub attempts: i32,
@@ -100,7 +100,14 @@ pub struct NotificationRow {
 }
 
 /// (id, notification emails, escalation emails, language, timezone, digest hour)
-type OrgSettings = (String, String, String, String, String, Option<i32>);
+type OrgSettings = (
+    OrganizationId,
+    String,
+    String,
+    Language,
+    String,
+    Option<i32>,
+);
 
 /// Writes one pending row per recipient address for `event`. Returns how many.
 pub fn enqueue(conn: &mut DbConnection, case: &CaseRow, event: &EventRow) -> Result<usize, Error> {
@@ -138,11 +145,11 @@ pub fn rows_for(
     }
     // The buyers of the case with their own contracts on it: a buyer reads (and is mailed)
     // only what the case visibility rules show it.
-    let mut buyers: Vec<(String, HashSet<String>)> = Vec::new();
+    let mut buyers: Vec<(OrganizationId, HashSet<String>)> = Vec::new();
     if wanted.contains(&Recipient::Buyers) {
-        let pairs: Vec<(String, String)> = case_contracts::table
+        let pairs: Vec<(OrganizationId, String)> = case_contracts::table
             .inner_join(contracts::table)
-            .filter(case_contracts::case_id.eq(&case.id))
+            .filter(case_contracts::case_id.eq(case.id))
             .select((contracts::buyer_id, case_contracts::contract_id))
             .order((contracts::buyer_id.asc(), case_contracts::contract_id.asc()))
             .load(conn)?;
@@ -156,17 +163,15 @@ pub fn rows_for(
         }
     }
     // (organization, escalation audience?) in a stable order; the actor is not told of its own act.
-    let mut orgs: Vec<(String, bool)> = Vec::new();
+    let mut orgs: Vec<(OrganizationId, bool)> = Vec::new();
     for r in wanted {
-        let ids: Vec<String> = match r {
-            Recipient::Contractor | Recipient::ContractorEscalation => {
-                vec![case.contractor_id.clone()]
-            }
-            Recipient::Monitor => vec![case.monitor_id.clone()],
-            Recipient::Buyers => buyers.iter().map(|(b, _)| b.clone()).collect(),
+        let ids: Vec<OrganizationId> = match r {
+            Recipient::Contractor | Recipient::ContractorEscalation => vec![case.contractor_id],
+            Recipient::Monitor => vec![case.monitor_id],
+            Recipient::Buyers => buyers.iter().map(|(b, _)| *b).collect(),
         };
         for id in ids {
-            if event.actor_organization_id.as_deref() == Some(id.as_str()) {
+            if event.actor_organization_id == Some(id) {
                 continue;
             }
             let escalation = *r == Recipient::ContractorEscalation;
@@ -175,11 +180,11 @@ pub fn rows_for(
             }
         }
     }
-    let reader_of = |org: &str| -> Reader {
-        match buyers.iter().find(|(b, _)| b == org) {
+    let reader_of = |org: OrganizationId| -> Reader {
+        match buyers.iter().find(|(b, _)| *b == org) {
             Some((b, contracts)) if org != case.contractor_id && org != case.monitor_id => {
                 Reader::Buyer {
-                    organization_id: b.clone(),
+                    organization_id: b.to_string(),
                     contracts: contracts.clone(),
                 }
             }
@@ -189,12 +194,12 @@ pub fn rows_for(
     let title: String = match title {
         Some(t) => t.to_string(),
         None => findings::table
-            .filter(findings::id.eq(&case.finding_id))
+            .filter(findings::id.eq(case.finding_id))
             .select(findings::title)
             .first(conn)?,
     };
     // Every recipient organization's settings in one query.
-    let ids: Vec<&str> = orgs.iter().map(|(o, _)| o.as_str()).collect();
+    let ids: Vec<OrganizationId> = orgs.iter().map(|(o, _)| *o).collect();
     let settings: Vec<OrgSettings> = organizations::table
         .filter(organizations::id.eq_any(&ids))
         .select((
@@ -206,7 +211,7 @@ pub fn rows_for(
             organizations::digest_hour,
         ))
         .load(conn)?;
-    let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut seen: BTreeSet<(OrganizationId, String)> = BTreeSet::new();
     let mut rows = Vec::new();
     for (org, escalation) in orgs {
         let Some((_, emails, escalation_emails, language, timezone, digest_hour)) =
@@ -234,32 +239,32 @@ pub fn rows_for(
             normal
         };
         let Some(shown) = visibility::show(
-            &reader_of(&org),
-            &case.contractor_id,
-            &case.monitor_id,
+            &reader_of(org),
+            &case.contractor_id.to_string(),
+            &case.monitor_id.to_string(),
             event.kind,
-            event.actor_organization_id.as_deref(),
+            event
+                .actor_organization_id
+                .map(|a| a.to_string())
+                .as_deref(),
             payload.clone(),
         ) else {
             continue;
         };
-        let actor = event
-            .actor_organization_id
-            .as_deref()
-            .filter(|_| shown.actor_shown);
+        let actor = event.actor_organization_id.filter(|_| shown.actor_shown);
         for address in list.iter() {
             let address = address.as_str().to_string();
-            if !seen.insert((org.clone(), address.to_ascii_lowercase())) {
+            if !seen.insert((org, address.to_ascii_lowercase())) {
                 continue;
             }
             rows.push(NotificationRow {
-                id: crate::values::NotificationId::new().to_string(),
-                case_id: Some(case.id.clone()),
-                event_id: Some(event.id.clone()),
+                id: NotificationId::new(),
+                case_id: Some(case.id),
+                event_id: Some(event.id),
                 kind: MailKind::Case(event.kind),
-                recipient_organization_id: org.clone(),
+                recipient_organization_id: org,
                 recipient_email: address,
-                language: language.clone(),
+                language,
                 payload: serde_json::to_string(&json!({
                     "event": shown.payload,
                     "actor_organization_id": actor,
@@ -295,13 +300,13 @@ pub fn enqueue_account_mail(
     now: NaiveDateTime,
 ) -> Result<(), Error> {
     let row = NotificationRow {
-        id: crate::values::NotificationId::new().to_string(),
+        id: NotificationId::new(),
         case_id: None,
         event_id: None,
         kind: MailKind::SignIn,
-        recipient_organization_id: user.organization_id.to_string(),
+        recipient_organization_id: user.organization_id,
         recipient_email: user.email.clone(),
-        language: user.language.as_str().to_string(),
+        language: user.language,
         payload: serde_json::to_string(&payload)?,
         status: "pending".into(),
         attempts: 0,

@@ -28,6 +28,7 @@ use crate::clock::Clock;
 use crate::db::{Db, DbConnection};
 use crate::error::Error;
 use crate::schema::{notifications, suppressed_addresses};
+use crate::values::NotificationId;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SendReport {
@@ -147,16 +148,16 @@ pub fn record(
     config: &MailConfig,
 ) -> Result<SendReport, Error> {
     let mut report = SendReport::default();
-    let mine = |id: &str| {
+    let mine = |id: NotificationId| {
         notifications::table
-            .filter(notifications::id.eq(id.to_string()))
+            .filter(notifications::id.eq(id))
             .filter(notifications::lease_token.eq(job.token.clone()))
     };
     for row in &job.rows {
         let n = match outcome {
             Outcome::Sent => {
                 report.sent += 1;
-                diesel::update(mine(&row.id))
+                diesel::update(mine(row.id))
                     .set((
                         notifications::status.eq("sent"),
                         notifications::sent_at.eq(Some(now)),
@@ -167,7 +168,7 @@ pub fn record(
             }
             Outcome::Suppressed => {
                 report.suppressed += 1;
-                diesel::update(mine(&row.id))
+                diesel::update(mine(row.id))
                     .set((
                         notifications::status.eq("suppressed"),
                         notifications::lease_until.eq(None::<NaiveDateTime>),
@@ -195,7 +196,7 @@ pub fn record(
                         ))
                         .execute(conn)?;
                 }
-                diesel::update(mine(&row.id))
+                diesel::update(mine(row.id))
                     .set((
                         notifications::status.eq("failed"),
                         notifications::lease_until.eq(None::<NaiveDateTime>),
@@ -208,7 +209,7 @@ pub fn record(
                     report.failed += 1;
                     tracing::warn!(notification = %row.id, to = %row.recipient_email, attempts = row.attempts,
                         reason = %e, "mail not delivered; giving up after the last attempt");
-                    diesel::update(mine(&row.id))
+                    diesel::update(mine(row.id))
                         .set((
                             notifications::status.eq("failed"),
                             notifications::lease_until.eq(None::<NaiveDateTime>),
@@ -220,7 +221,7 @@ pub fn record(
                     report.retried += 1;
                     tracing::warn!(notification = %row.id, to = %row.recipient_email, attempts = row.attempts,
                         reason = %e, "mail not delivered; will retry");
-                    diesel::update(mine(&row.id))
+                    diesel::update(mine(row.id))
                         .set((
                             notifications::next_attempt_at.eq(now + backoff(config, row.attempts)),
                             notifications::lease_until.eq(None::<NaiveDateTime>),
@@ -236,7 +237,7 @@ pub fn record(
         // A sign-in link is a credential: once its mail is out, or will never go out, the
         // outbox keeps no copy of it.
         if row.kind == MailKind::SignIn {
-            diesel::update(mine(&row.id).filter(notifications::status.ne("pending")))
+            diesel::update(mine(row.id).filter(notifications::status.ne("pending")))
                 .set(notifications::payload.eq("{}"))
                 .execute(conn)?;
         }

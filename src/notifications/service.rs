@@ -54,13 +54,13 @@ pub struct Notification {
 impl NotificationRow {
     pub fn view(self) -> Result<Notification, Error> {
         Ok(Notification {
-            id: NotificationId::from_db(&self.id)?,
-            case_id: self.case_id.as_deref().map(CaseId::from_db).transpose()?,
-            event_id: self.event_id.as_deref().map(EventId::from_db).transpose()?,
+            id: self.id,
+            case_id: self.case_id,
+            event_id: self.event_id,
             kind: self.kind.as_str().to_string(),
-            recipient_organization_id: OrganizationId::from_db(&self.recipient_organization_id)?,
+            recipient_organization_id: self.recipient_organization_id,
             recipient_email: self.recipient_email,
-            language: self.language,
+            language: self.language.to_string(),
             status: NotificationStatus::from_db(&self.status)?,
             attempts: self.attempts,
             next_attempt_at: utc(self.next_attempt_at),
@@ -95,7 +95,7 @@ pub fn list(
     Page::from_rows(
         q.load(conn)?,
         page,
-        |r| Cursor::encode(&r.id),
+        |r| Cursor::encode(r.id),
         NotificationRow::view,
     )
 }
@@ -161,28 +161,27 @@ pub fn suppressions(
     after_email: Option<String>,
 ) -> Result<Page<Suppression>, Error> {
     caller.require(&[OrgKind::Admin], "read the suppression list")?;
-    let rows: Vec<(String, String, Option<String>, NaiveDateTime)> = suppressed_addresses::table
-        .filter(suppressed_addresses::email.gt(after_email.unwrap_or_default()))
-        .order(suppressed_addresses::email.asc())
-        .limit(page.limit)
-        .select((
-            suppressed_addresses::email,
-            suppressed_addresses::reason,
-            suppressed_addresses::notification_id,
-            suppressed_addresses::created_at,
-        ))
-        .load(conn)?;
+    let rows: Vec<(String, String, Option<NotificationId>, NaiveDateTime)> =
+        suppressed_addresses::table
+            .filter(suppressed_addresses::email.gt(after_email.unwrap_or_default()))
+            .order(suppressed_addresses::email.asc())
+            .limit(page.limit)
+            .select((
+                suppressed_addresses::email,
+                suppressed_addresses::reason,
+                suppressed_addresses::notification_id,
+                suppressed_addresses::created_at,
+            ))
+            .load(conn)?;
     let items = rows
         .into_iter()
-        .map(|(email, reason, n, at)| {
-            Ok(Suppression {
-                email,
-                reason,
-                notification_id: n.as_deref().map(NotificationId::from_db).transpose()?,
-                created_at: utc(at),
-            })
+        .map(|(email, reason, notification_id, at)| Suppression {
+            email,
+            reason,
+            notification_id,
+            created_at: utc(at),
         })
-        .collect::<Result<Vec<_>, Error>>()?;
+        .collect();
     Ok(Page {
         items,
         next_cursor: None,

@@ -72,13 +72,13 @@ pub struct Organization {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = organizations, treat_none_as_null = true)]
 pub struct OrganizationRow {
-    pub id: String,
-    pub kind: String,
+    pub id: OrganizationId,
+    pub kind: OrgKind,
     pub name: String,
     pub country: String,
     pub notification_emails: String,
     pub escalation_emails: String,
-    pub language: String,
+    pub language: Language,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub timezone: String,
@@ -94,11 +94,11 @@ impl OrganizationRow {
                 .collect())
         };
         Ok(Organization {
-            id: OrganizationId::from_db(&self.id)?,
-            kind: OrgKind::from_db(&self.kind)?,
+            id: self.id,
+            kind: self.kind,
             notification_emails: emails(&self.notification_emails)?,
             escalation_emails: emails(&self.escalation_emails)?,
-            language: Language::from_db(&self.language)?,
+            language: self.language,
             name: self.name,
             country: self.country,
             timezone: self.timezone,

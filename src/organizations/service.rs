@@ -62,8 +62,8 @@ pub fn insert(
         ));
     }
     let row = OrganizationRow {
-        id: OrganizationId::new().to_string(),
-        kind: input.kind.as_str().to_string(),
+        id: OrganizationId::new(),
+        kind: input.kind,
         name: input.name.into_inner(),
         country: input.country.as_str().to_string(),
         notification_emails: input.notification_emails.to_db(),
@@ -71,7 +71,7 @@ pub fn insert(
             .escalation_emails
             .unwrap_or_else(EmailList::empty)
             .to_db(),
-        language: input.language.unwrap_or(Language::En).as_str().to_string(),
+        language: input.language.unwrap_or(Language::En),
         created_at: now,
         updated_at: now,
         timezone: input
@@ -124,7 +124,7 @@ pub fn list(
     Page::from_rows(
         q.load(conn)?,
         page,
-        |r| Cursor::encode(&r.id),
+        |r| Cursor::encode(r.id),
         OrganizationRow::view,
     )
 }
@@ -154,8 +154,8 @@ pub fn update(
         ));
     }
     let row = OrganizationRow {
-        id: id.to_string(),
-        kind: current.kind.as_str().to_string(),
+        id,
+        kind: current.kind,
         name: patch.name.map_or(current.name, |n| n.into_inner()),
         country: patch
             .country
@@ -168,11 +168,7 @@ pub fn update(
             Some(l) => l.to_db(),
             None => serde_json::to_string(&current.escalation_emails)?,
         },
-        language: patch
-            .language
-            .unwrap_or(current.language)
-            .as_str()
-            .to_string(),
+        language: patch.language.unwrap_or(current.language),
         created_at: current.created_at.naive_utc(),
         updated_at: now,
         timezone: patch.timezone.map_or(current.timezone, String::from),
@@ -191,22 +187,20 @@ pub fn update(
 /// contractor").
 pub fn kind_of(conn: &mut DbConnection, id: OrganizationId) -> Result<Option<OrgKind>, Error> {
     organizations::table
-        .filter(organizations::id.eq(id.to_string()))
+        .filter(organizations::id.eq(id))
         .select(organizations::kind)
-        .first::<String>(conn)
-        .optional()?
-        .map(|k| OrgKind::from_db(&k))
-        .transpose()
+        .first::<OrgKind>(conn)
+        .optional()
+        .map_err(Error::from)
 }
 
 /// The first admin organization, if any.
 pub fn find_admin(conn: &mut DbConnection) -> Result<Option<OrganizationId>, Error> {
     organizations::table
-        .filter(organizations::kind.eq(OrgKind::Admin.as_str()))
+        .filter(organizations::kind.eq(OrgKind::Admin))
         .order(organizations::id.asc())
         .select(organizations::id)
-        .first::<String>(conn)
-        .optional()?
-        .map(|id| OrganizationId::from_db(&id))
-        .transpose()
+        .first::<OrganizationId>(conn)
+        .optional()
+        .map_err(Error::from)
 }

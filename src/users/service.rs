@@ -145,7 +145,7 @@ pub fn list(
     Page::from_rows(
         q.load(conn)?,
         page,
-        |r| Cursor::encode(&r.id.to_string()),
+        |r| Cursor::encode(r.id),
         |r| Ok(r.view()),
     )
 }
