@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use ketenzorg::auth::Caller;
-use ketenzorg::cases::CaseRow;
 use ketenzorg::components::{ComponentRow, SourcingLinkRow};
 use ketenzorg::contracts::ContractItemRow;
 use ketenzorg::factories::FactoryRow;
@@ -100,7 +99,6 @@ impl Model {
 /// Rows made by the services, cloned for the bulk rows.
 pub struct Templates {
     pub finding: FindingRow,
-    pub case: CaseRow,
     pub factory: FactoryRow,
     pub component: ComponentRow,
     pub link: SourcingLinkRow,

@@ -65,7 +65,6 @@ pub fn seed(url: &str, out: &Path) {
     let ctx = Ctx {
         now,
         policy: &policy,
-        templates: &templates,
         model: &model,
     };
     let mut batch = Batch::default();

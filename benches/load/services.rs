@@ -7,7 +7,6 @@ use std::time::Instant;
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use ketenzorg::auth::Caller;
-use ketenzorg::cases::CaseRow;
 use ketenzorg::components::{ComponentRow, SourcingLinkRow};
 use ketenzorg::contracts::ContractItemRow;
 use ketenzorg::db::{write_tx, DbConnection};
@@ -16,7 +15,7 @@ use ketenzorg::escalation::{self, Policy};
 use ketenzorg::factories::FactoryRow;
 use ketenzorg::findings::service::Filed;
 use ketenzorg::findings::FindingRow;
-use ketenzorg::schema::{cases, components, contract_items, factories, findings, sourcing_links};
+use ketenzorg::schema::{components, contract_items, factories, findings, sourcing_links};
 use serde_json::{json, Value};
 
 use crate::model::*;
@@ -133,7 +132,6 @@ pub fn through_services(
                 .expect("a case per contractor")
         };
         let acked = case_of(0);
-        let fresh = case_of(1);
         ketenzorg::cases::service::transition(
             c,
             &contractors[0].caller,
@@ -150,15 +148,10 @@ pub fn through_services(
             serde_json::from_value(json!({"text": "Thank you; please share the overtime records."})).unwrap(),
             now,
         )?;
-        let fresh = fresh.to_string();
         let templates = Templates {
             finding: findings::table
                 .filter(findings::id.eq(finding.id.to_string()))
                 .select(FindingRow::as_select())
-                .first(c)?,
-            case: cases::table
-                .filter(cases::id.eq(&fresh))
-                .select(CaseRow::as_select())
                 .first(c)?,
             factory: factories::table
                 .filter(factories::id.eq(factory.id.to_string()))

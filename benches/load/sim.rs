@@ -4,9 +4,10 @@
 use std::collections::BTreeSet;
 
 use chrono::{NaiveDateTime, TimeDelta};
-use ketenzorg::cases::events::{self, Actor, GENESIS};
+use ketenzorg::cases::events::{self, Actor};
 use ketenzorg::cases::lifecycle::{self, Action, Party};
-use ketenzorg::cases::{CaseRow, CaseState, EventKind, Step};
+use ketenzorg::cases::{deadlines, Parties};
+use ketenzorg::cases::{CaseRow, EventKind, Step};
 use ketenzorg::escalation::{self, sweep, Policy};
 use ketenzorg::findings::{FindingRow, Severity};
 use rand::rngs::StdRng;
@@ -20,7 +21,6 @@ use crate::{days, id, v7};
 pub struct Ctx<'a> {
     pub now: NaiveDateTime,
     pub policy: &'a Policy,
-    pub templates: &'a Templates,
     pub model: &'a Model,
 }
 
@@ -46,47 +46,16 @@ pub fn simulate_case(ctx: &Ctx, rng: &mut StdRng, batch: &mut Batch, case: &NewC
         t0,
     } = *case;
     let severity: Severity = finding.severity;
-    let due = escalation::due_dates(ctx.policy, severity, t0);
-    let mut row = ctx.templates.case.clone();
+    // The library's own new case (deadlines from the policy, first reminder scheduled), with
+    // an id of the simulated instant.
+    let parties = Parties {
+        finding_id: finding.id,
+        contractor_id: id(&ctx.model.contractors[contractor].id),
+        monitor_id: finding.monitor_id,
+        factory_id: finding.factory_id,
+    };
+    let mut row = deadlines::opened(parties, finding.category, severity, t0, ctx.policy);
     row.id = v7(t0);
-    row.finding_id = finding.id;
-    row.contractor_id = id(&ctx.model.contractors[contractor].id);
-    row.monitor_id = finding.monitor_id;
-    row.factory_id = finding.factory_id;
-    row.category = finding.category;
-    row.severity = severity;
-    row.state = CaseState::Open;
-    row.resume_state = None;
-    row.escalation_level = 0;
-    row.overdue = false;
-    row.opened_at = t0;
-    row.acknowledge_due_at = due.acknowledge;
-    row.plan_due_at = due.plan;
-    row.remediation_due_at = due.remediation;
-    row.plan = None;
-    row.version = 1;
-    row.event_count = 0;
-    row.last_event_hash = GENESIS.to_string();
-    row.created_at = t0;
-    row.updated_at = t0;
-    row.policy_version = ctx.policy.version();
-    row.paused_at = None;
-    row.paused_seconds = 0;
-    row.acknowledge_extended_to = None;
-    row.plan_extended_to = None;
-    row.remediation_extended_to = None;
-    row.acknowledged_at = None;
-    row.plan_submitted_at = None;
-    row.plan_accepted_at = None;
-    row.remediated_at = None;
-    row.closed_at = None;
-    row.acknowledge_reminded_for = None;
-    row.plan_reminded_for = None;
-    row.remediation_reminded_for = None;
-    row.acknowledge_escalated_for = None;
-    row.plan_escalated_for = None;
-    row.remediation_escalated_for = None;
-    escalation::reschedule(&mut row, ctx.policy.reminder_before);
     let ids: Vec<String> = contract_ids.iter().cloned().collect();
     let mut buyers: Vec<usize> = ids
         .iter()
@@ -124,7 +93,7 @@ pub fn simulate_case(ctx: &Ctx, rng: &mut StdRng, batch: &mut Batch, case: &NewC
         json!({
             "finding_id": finding.id, "contract_ids": ids, "severity": finding.severity,
             "late_routing": false, "policy_version": sim.row.policy_version,
-            "deadlines": {"acknowledge": utc(due.acknowledge), "plan": utc(due.plan), "remediation": utc(due.remediation)},
+            "deadlines": {"acknowledge": utc(sim.row.acknowledge_due_at), "plan": utc(sim.row.plan_due_at), "remediation": utc(sim.row.remediation_due_at)},
         }),
         None,
     );

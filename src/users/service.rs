@@ -71,7 +71,7 @@ pub fn insert(
         .first(conn)
         .optional()?;
     let Some(org_language) = org_language else {
-        return Err(Error::field("organization_id", "no such organization"));
+        return Err(Error::NotFound("organization"));
     };
     let email = email.normalized();
     let existing: Option<(UserId, OrganizationId)> = users::table
