@@ -13,19 +13,6 @@ use ketenzorg::schema::{case_events, cases};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-async fn verify_audit(app: &TestApp) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ketenzorg"))
-        .arg("verify-audit")
-        .env("DATABASE_URL", &app.test_db.url)
-        .env("LOG_LEVEL", "error")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-    )
-}
-
 /// Opens `n` cases of the chain's first contractor, one finding each.
 async fn open_cases(app: &TestApp, chain: &Chain, n: usize) -> Vec<String> {
     let mut out = Vec::new();
@@ -123,7 +110,7 @@ async fn concurrent_changes_are_checked_on_fresh_state(backend: Backend) {
         .count("SELECT COUNT(*) AS n FROM notifications WHERE kind = 'acknowledged'")
         .await;
     assert_eq!(mails, 2 * acks);
-    let (ok, out) = verify_audit(&app).await;
+    let (ok, out) = app.verify_audit().await;
     assert!(ok, "{out}");
 }
 
@@ -161,7 +148,7 @@ async fn verify_audit_replays_each_history_through_the_state_machine(backend: Ba
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
     }
-    let (ok, out) = verify_audit(&app).await;
+    let (ok, out) = app.verify_audit().await;
     assert!(ok && out.contains("ok: 3 cases"), "{out}");
 
     // A second acknowledgement from a state the case had left: chained, and impossible.
@@ -171,7 +158,7 @@ async fn verify_audit_replays_each_history_through_the_state_machine(backend: Ba
         "acknowledged",
         json!({"action": "acknowledge", "from": "open", "to": "acknowledged"}),
     );
-    let (ok, out) = verify_audit(&app).await;
+    let (ok, out) = app.verify_audit().await;
     assert!(!ok, "{out}");
     assert!(
         out.contains("BROKEN") && out.contains(&forged) && out.contains("not a legal step"),
@@ -196,7 +183,7 @@ async fn verify_audit_reports_a_case_row_that_its_history_does_not_explain(backe
         "UPDATE cases SET state = 'acknowledged', resume_state = NULL WHERE id = '{case}'"
     ))
     .await;
-    let (ok, out) = verify_audit(&app).await;
+    let (ok, out) = app.verify_audit().await;
     assert!(!ok, "{out}");
     assert!(
         out.contains(&case) && out.contains("replays to"),
@@ -207,7 +194,7 @@ async fn verify_audit_reports_a_case_row_that_its_history_does_not_explain(backe
         "UPDATE cases SET state = 'closed', resume_state = 'open' WHERE id = '{case}'"
     ))
     .await;
-    let (ok, out) = verify_audit(&app).await;
+    let (ok, out) = app.verify_audit().await;
     assert!(ok, "{out}");
     forge(
         &app,
@@ -215,7 +202,7 @@ async fn verify_audit_reports_a_case_row_that_its_history_does_not_explain(backe
         "extension_granted",
         json!({"deadline": "plan"}),
     );
-    let (ok, out) = verify_audit(&app).await;
+    let (ok, out) = app.verify_audit().await;
     assert!(!ok && out.contains("on a closed case"), "{out}");
 }
 

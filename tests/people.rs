@@ -60,19 +60,6 @@ async fn as_person(
         .await
 }
 
-async fn verify_audit(app: &TestApp) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ketenzorg"))
-        .arg("verify-audit")
-        .env("DATABASE_URL", &app.test_db.url)
-        .env("LOG_LEVEL", "error")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-    )
-}
-
 async fn an_invited_person_signs_in_from_the_mail_and_is_named_on_what_they_do(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let smtp = SmtpServer::start().await;
@@ -141,7 +128,7 @@ async fn an_invited_person_signs_in_from_the_mail_and_is_named_on_what_they_do(b
     assert_eq!(last["actor_name"], "Marie Dubois");
     assert_eq!(last["actor_organization_id"], contractor.as_str());
     assert_eq!(last["actor_token_id"], Value::Null);
-    let (ok, out) = verify_audit(&app).await;
+    let (ok, out) = app.verify_audit().await;
     assert!(ok, "{out}");
     // Changing the recorded person breaks the chain: the hash covers them.
     let other = app
@@ -164,7 +151,7 @@ async fn an_invited_person_signs_in_from_the_mail_and_is_named_on_what_they_do(b
         ))
         .await;
     assert_eq!(changed, 1);
-    let (ok, out) = verify_audit(&app).await;
+    let (ok, out) = app.verify_audit().await;
     assert!(!ok && out.contains("altered"), "{out}");
     // The link worked once.
     let (s, again) = app.use_link(&token).await.unwrap_err();
@@ -291,17 +278,7 @@ async fn sessions_need_their_csrf_token_and_end_with_the_user(backend: Backend) 
     let (user, session) = app
         .person(&contractor, "jo@contractor.example.org", "Jo")
         .await;
-    let (_, second) = {
-        app.request(
-            Method::POST,
-            "/auth/sign-in",
-            None,
-            Some(&json!({"email": "jo@contractor.example.org"})),
-        )
-        .await;
-        let token = app.link_token("jo@contractor.example.org").await;
-        ((), app.use_link(&token).await.unwrap())
-    };
+    let second = app.sign_in_again("jo@contractor.example.org").await;
     // A change made with the cookie but without the token is refused, and changes nothing.
     let res = app
         .client
@@ -369,28 +346,8 @@ async fn sign_out_ends_one_session_or_all(backend: Backend) {
     let (_, a) = app
         .person(&chain.monitor_id, "sam@monitor.example.org", "Sam")
         .await;
-    app.request(
-        Method::POST,
-        "/auth/sign-in",
-        None,
-        Some(&json!({"email": "sam@monitor.example.org"})),
-    )
-    .await;
-    let b = app
-        .use_link(&app.link_token("sam@monitor.example.org").await)
-        .await
-        .unwrap();
-    app.request(
-        Method::POST,
-        "/auth/sign-in",
-        None,
-        Some(&json!({"email": "sam@monitor.example.org"})),
-    )
-    .await;
-    let c = app
-        .use_link(&app.link_token("sam@monitor.example.org").await)
-        .await
-        .unwrap();
+    let b = app.sign_in_again("sam@monitor.example.org").await;
+    let c = app.sign_in_again("sam@monitor.example.org").await;
     let (s, _) = as_person(&app, Method::POST, "/auth/sign-out", &a, None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let me = |s: Session| {

@@ -45,35 +45,18 @@ impl MailKind {
     }
 }
 
-impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for MailKind
-where
-    DB: diesel::backend::Backend,
-    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
-{
-    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
-        let s =
-            <String as diesel::deserialize::FromSql<diesel::sql_types::Text, DB>>::from_sql(bytes)?;
-        if s == "sign_in" {
-            return Ok(MailKind::SignIn);
+impl std::str::FromStr for MailKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<MailKind, String> {
+        match s {
+            "sign_in" => Ok(MailKind::SignIn),
+            other => other.parse().map(MailKind::Case),
         }
-        s.parse()
-            .map(MailKind::Case)
-            .map_err(|e: String| format!("corrupt mail kind in database: {e}").into())
     }
 }
 
-impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for MailKind
-where
-    DB: diesel::backend::Backend,
-    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
-{
-    fn to_sql<'b>(
-        &'b self,
-        out: &mut diesel::serialize::Output<'b, '_, DB>,
-    ) -> diesel::serialize::Result {
-        <str as diesel::serialize::ToSql<diesel::sql_types::Text, DB>>::to_sql(self.as_str(), out)
-    }
-}
+crate::values::text_column_from_str!(MailKind);
+crate::values::text_column_as_str!(MailKind);
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = notifications)]

@@ -13,39 +13,9 @@ macro_rules! text_enum {
             $($(#[$vdoc])* #[serde(rename = $text)] $variant,)+
         }
 
-        // Stored as its text on both backends (and the MultiConnection's backend): a value the
-        // enum does not know is an error when the row is loaded, never a default.
-        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $name
-        where
-            DB: diesel::backend::Backend,
-            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
-        {
-            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
-                let s = <String as diesel::deserialize::FromSql<
-                    diesel::sql_types::Text,
-                    DB,
-                >>::from_sql(bytes)?;
-                s.parse().map_err(|e: String| {
-                    format!("corrupt {} in database: {e}", stringify!($name)).into()
-                })
-            }
-        }
-
-        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $name
-        where
-            DB: diesel::backend::Backend,
-            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
-        {
-            fn to_sql<'b>(
-                &'b self,
-                out: &mut diesel::serialize::Output<'b, '_, DB>,
-            ) -> diesel::serialize::Result {
-                <str as diesel::serialize::ToSql<diesel::sql_types::Text, DB>>::to_sql(
-                    self.as_str(),
-                    out,
-                )
-            }
-        }
+        // Stored as its text on both backends (see `values::column`).
+        $crate::values::text_column_from_str!($name);
+        $crate::values::text_column_as_str!($name);
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];

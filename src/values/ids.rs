@@ -36,21 +36,7 @@ macro_rules! id_type {
 
         // Text on both backends. A malformed id in the database is an error when the row is
         // loaded, never a silent default.
-        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $name
-        where
-            DB: diesel::backend::Backend,
-            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
-        {
-            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
-                let s = <String as diesel::deserialize::FromSql<
-                    diesel::sql_types::Text,
-                    DB,
-                >>::from_sql(bytes)?;
-                Uuid::parse_str(&s).map(Self).map_err(|_| {
-                    format!("corrupt {} in database: {s:?}", stringify!($name)).into()
-                })
-            }
-        }
+        $crate::values::text_column_from_str!($name);
 
         impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::sqlite::Sqlite> for $name {
             fn to_sql<'b>(

@@ -3,6 +3,7 @@
 //! the failing field by path (see `http::extract`).
 
 mod codes;
+mod column;
 pub mod dates;
 mod email;
 mod enums;
@@ -12,6 +13,7 @@ mod numbers;
 mod text;
 
 pub use codes::*;
+pub(crate) use column::{text_column_as_str, text_column_from_str};
 pub use email::*;
 pub(crate) use enums::text_enum;
 pub use enums::*;

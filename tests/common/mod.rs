@@ -286,6 +286,22 @@ impl TestApp {
         }
     }
 
+    /// Asks for a sign-in link for `email` as a person would, and uses it.
+    pub async fn sign_in_again(&self, email: &str) -> Session {
+        let (s, _) = self
+            .request(
+                Method::POST,
+                "/auth/sign-in",
+                None,
+                Some(&json!({ "email": email })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED);
+        self.use_link(&self.link_token(email).await)
+            .await
+            .expect("a fresh link works")
+    }
+
     /// Invites a person into `organization` (as the admin) and signs them in.
     pub async fn person(&self, organization: &str, email: &str, name: &str) -> (String, Session) {
         let (s, user) = self
@@ -607,6 +623,20 @@ impl TestApp {
         })
         .await
         .unwrap();
+    }
+
+    /// Runs `ketenzorg verify-audit` on this app's database: (passed, what it printed).
+    pub async fn verify_audit(&self) -> (bool, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ketenzorg"))
+            .arg("verify-audit")
+            .env("DATABASE_URL", &self.test_db.url)
+            .env("LOG_LEVEL", "error")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
     }
 
     /// Runs SQL directly (counting rows, corrupting rows on purpose).
