@@ -150,6 +150,7 @@ fn body(method: &Method, path: &str, w: &World) -> Option<Value> {
             json!({"email": "new.person@example.org", "display_name": "New Person"})
         }
         ("PATCH", "/api/v1/users/{id}") => json!({"display_name": "Renamed"}),
+        ("PUT", "/api/v1/me/password") => json!({"password": "correct horse battery"}),
         _ => return None,
     })
 }
@@ -520,6 +521,10 @@ fn writes(role: &str, method: &Method, template: &str, r: &Registry) -> Vec<(Str
         ("PATCH", "/api/v1/users/{id}") => vec![(
             format!("/api/v1/users/{}", r.user),
             json!({"display_name": "Renamed"}),
+        )],
+        ("PUT", "/api/v1/me/password") => vec![(
+            template.into(),
+            json!({"password": "correct horse battery"}),
         )],
         ("POST", "/auth/sign-in") => vec![(
             template.into(),

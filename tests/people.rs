@@ -539,7 +539,88 @@ async fn a_browser_signs_in_with_forms_and_gets_pages(backend: Backend) {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
+async fn a_person_may_also_sign_in_with_a_password(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let chain = app.chain(1).await;
+    let (_, first) = app
+        .person(&chain.buyer_id, "an@buyer.example.org", "An")
+        .await;
+    let second = app.sign_in_again("an@buyer.example.org").await;
+    let put = |s: &Session, body: Value| {
+        let app = &app;
+        let s = s.clone();
+        async move { as_person(app, Method::PUT, "/api/v1/me/password", &s, Some(body)).await }
+    };
+    // An API token has no password; a short one is refused naming the field.
+    let (s, _) = app
+        .request(
+            Method::PUT,
+            "/api/v1/me/password",
+            Some(&chain.buyer),
+            Some(&json!({"password": "correct horse battery"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, p) = put(&first, json!({"password": "short"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "password", "{p}");
+    // Set: the other session ends, this one goes on.
+    let (s, p) = put(&first, json!({"password": "correct horse battery"})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{p}");
+    let me = |s: &Session| {
+        let app = &app;
+        let s = s.clone();
+        async move { as_person(app, Method::GET, "/api/v1/me", &s, None).await }
+    };
+    assert_eq!(me(&first).await.0, StatusCode::OK);
+    assert_eq!(me(&second).await.0, StatusCode::UNAUTHORIZED);
+    // Changing it needs the current one.
+    let (s, p) = put(&first, json!({"password": "another long secret"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "current_password", "{p}");
+    // Signing in with it opens a session at once; a wrong one and an unknown address are one answer.
+    let sign_in = |email: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .post(format!("{}/auth/sign-in", app.base))
+                .json(&json!({"email": email, "password": password}))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            let cookie = res.headers().get("set-cookie").is_some();
+            (status, cookie, res.text().await.unwrap())
+        }
+    };
+    let (s, cookie, body) = sign_in("an@buyer.example.org", "correct horse battery").await;
+    assert_eq!((s, cookie), (StatusCode::OK, true), "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert!(body["csrf_token"].is_string());
+    let wrong = sign_in("an@buyer.example.org", "wrong horse battery").await;
+    let unknown = sign_in("nobody@buyer.example.org", "correct horse battery").await;
+    assert_eq!(wrong.0, StatusCode::UNAUTHORIZED);
+    assert!(!wrong.1);
+    assert_eq!(
+        wrong, unknown,
+        "one answer for a wrong password and an unknown address"
+    );
+    // Stored as an argon2id hash, never as given.
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM users WHERE password_hash LIKE '$argon2id$%'")
+            .await,
+        1
+    );
+    // Removed: back to links only.
+    let (s, _) = as_person(&app, Method::DELETE, "/api/v1/me/password", &first, None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _, _) = sign_in("an@buyer.example.org", "correct horse battery").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
 on_both_backends!(
+    a_person_may_also_sign_in_with_a_password,
     a_browser_signs_in_with_forms_and_gets_pages,
     an_invited_person_signs_in_from_the_mail_and_is_named_on_what_they_do,
     links_expire_and_unknown_addresses_get_the_same_answer,

@@ -1,10 +1,11 @@
 //! HTTP handlers for tokens and `me`.
 
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::passwords;
 use super::tokens::{self, IssuedToken, NewToken, TokenInfo};
 use super::Caller;
 use crate::error::Error;
@@ -14,7 +15,7 @@ use crate::http::{created, resource, AppState};
 use crate::organizations::{service as organizations, Organization};
 use crate::pagination::Page;
 use crate::users::{service as users, User};
-use crate::values::{OrganizationId, TokenId};
+use crate::values::{OrganizationId, SessionId, TokenId, UserId};
 
 #[utoipa::path(post, path = "/tokens", tag = "tokens",
     request_body = NewToken,
@@ -120,9 +121,89 @@ pub async fn me(
     }))
 }
 
+/// A new password for the signed-in person.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    /// 12 to 200 characters.
+    #[schema(format = Password, min_length = 12, max_length = 200)]
+    pub password: String,
+    /// Needed when a password is set already.
+    #[schema(format = Password, max_length = 200)]
+    pub current_password: Option<String>,
+}
+
+/// The person a session stands for, or 403 for an API token (which has no password).
+fn person(req: &HttpRequest, caller: &Caller) -> Result<(UserId, SessionId), Error> {
+    let session = req.extensions().get::<SessionOf>().map(|s| s.0.session_id);
+    match (caller.user, session) {
+        (Some(user), Some(session)) => Ok((user.id, session)),
+        _ => Err(Error::Forbidden(
+            "a password belongs to a signed-in person; this request came with an API token".into(),
+        )),
+    }
+}
+
+#[utoipa::path(put, path = "/me/password", tag = "tokens",
+    request_body = NewPassword,
+    responses(
+        (status = 204, description = "Set; every other session of the person has ended"),
+        (status = 403, description = "Called with an API token"),
+        (status = 409, description = "The password changed meanwhile"),
+    ))]
+pub async fn set_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    JsonBody(input): JsonBody<NewPassword>,
+) -> Result<HttpResponse, Error> {
+    let (user, session) = person(&req, &caller)?;
+    passwords::check_length(&input.password)?;
+    let stored = state.db.read(move |c| passwords::stored(c, user)).await?;
+    let for_hash = stored.clone();
+    // The hash is slow on purpose: computed on the blocking pool, outside any transaction.
+    let new_hash = web::block(move || {
+        passwords::prepare(
+            &input.password,
+            input.current_password.as_deref(),
+            for_hash.as_deref(),
+        )
+    })
+    .await
+    .map_err(|e| Error::internal(format!("hashing a password: {e}")))??;
+    let now = state.clock.now_naive();
+    state
+        .db
+        .write(move |c| passwords::replace(c, user, session, stored.as_deref(), &new_hash, now))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(delete, path = "/me/password", tag = "tokens",
+    responses(
+        (status = 204, description = "Removed (also when there was none): sign-in by link only"),
+        (status = 403, description = "Called with an API token"),
+    ))]
+pub async fn remove_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+) -> Result<HttpResponse, Error> {
+    let (user, _) = person(&req, &caller)?;
+    let now = state.clock.now_naive();
+    state
+        .db
+        .write(move |c| passwords::remove(c, user, now))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// Mounted under `/api/v1`; each route is documented by its handler's `#[utoipa::path]`.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(resource(create, __path_create).and(list, __path_list));
     cfg.service(resource(revoke, __path_revoke));
     cfg.service(resource(me, __path_me));
+    cfg.service(
+        resource(set_password, __path_set_password).and(remove_password, __path_remove_password),
+    );
 }

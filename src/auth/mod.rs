@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod limiter;
+pub mod passwords;
 pub mod sessions;
 pub mod sign_in;
 pub mod tokens;

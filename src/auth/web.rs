@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::sessions::{self, Opened, COOKIE};
-use super::{sign_in, Caller};
+use super::{passwords, sign_in, Caller};
 use crate::error::Error;
 use crate::http::caller::SessionOf;
 use crate::http::extract::{parse_json, QueryParams};
@@ -26,6 +26,10 @@ use crate::values::Email;
 #[serde(deny_unknown_fields)]
 pub struct SignInRequest {
     pub email: Email,
+    /// For a person who set a password: signs in at once (200 with the session) instead of
+    /// mailing a link.
+    #[schema(format = Password, max_length = 200)]
+    pub password: Option<String>,
 }
 
 /// Uses a sign-in link.
@@ -108,7 +112,7 @@ fn sign_in_form(email: &str, problem: Option<&str>) -> String {
         " aria-describedby=\"email-problem\" aria-invalid=\"true\""
     };
     format!(
-        "<form method=\"post\" action=\"/auth/sign-in\">\n<label for=\"email\">Email address</label>\n{problem}<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" required value=\"{}\"{described}>\n<button type=\"submit\">Send me a sign-in link</button>\n</form>",
+        "<form method=\"post\" action=\"/auth/sign-in\">\n<label for=\"email\">Email address</label>\n{problem}<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" required value=\"{}\"{described}>\n<button type=\"submit\">Send me a sign-in link</button>\n<details><summary>I have a password</summary>\n<label for=\"password\">Password</label>\n<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\">\n<button type=\"submit\">Sign in</button>\n</details>\n</form>",
         escape(email)
     )
 }
@@ -127,7 +131,10 @@ pub async fn sign_in_page() -> HttpResponse {
     request_body(content = SignInRequest, content_type = "application/json",
         description = "Also accepted as a form (`application/x-www-form-urlencoded`)"),
     responses(
+        (status = 200, description = "Signed in with a password: the session cookie is set", body = SessionOpened),
         (status = 202, description = "A link is sent if the address belongs to an active user; the answer is the same either way", body = SignInAnswer),
+        (status = 303, description = "Signed in with a password from the form: the cookie is set, on to the home page"),
+        (status = 401, description = "With a password: the address or the password is wrong (one answer for every reason)"),
         (status = 422, description = "Not an email address (to a form, the form again with the problem beside the field)"),
         (status = 429, description = "Too many requests for this address or from this client"),
     ))]
@@ -160,6 +167,10 @@ pub async fn request_link(
         .take(input.email.normalized())
         .map_err(too_many)?;
     let now = state.clock.now_naive();
+    // An empty password field of the form means "send me a link".
+    if let Some(password) = input.password.filter(|p| !p.is_empty()) {
+        return with_password(&state, &req, input.email, password).await;
+    }
     let config = state.config.clone();
     state
         .db
@@ -175,6 +186,61 @@ pub async fn request_link(
     Ok(HttpResponse::Accepted().json(SignInAnswer {
         detail: SENT.into(),
     }))
+}
+
+/// Signs in with a password: the slow hash is checked outside any transaction, then the session
+/// is written.
+async fn with_password(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    email: Email,
+    password: String,
+) -> Result<HttpResponse, Error> {
+    let candidate = state
+        .db
+        .read(move |c| passwords::candidate(c, &email))
+        .await?;
+    let checked = web::block(move || passwords::check(candidate, &password))
+        .await
+        .map_err(|e| Error::internal(format!("checking a password: {e}")))?;
+    let user = match checked {
+        Ok(user) => user,
+        Err(Error::Unauthorized(why)) if is_form(req) => {
+            return Ok(page(
+                actix_web::http::StatusCode::UNAUTHORIZED,
+                "Sign in to ketenzorg",
+                &format!(
+                    "<p role=\"alert\">{}</p>\n{}",
+                    escape(&why),
+                    sign_in_form("", None)
+                ),
+            ))
+        }
+        Err(e) => return Err(e),
+    };
+    let now = state.clock.now_naive();
+    let config = state.config.session;
+    let opened = state
+        .db
+        .write(move |c| sessions::open(c, user, now, &config))
+        .await?;
+    Ok(signed_in(req, &opened, state))
+}
+
+/// The answer that opens a session: to a form, on to the home page; to an API client, the
+/// CSRF token. The cookie either way.
+fn signed_in(req: &HttpRequest, opened: &Opened, state: &AppState) -> HttpResponse {
+    let cookie = session_cookie(opened, state);
+    if is_form(req) {
+        return HttpResponse::SeeOther()
+            .cookie(cookie)
+            .insert_header((header::LOCATION, "/"))
+            .finish();
+    }
+    HttpResponse::Ok().cookie(cookie).json(SessionOpened {
+        csrf_token: opened.csrf_token.clone(),
+        expires_at: crate::clock::utc(opened.expires_at),
+    })
 }
 
 #[utoipa::path(get, path = "/auth/link", tag = "sign-in",
@@ -237,17 +303,7 @@ pub async fn use_link(
         }
         Err(e) => return Err(e),
     };
-    let cookie = session_cookie(&opened, &state);
-    if is_form(&req) {
-        return Ok(HttpResponse::SeeOther()
-            .cookie(cookie)
-            .insert_header((header::LOCATION, "/"))
-            .finish());
-    }
-    Ok(HttpResponse::Ok().cookie(cookie).json(SessionOpened {
-        csrf_token: opened.csrf_token,
-        expires_at: crate::clock::utc(opened.expires_at),
-    }))
+    Ok(signed_in(&req, &opened, &state))
 }
 
 fn session_cookie(opened: &Opened, state: &AppState) -> Cookie<'static> {
