@@ -12,10 +12,8 @@ macro_rules! text_column_from_str {
             String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
         {
             fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
-                let s = <String as diesel::deserialize::FromSql<
-                                    diesel::sql_types::Text,
-                                    DB,
-                                >>::from_sql(bytes)?;
+                use diesel::deserialize::FromSql;
+                let s: String = FromSql::<diesel::sql_types::Text, DB>::from_sql(bytes)?;
                 s.parse::<$name>().map_err(|e| {
                     format!("corrupt {} in database: {s:?} ({e})", stringify!($name)).into()
                 })

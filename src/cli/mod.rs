@@ -1,5 +1,11 @@
-//! The command line: `serve` (default), `admin-token`, `demo`, `sweep`, `verify-audit`,
-//! `recompute-deadlines`, `backup`.
+//! The command line: `serve` (default), `admin-token`, `demo`, `invite`, `sweep`,
+//! `verify-audit`, `recompute-deadlines`, `backup`.
+
+mod error;
+mod invite;
+
+pub use error::CliError;
+use error::Context;
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -9,7 +15,6 @@ use clap::{Parser, Subcommand};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{write_tx, Db};
-use crate::error::BoxError;
 use crate::values::{CountryCode, Email, EmailList, Language, Name, OrgKind};
 
 #[derive(Debug, Parser)]
@@ -80,42 +85,6 @@ pub enum Command {
     },
 }
 
-/// Why a command failed: a sentence for the operator, with the cause kept (`main` logs the
-/// whole chain).
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    /// Refused as given, a wrong setup, or a failed check: the message says it all.
-    #[error("{0}")]
-    Refused(String),
-    #[error("{what}")]
-    Failed {
-        what: &'static str,
-        #[source]
-        source: BoxError,
-    },
-}
-
-/// Setup functions (database URL, pool, mail settings) say what is wrong in a sentence.
-impl From<String> for CliError {
-    fn from(message: String) -> CliError {
-        CliError::Refused(message)
-    }
-}
-
-/// Names the step that failed and keeps its cause.
-trait Context<T> {
-    fn context(self, what: &'static str) -> Result<T, CliError>;
-}
-
-impl<T, E: std::error::Error + Send + Sync + 'static> Context<T> for Result<T, E> {
-    fn context(self, what: &'static str) -> Result<T, CliError> {
-        self.map_err(|e| CliError::Failed {
-            what,
-            source: Box::new(e),
-        })
-    }
-}
-
 pub fn run(cli: Cli, config: Config) -> Result<(), CliError> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
@@ -184,14 +153,14 @@ pub fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             manager,
             print_link,
         } => {
-            let invitation = Invitation {
+            let invitation = invite::Invitation {
                 organization,
                 name,
                 language,
                 manager,
                 print_link,
             };
-            invite(config, &email, invitation)
+            invite::invite(config, &email, invitation)
         }
         Command::RecomputeDeadlines => {
             let db = Db::connect(&config.database, 2)?;
@@ -241,94 +210,6 @@ pub fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             Ok(())
         }
     }
-}
-
-/// What `invite` was asked besides the address.
-struct Invitation {
-    organization: crate::values::OrganizationId,
-    name: Option<String>,
-    language: Option<crate::values::Language>,
-    manager: bool,
-    print_link: bool,
-}
-
-fn invite(config: Config, email: &str, how: Invitation) -> Result<(), CliError> {
-    let Invitation {
-        organization,
-        name,
-        language,
-        manager,
-        print_link,
-    } = how;
-    let email = crate::values::Email::try_from(email.to_string()).map_err(CliError::Refused)?;
-    let name = name.unwrap_or_else(|| {
-        email
-            .as_str()
-            .split('@')
-            .next()
-            .unwrap_or_default()
-            .to_string()
-    });
-    let name = crate::values::Name::try_from(name)
-        .map_err(|e| CliError::Refused(format!("--name: {e}")))?;
-    let role = if manager {
-        crate::values::UserRole::Manager
-    } else {
-        crate::values::UserRole::Member
-    };
-    let db = Db::connect(&config.database, 2)?;
-    let clock = Clock::System;
-    let now = clock.now_naive();
-    let mut conn = db.get().context("no database connection")?;
-    let (user, link) = crate::db::write_tx(&mut conn, |c| {
-        let user =
-            crate::users::service::insert(c, organization, &email, name, language, role, now)?;
-        let link = crate::auth::sign_in::send_link(c, &user, &config.mail.public_url, now)?;
-        Ok((user, link))
-    })
-    .map_err(|e| match e {
-        crate::error::Error::Conflict { detail, .. } => CliError::Refused(detail),
-        crate::error::Error::Validation(errors) => CliError::Refused(
-            errors
-                .into_iter()
-                .map(|e| e.message)
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        other => CliError::Failed {
-            what: "inviting the user",
-            source: Box::new(other),
-        },
-    })?;
-    drop(conn);
-    let sender = crate::notifications::sender::Sender::new(db.clone(), config.mail.clone(), clock)?;
-    let mail = actix_web::rt::System::new()
-        .block_on(sender.run_once())
-        .context("delivering mail")?;
-    if print_link {
-        writeln!(std::io::stdout(), "{link}").context("writing to stdout")?;
-    }
-    // The link alone on stdout when asked for, so a script can take it; the report then goes
-    // to stderr.
-    let mut report: Box<dyn Write> = if print_link {
-        Box::new(std::io::stderr())
-    } else {
-        Box::new(std::io::stdout())
-    };
-    writeln!(
-        report,
-        "invited {} ({}, {}) as user {}; sign-in link {}",
-        user.display_name,
-        user.email,
-        user.role.as_str(),
-        user.id,
-        if mail.sent > 0 {
-            "sent"
-        } else {
-            "queued (it goes out with the next mail run)"
-        }
-    )
-    .context("writing to stdout")
 }
 
 fn serve(config: Config) -> Result<(), CliError> {
