@@ -312,6 +312,15 @@ async fn sessions_need_their_csrf_token_and_end_with_the_user(backend: Backend) 
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    // A link asked for before the deactivation is refused after it.
+    app.request(
+        Method::POST,
+        "/auth/sign-in",
+        None,
+        Some(&json!({"email": "jo@contractor.example.org"})),
+    )
+    .await;
+    let pending = app.link_token("jo@contractor.example.org").await;
     // Deactivated by the admin: both sessions stop at once, and new links are refused.
     let (s, _) = app
         .patch(
@@ -335,8 +344,14 @@ async fn sessions_need_their_csrf_token_and_end_with_the_user(backend: Backend) 
     assert_eq!(
         app.count("SELECT COUNT(*) AS n FROM notifications WHERE kind = 'sign_in'")
             .await,
-        2,
+        3,
         "no link for a deactivated user"
+    );
+    let (s, refused) = app.use_link(&pending).await.unwrap_err();
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(
+        refused["detail"].as_str().unwrap().contains("deactivated"),
+        "{refused}"
     );
 }
 
