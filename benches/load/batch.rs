@@ -7,7 +7,7 @@ use ketenzorg::cases::events::EventRow;
 use ketenzorg::cases::CaseRow;
 use ketenzorg::db::{write_tx, DbConnection};
 use ketenzorg::findings::FindingRow;
-use ketenzorg::notifications::outbox;
+use ketenzorg::notifications::outbox::{self, NotificationStatus};
 use ketenzorg::schema::{case_contracts, case_events, cases, findings, notifications};
 
 use crate::model::CaseContract;
@@ -37,7 +37,7 @@ impl Batch {
             let mut notes = Vec::new();
             for (case, event, title) in &self.outbox {
                 for mut n in outbox::rows_for(c, case, &self.events[*event], Some(title))? {
-                    n.status = "sent".into();
+                    n.status = NotificationStatus::Sent;
                     n.attempts = 1;
                     n.sent_at = Some(n.created_at + TimeDelta::seconds(20));
                     notes.push(n);

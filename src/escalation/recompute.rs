@@ -16,6 +16,7 @@ use crate::cases::{CaseState, Step};
 use crate::clock::utc;
 use crate::db::{write_tx, DbConnection};
 use crate::error::Error;
+use crate::notifications::outbox::NotificationStatus;
 use crate::schema::{cases, notifications};
 use crate::values::CaseId;
 
@@ -100,11 +101,11 @@ fn apply(
     diesel::update(
         notifications::table
             .filter(notifications::case_id.eq(&row.id))
-            .filter(notifications::status.eq("pending"))
+            .filter(notifications::status.eq(NotificationStatus::Pending))
             .filter(notifications::kind.eq_any([EventKind::Reminder, EventKind::Escalated])),
     )
     .set((
-        notifications::status.eq("cancelled"),
+        notifications::status.eq(NotificationStatus::Cancelled),
         notifications::last_error.eq(format!("superseded by deadline policy {version}")),
     ))
     .execute(conn)?;

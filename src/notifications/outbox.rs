@@ -17,7 +17,23 @@ use crate::error::Error;
 use crate::findings::Severity;
 use crate::schema::{case_contracts, contracts, findings, notifications, organizations};
 use crate::users::UserRow;
-use crate::values::{CaseId, EmailList, EventId, Language, NotificationId, OrganizationId};
+use crate::values::{
+    text_enum, CaseId, EmailList, EventId, Language, NotificationId, OrganizationId,
+};
+
+text_enum!(
+    /// Where a notification stands.
+    NotificationStatus {
+        Pending => "pending",
+        Sent => "sent",
+        /// Given up: a permanent refusal, or too many failed attempts.
+        Failed => "failed",
+        /// Not sent: the address is on the suppression list.
+        Suppressed => "suppressed",
+        /// Not sent: a changed deadline policy made it obsolete.
+        Cancelled => "cancelled",
+    }
+);
 
 /// What a mail is about: an event of a case, or a person's account (a sign-in link). Kept as
 /// the event kind's text, or `sign_in`.
@@ -70,7 +86,7 @@ pub struct NotificationRow {
     pub recipient_email: String,
     pub language: Language,
     pub payload: String,
-    pub status: String,
+    pub status: NotificationStatus,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub lease_until: Option<NaiveDateTime>,
@@ -259,7 +275,7 @@ pub fn rows_for(
                     },
                     "audience": if escalation { "escalation" } else { "notification" },
                 }))?,
-                status: "pending".into(),
+                status: NotificationStatus::Pending,
                 attempts: 0,
                 next_attempt_at: digest_at.unwrap_or(event.at),
                 lease_until: None,
@@ -291,7 +307,7 @@ pub fn enqueue_account_mail(
         recipient_email: user.email.clone(),
         language: user.language,
         payload: serde_json::to_string(&payload)?,
-        status: "pending".into(),
+        status: NotificationStatus::Pending,
         attempts: 0,
         next_attempt_at: now,
         lease_until: None,

@@ -22,7 +22,7 @@ use rand::Rng;
 use super::compose::prepare;
 pub use super::compose::Job;
 use super::mailer::{self, MailConfig, SendError, Transport};
-use super::outbox::{MailKind, NotificationRow};
+use super::outbox::{MailKind, NotificationRow, NotificationStatus};
 use super::templates::Templates;
 use crate::clock::Clock;
 use crate::db::{Db, DbConnection};
@@ -46,7 +46,7 @@ pub fn claim(
     lease: TimeDelta,
 ) -> Result<Vec<Job>, Error> {
     let due = notifications::table
-        .filter(notifications::status.eq("pending"))
+        .filter(notifications::status.eq(NotificationStatus::Pending))
         .filter(notifications::next_attempt_at.le(now))
         .filter(
             notifications::lease_until
@@ -80,7 +80,7 @@ pub fn claim(
         }
         // A digest takes every due digest row of its address, so a day's digest is one mail.
         let all = notifications::table
-            .filter(notifications::status.eq("pending"))
+            .filter(notifications::status.eq(NotificationStatus::Pending))
             .filter(notifications::digest.eq(true))
             .filter(notifications::recipient_organization_id.eq(&org))
             .filter(notifications::recipient_email.eq(&email))
@@ -159,7 +159,7 @@ pub fn record(
                 report.sent += 1;
                 diesel::update(mine(row.id))
                     .set((
-                        notifications::status.eq("sent"),
+                        notifications::status.eq(NotificationStatus::Sent),
                         notifications::sent_at.eq(Some(now)),
                         notifications::lease_until.eq(None::<NaiveDateTime>),
                         notifications::last_error.eq(None::<String>),
@@ -170,7 +170,7 @@ pub fn record(
                 report.suppressed += 1;
                 diesel::update(mine(row.id))
                     .set((
-                        notifications::status.eq("suppressed"),
+                        notifications::status.eq(NotificationStatus::Suppressed),
                         notifications::lease_until.eq(None::<NaiveDateTime>),
                         notifications::last_error
                             .eq(Some("the address is on the suppression list")),
@@ -198,7 +198,7 @@ pub fn record(
                 }
                 diesel::update(mine(row.id))
                     .set((
-                        notifications::status.eq("failed"),
+                        notifications::status.eq(NotificationStatus::Failed),
                         notifications::lease_until.eq(None::<NaiveDateTime>),
                         notifications::last_error.eq(Some(e.clone())),
                     ))
@@ -211,7 +211,7 @@ pub fn record(
                         reason = %e, "mail not delivered; giving up after the last attempt");
                     diesel::update(mine(row.id))
                         .set((
-                            notifications::status.eq("failed"),
+                            notifications::status.eq(NotificationStatus::Failed),
                             notifications::lease_until.eq(None::<NaiveDateTime>),
                             notifications::last_error
                                 .eq(Some(format!("after {} attempts: {e}", row.attempts))),
@@ -237,9 +237,11 @@ pub fn record(
         // A sign-in link is a credential: once its mail is out, or will never go out, the
         // outbox keeps no copy of it.
         if row.kind == MailKind::SignIn {
-            diesel::update(mine(row.id).filter(notifications::status.ne("pending")))
-                .set(notifications::payload.eq("{}"))
-                .execute(conn)?;
+            diesel::update(
+                mine(row.id).filter(notifications::status.ne(NotificationStatus::Pending)),
+            )
+            .set(notifications::payload.eq("{}"))
+            .execute(conn)?;
         }
     }
     Ok(report)

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+pub use super::outbox::NotificationStatus;
 use super::outbox::{MailKind, NotificationRow};
 use crate::auth::Caller;
 use crate::clock::utc;
@@ -13,21 +14,7 @@ use crate::db::DbConnection;
 use crate::error::Error;
 use crate::pagination::{Cursor, Page, PageRequest};
 use crate::schema::{notifications, suppressed_addresses};
-use crate::values::{text_enum, CaseId, Email, EventId, NotificationId, OrgKind, OrganizationId};
-
-text_enum!(
-    /// Where a notification stands.
-    NotificationStatus {
-        Pending => "pending",
-        Sent => "sent",
-        /// Given up: a permanent refusal, or too many failed attempts.
-        Failed => "failed",
-        /// Not sent: the address is on the suppression list.
-        Suppressed => "suppressed",
-        /// Not sent: a changed deadline policy made it obsolete.
-        Cancelled => "cancelled",
-    }
-);
+use crate::values::{CaseId, Email, EventId, NotificationId, OrgKind, OrganizationId};
 
 /// One outbox row.
 #[derive(Debug, Serialize, ToSchema)]
@@ -61,7 +48,7 @@ impl NotificationRow {
             recipient_organization_id: self.recipient_organization_id,
             recipient_email: self.recipient_email,
             language: self.language.to_string(),
-            status: NotificationStatus::from_db(&self.status)?,
+            status: self.status,
             attempts: self.attempts,
             next_attempt_at: utc(self.next_attempt_at),
             last_error: self.last_error,
@@ -87,7 +74,7 @@ pub fn list(
         .select(NotificationRow::as_select())
         .into_boxed();
     if let Some(s) = status {
-        q = q.filter(notifications::status.eq(s.as_str()));
+        q = q.filter(notifications::status.eq(s));
     }
     if let Some(c) = case {
         q = q.filter(notifications::case_id.eq(c.to_string()));
@@ -119,7 +106,10 @@ pub fn requeue(
             "a sign-in link is never sent again (it expires within minutes); the person asks for a new one",
         ));
     }
-    if matches!(row.status.as_str(), "pending" | "sent") {
+    if matches!(
+        row.status,
+        NotificationStatus::Pending | NotificationStatus::Sent
+    ) {
         return Err(Error::Conflict {
             detail: format!(
                 "the notification is {}; only failed, suppressed or cancelled ones are re-queued",
@@ -130,7 +120,7 @@ pub fn requeue(
     }
     diesel::update(notifications::table.filter(notifications::id.eq(&row.id)))
         .set((
-            notifications::status.eq("pending"),
+            notifications::status.eq(NotificationStatus::Pending),
             notifications::attempts.eq(0),
             notifications::next_attempt_at.eq(now),
             notifications::lease_until.eq(None::<NaiveDateTime>),
