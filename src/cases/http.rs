@@ -101,7 +101,7 @@ pub async fn list(
     params(("id" = CaseId, Path)),
     responses((status = 200, description = "The case; its ETag is its version", body = Case,
         headers(("ETag" = String, description = "Send back in If-Match to detect concurrent changes")))))]
-#[tracing::instrument(skip_all, fields(case_id = %id))]
+#[tracing::instrument(level = "warn", skip_all, fields(case_id = %id))]
 pub async fn get(
     state: web::Data<AppState>,
     caller: Caller,
@@ -115,7 +115,7 @@ pub async fn get(
 #[utoipa::path(get, path = "/cases/{id}/events", tag = "cases",
     params(("id" = CaseId, Path), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query)),
     responses((status = 200, description = "The case history, oldest first", body = Page<Event>)))]
-#[tracing::instrument(skip_all, fields(case_id = %id))]
+#[tracing::instrument(level = "warn", skip_all, fields(case_id = %id))]
 pub async fn events(
     state: web::Data<AppState>,
     caller: Caller,
@@ -140,7 +140,7 @@ pub async fn events(
         (status = 412, description = "The case changed since you read it; nothing was changed", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The action is not the caller's to take (see the table of actions)"),
     ))]
-#[tracing::instrument(skip_all, fields(case_id = %id))]
+#[tracing::instrument(level = "warn", skip_all, fields(case_id = %id))]
 pub async fn transition(
     state: web::Data<AppState>,
     caller: Caller,
@@ -168,7 +168,7 @@ pub async fn transition(
         (status = 201, description = "The comment, as an event of the case", body = Event),
         (status = 403, description = "Admins are no party to a case and do not comment on it"),
     ))]
-#[tracing::instrument(skip_all, fields(case_id = %id))]
+#[tracing::instrument(level = "warn", skip_all, fields(case_id = %id))]
 pub async fn comment(
     state: web::Data<AppState>,
     caller: Caller,
@@ -194,7 +194,7 @@ pub async fn comment(
         (status = 412, description = "The case changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Admins take no part in a case"),
     ))]
-#[tracing::instrument(skip_all, fields(case_id = %id))]
+#[tracing::instrument(level = "warn", skip_all, fields(case_id = %id))]
 pub async fn extend(
     state: web::Data<AppState>,
     caller: Caller,
@@ -230,7 +230,7 @@ pub async fn extend(
         (status = 412, description = "The case changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only the buyer or the monitor answers a request"),
     ))]
-#[tracing::instrument(skip_all, fields(case_id = %id))]
+#[tracing::instrument(level = "warn", skip_all, fields(case_id = %id))]
 pub async fn refuse_extension(
     state: web::Data<AppState>,
     caller: Caller,
@@ -251,7 +251,7 @@ pub async fn refuse_extension(
 #[utoipa::path(get, path = "/cases/{id}/comments", tag = "cases",
     params(("id" = CaseId, Path), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query)),
     responses((status = 200, description = "The comments on the case you may read, oldest first (the `comment` events of its history)", body = Page<Event>)))]
-#[tracing::instrument(skip_all, fields(case_id = %id))]
+#[tracing::instrument(level = "warn", skip_all, fields(case_id = %id))]
 pub async fn comments(
     state: web::Data<AppState>,
     caller: Caller,

@@ -22,7 +22,7 @@ use crate::values::FindingId;
         (status = 201, description = "Filed and routed; `cases` lists the cases opened", body = Finding),
         (status = 403, description = "Only monitors file findings"),
     ))]
-#[tracing::instrument(skip_all, fields(finding_id = tracing::field::Empty))]
+#[tracing::instrument(level = "warn", skip_all, fields(finding_id = tracing::field::Empty))]
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -99,7 +99,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/findings/{id}", tag = "findings",
     params(("id" = FindingId, Path)),
     responses((status = 200, description = "The finding and its cases", body = Finding)))]
-#[tracing::instrument(skip_all, fields(finding_id = %id))]
+#[tracing::instrument(level = "warn", skip_all, fields(finding_id = %id))]
 pub async fn get(
     state: web::Data<AppState>,
     caller: Caller,

@@ -58,7 +58,9 @@ where
 {
     let start = Instant::now();
     let path = req.path().to_owned();
-    let span = tracing::info_span!(
+    // At warn level, so that a warning or an error says which request it belongs to even when
+    // the log shows nothing below warn (the span itself prints no line).
+    let span = tracing::warn_span!(
         "request",
         method = %req.method(),
         path = %path,
@@ -380,7 +382,7 @@ mod tests {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(case_id = "case-1"))]
+    #[tracing::instrument(level = "warn", skip_all, fields(case_id = "case-1"))]
     async fn handler() -> HttpResponse {
         tracing::warn!("inside the handler");
         HttpResponse::Ok().finish()
