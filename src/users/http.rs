@@ -16,7 +16,8 @@ use crate::values::{OrganizationId, UserId};
     request_body = NewUser,
     responses(
         (status = 201, description = "Invited: the user exists and a sign-in link is on its way", body = User),
-        (status = 403, description = "Only a manager of the organization or the admin invites"),
+        (status = 403, description = "Only a manager of the organization or the admin invites, and only the admin into another organization"),
+        (status = 404, description = "The admin named an organization that does not exist"),
         (status = 409, description = "The address is already a user's"),
     ))]
 pub async fn create(
