@@ -621,6 +621,17 @@ async fn a_person_may_also_sign_in_with_a_password(backend: Backend) {
         wrong, unknown,
         "one answer for a wrong password and an unknown address"
     );
+    // Not from another site (a visitor signed in as someone else).
+    let res = app
+        .client
+        .post(format!("{}/auth/sign-in", app.base))
+        .header("Sec-Fetch-Site", "cross-site")
+        .json(&json!({"email": "an@buyer.example.org", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.headers().get("set-cookie").is_none());
     // Stored as an argon2id hash, never as given.
     assert_eq!(
         app.count("SELECT COUNT(*) AS n FROM users WHERE password_hash LIKE '$argon2id$%'")

@@ -134,6 +134,7 @@ pub async fn sign_in_page() -> HttpResponse {
         (status = 200, description = "Signed in with a password: the session cookie is set", body = SessionOpened),
         (status = 202, description = "A link is sent if the address belongs to an active user; the answer is the same either way", body = SignInAnswer),
         (status = 303, description = "Signed in with a password from the form: the cookie is set, on to the home page"),
+        (status = 403, description = "A password sign-in sent from another site"),
         (status = 401, description = "With a password: the address or the password is wrong (one answer for every reason)"),
         (status = 422, description = "Not an email address (to a form, the form again with the problem beside the field)"),
         (status = 429, description = "Too many requests for this address or from this client"),
@@ -188,6 +189,21 @@ pub async fn request_link(
     }))
 }
 
+/// Another site must not sign a visitor in as someone else (login CSRF): a browser marks such
+/// a request `Sec-Fetch-Site: cross-site`.
+fn refuse_cross_site(req: &HttpRequest) -> Result<(), Error> {
+    let cross_site = req
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
+    if cross_site {
+        return Err(Error::Forbidden(
+            "signing in is done from ketenzorg's own pages".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Signs in with a password: the slow hash is checked outside any transaction, then the session
 /// is written.
 async fn with_password(
@@ -196,6 +212,7 @@ async fn with_password(
     email: Email,
     password: String,
 ) -> Result<HttpResponse, Error> {
+    refuse_cross_site(req)?;
     let candidate = state
         .db
         .read(move |c| passwords::candidate(c, &email))
@@ -274,16 +291,7 @@ pub async fn use_link(
     req: HttpRequest,
     bytes: web::Bytes,
 ) -> Result<HttpResponse, Error> {
-    // Another site must not sign a visitor in as someone else (login CSRF).
-    let cross_site = req
-        .headers()
-        .get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
-    if cross_site {
-        return Err(Error::Forbidden(
-            "sign-in links are used from ketenzorg's own page".into(),
-        ));
-    }
+    refuse_cross_site(&req)?;
     let input: LinkRequest = body(&req, &bytes)?;
     let now = state.clock.now_naive();
     let config = state.config.session;
