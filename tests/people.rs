@@ -60,6 +60,13 @@ async fn as_person(
         .await
 }
 
+/// Uses a link that must be refused (401); returns why, as the answer says it.
+async fn refused(app: &TestApp, token: &str) -> String {
+    let (status, problem) = app.use_link(token).await.unwrap_err();
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{problem}");
+    problem["detail"].as_str().unwrap().to_string()
+}
+
 async fn an_invited_person_signs_in_from_the_mail_and_is_named_on_what_they_do(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let smtp = SmtpServer::start().await;
@@ -154,12 +161,8 @@ async fn an_invited_person_signs_in_from_the_mail_and_is_named_on_what_they_do(b
     let (ok, out) = app.verify_audit().await;
     assert!(!ok && out.contains("altered"), "{out}");
     // The link worked once.
-    let (s, again) = app.use_link(&token).await.unwrap_err();
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
-    assert!(
-        again["detail"].as_str().unwrap().contains("used"),
-        "{again}"
-    );
+    let why = refused(&app, &token).await;
+    assert!(why.contains("used"), "{why}");
 }
 
 async fn links_expire_and_unknown_addresses_get_the_same_answer(backend: Backend) {
@@ -217,9 +220,8 @@ async fn links_expire_and_unknown_addresses_get_the_same_answer(backend: Backend
     // A link older than 15 minutes no longer works, and nothing is written.
     let token = app.link_token("an@buyer.example.org").await;
     app.clock.advance(TimeDelta::minutes(15));
-    let (s, expired) = app.use_link(&token).await.unwrap_err();
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
-    assert!(expired["detail"].as_str().unwrap().contains("expired"));
+    let why = refused(&app, &token).await;
+    assert!(why.contains("expired"), "{why}");
     assert_eq!(
         app.count("SELECT COUNT(*) AS n FROM sign_in_links WHERE used_at IS NOT NULL")
             .await,
@@ -227,8 +229,7 @@ async fn links_expire_and_unknown_addresses_get_the_same_answer(backend: Backend
         "only the invitation link was used"
     );
     // A forged token and a forged cookie are refused plainly.
-    let (s, _) = app.use_link("kzl_forged").await.unwrap_err();
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    refused(&app, "kzl_forged").await;
     let forged = Session {
         cookie: "kzs_forged".into(),
         csrf: "x".into(),
@@ -347,12 +348,8 @@ async fn sessions_need_their_csrf_token_and_end_with_the_user(backend: Backend) 
         3,
         "no link for a deactivated user"
     );
-    let (s, refused) = app.use_link(&pending).await.unwrap_err();
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
-    assert!(
-        refused["detail"].as_str().unwrap().contains("deactivated"),
-        "{refused}"
-    );
+    let why = refused(&app, &pending).await;
+    assert!(why.contains("deactivated"), "{why}");
 }
 
 async fn sign_out_ends_one_session_or_all(backend: Backend) {

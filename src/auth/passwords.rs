@@ -95,23 +95,26 @@ pub fn replace(
     new_hash: &str,
     now: NaiveDateTime,
 ) -> Result<(), Error> {
-    let target = users::table.filter(users::id.eq(user)).into_boxed();
-    let target = match stored {
-        Some(s) => target.filter(users::password_hash.eq(s.to_string())),
-        None => target.filter(users::password_hash.is_null()),
+    // The stored hash is the condition of the update itself, so two changes racing from the
+    // same old password cannot both win.
+    let changes = (
+        users::password_hash.eq(Some(new_hash)),
+        users::updated_at.eq(now),
+    );
+    let mine = users::table.filter(users::id.eq(user));
+    let changed = match stored {
+        Some(s) => diesel::update(mine.filter(users::password_hash.eq(s)))
+            .set(changes)
+            .execute(conn)?,
+        None => diesel::update(mine.filter(users::password_hash.is_null()))
+            .set(changes)
+            .execute(conn)?,
     };
-    let ids: Vec<UserId> = target.select(users::id).load(conn)?;
-    if ids.is_empty() {
+    if changed == 0 {
         return Err(Error::conflict(
             "the password was changed meanwhile; try again",
         ));
     }
-    diesel::update(users::table.filter(users::id.eq(user)))
-        .set((
-            users::password_hash.eq(Some(new_hash)),
-            users::updated_at.eq(now),
-        ))
-        .execute(conn)?;
     diesel::update(
         sessions_t::table
             .filter(sessions_t::user_id.eq(user))

@@ -65,7 +65,7 @@ pub fn insert(
     role: UserRole,
     now: NaiveDateTime,
 ) -> Result<UserRow, Error> {
-    let org_language: Option<String> = organizations::table
+    let org_language: Option<Language> = organizations::table
         .filter(organizations::id.eq(organization))
         .select(organizations::language)
         .first(conn)
@@ -92,10 +92,7 @@ pub fn insert(
         organization_id: organization,
         email,
         display_name: display_name.into_inner(),
-        language: match language {
-            Some(l) => l,
-            None => Language::from_db(&org_language)?,
-        },
+        language: language.unwrap_or(org_language),
         role,
         active: true,
         password_hash: None,
