@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{id, Backend, TestApp};
+use common::{id, Backend, Credential, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -369,7 +369,70 @@ async fn a_monitor_lists_only_the_cases_of_its_findings(backend: Backend) {
     assert_eq!(case["contractor_name"], "Laptops NV");
 }
 
+/// People: another buyer's person who acts on the shared case is as unknown to a buyer (its
+/// token and its people) as that buyer itself; the contractor sees who acted.
+async fn another_buyer_s_person_is_never_named(backend: Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let c = &w.case;
+    let (b2_person_id, b2_person) = app
+        .person(&w.b2.0, "inkoper@antwerpen.example.be", "Ilse Inkoper")
+        .await;
+    let (_, b1_person) = app.person(&w.b1.0, "an@gent.example.be", "An Gent").await;
+    let as_b2 = Credential::Session(b2_person);
+    for (path, body) in [
+        (
+            "extensions",
+            json!({"deadline": "plan", "until": "2026-10-01T00:00:00Z", "reason": B2_REASON}),
+        ),
+        ("comments", json!({"text": B2_WORDS})),
+    ] {
+        let (s, answer) = app
+            .request_as(
+                reqwest::Method::POST,
+                &format!("/api/v1/cases/{c}/{path}"),
+                &as_b2,
+                Some(&body),
+            )
+            .await;
+        assert!(s.is_success(), "{path}: {s} {answer}");
+    }
+    // The contractor sees the person behind the extension.
+    let (_, history) = app
+        .get(&format!("/api/v1/cases/{c}/events"), &w.contractor.1)
+        .await;
+    let text = history.to_string();
+    assert!(
+        text.contains("Ilse Inkoper") && text.contains(&b2_person_id),
+        "{text}"
+    );
+    // The other buyer, by token and as a person, reads the case, its history and comments
+    // without the person's id or name.
+    for reader in [
+        Credential::Bearer(w.b1.1.clone()),
+        Credential::Session(b1_person),
+    ] {
+        for tail in ["", "/events", "/comments"] {
+            let (s, answer) = app
+                .request_as(
+                    reqwest::Method::GET,
+                    &format!("/api/v1/cases/{c}{tail}"),
+                    &reader,
+                    None,
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{tail}: {answer}");
+            let text = answer.to_string();
+            assert!(
+                !text.contains("Ilse Inkoper") && !text.contains(&b2_person_id),
+                "{tail} names the other buyer's person: {text}"
+            );
+        }
+    }
+}
+
 on_both_backends!(
+    another_buyer_s_person_is_never_named,
     a_buyer_sees_nothing_of_the_other_buyer,
     mails_follow_what_each_buyer_may_read,
     a_monitor_lists_only_the_cases_of_its_findings,
