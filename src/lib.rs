@@ -31,3 +31,4 @@ pub mod schema;
 pub mod server;
 pub mod users;
 pub mod values;
+pub mod web;

@@ -70,6 +70,7 @@ pub fn build_with_db(
         app.app_data(state.clone())
             .app_data(doc.clone())
             .wrap_fn(move |req, srv| known.refuse_unknown(req, srv))
+            .wrap(actix_web::middleware::from_fn(crate::web::guard::pages))
             // The last wrap runs first: the request's span covers everything below it.
             .wrap_fn(http::log_request)
             .default_service(web::to(http::no_route))

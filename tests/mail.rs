@@ -143,7 +143,7 @@ async fn mails_go_out_over_smtp_in_the_recipients_language(backend: Backend) {
             );
         }
         assert!(decoded.contains(&format!(
-            "https://ketenzorg.example.org/api/v1/cases/{case}"
+            "https://ketenzorg.example.org/cases/{case}"
         )));
         assert!(
             decoded.contains("(Europe/Brussels)"),

@@ -8,6 +8,7 @@ pub mod passwords;
 pub mod sessions;
 pub mod sign_in;
 pub mod tokens;
+pub mod pages;
 pub mod web;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -32,10 +32,17 @@ pub struct LinkRow {
     pub used_at: Option<NaiveDateTime>,
 }
 
-/// The address a link token is followed at.
-pub fn link_url(public_url: &str, token: &str) -> String {
+/// The address a link token is followed at; `next` is the page to go on to once signed in
+/// (a case link opened before signing in).
+pub fn link_url(public_url: &str, token: &str, next: Option<&str>) -> String {
+    let next = next.and_then(crate::web::local_path).map_or(String::new(), |n| {
+        format!(
+            "&next={}",
+            url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()
+        )
+    });
     format!(
-        "{}/auth/link?token={token}",
+        "{}/auth/link?token={token}{next}",
         public_url.trim_end_matches('/')
     )
 }
@@ -47,6 +54,7 @@ pub fn request(
     conn: &mut DbConnection,
     email: &Email,
     public_url: &str,
+    next: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<bool, Error> {
     let user: Option<UserRow> = users::table
@@ -57,7 +65,7 @@ pub fn request(
         .optional()?;
     match user {
         Some(user) => {
-            send_link(conn, &user, public_url, now)?;
+            send_link(conn, &user, public_url, next, now)?;
             Ok(true)
         }
         None => Ok(false),
@@ -91,10 +99,11 @@ pub fn send_link(
     conn: &mut DbConnection,
     user: &UserRow,
     public_url: &str,
+    next: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<String, Error> {
     let token = issue_link(conn, user.id, now)?;
-    let link = link_url(public_url, &token);
+    let link = link_url(public_url, &token, next);
     let payload = json!({
         "link": link,
         "display_name": user.display_name,

@@ -7,7 +7,7 @@
 //! and a link used up by a scanner would be no use to the person it was sent to.
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -19,7 +19,8 @@ use crate::error::Error;
 use crate::http::caller::SessionOf;
 use crate::http::extract::{parse_json, QueryParams};
 use crate::http::{resource, AppState};
-use crate::values::Email;
+use crate::values::{Email, Language};
+use crate::web::{i18n, public_page};
 
 /// Asks for a sign-in link.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -30,6 +31,11 @@ pub struct SignInRequest {
     /// mailing a link.
     #[schema(format = Password, max_length = 200)]
     pub password: Option<String>,
+    /// The page to go on to once signed in (a path of this service; anything else is ignored).
+    #[schema(max_length = 500)]
+    pub next: Option<String>,
+    /// The language of the pages shown to a browser.
+    pub lang: Option<Language>,
 }
 
 /// Uses a sign-in link.
@@ -38,6 +44,9 @@ pub struct SignInRequest {
 pub struct LinkRequest {
     /// The `token` of the link in the mail.
     pub token: String,
+    /// The page to go on to once signed in (a path of this service; anything else is ignored).
+    #[schema(max_length = 500)]
+    pub next: Option<String>,
 }
 
 /// The answer to a sign-in request: the same whether or not the address is known.
@@ -77,21 +86,19 @@ fn body<T: serde::de::DeserializeOwned>(req: &HttpRequest, bytes: &[u8]) -> Resu
     }
 }
 
-/// A short HTML page (the web interface replaces these with its own).
-fn page(status: actix_web::http::StatusCode, title: &str, body: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(format!(
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title} - ketenzorg</title></head>\n<body><main><h1>{title}</h1>\n{body}\n</main></body></html>\n"
-        ))
+/// The language of a page shown before sign-in: asked for, else the browser's.
+fn page_lang(req: &HttpRequest, asked: Option<Language>) -> Language {
+    asked.unwrap_or_else(|| {
+        i18n::from_accept_language(
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        )
+    })
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+fn safe_next(next: Option<&str>) -> Option<String> {
+    next.and_then(crate::web::local_path).map(str::to_string)
 }
 
 fn too_many(retry_after: u64) -> Error {
@@ -101,30 +108,32 @@ fn too_many(retry_after: u64) -> Error {
     }
 }
 
-/// The sign-in form; `email` and `problem` fill it again after a refusal.
-fn sign_in_form(email: &str, problem: Option<&str>) -> String {
-    let problem = problem.map_or(String::new(), |p| {
-        format!("<p id=\"email-problem\" role=\"alert\">{}</p>\n", escape(p))
-    });
-    let described = if problem.is_empty() {
-        ""
-    } else {
-        " aria-describedby=\"email-problem\" aria-invalid=\"true\""
-    };
-    format!(
-        "<form method=\"post\" action=\"/auth/sign-in\">\n<label for=\"email\">Email address</label>\n{problem}<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" required value=\"{}\"{described}>\n<button type=\"submit\">Send me a sign-in link</button>\n<details><summary>I have a password</summary>\n<label for=\"password\">Password</label>\n<input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\">\n<button type=\"submit\">Sign in</button>\n</details>\n</form>",
-        escape(email)
+/// The sign-in page; `email`, `problem` and `notice` fill it again after a refusal.
+fn sign_in_page_for(
+    lang: Language,
+    status: StatusCode,
+    email: &str,
+    problem: Option<&str>,
+    notice: Option<&str>,
+    next: Option<String>,
+) -> Result<HttpResponse, Error> {
+    public_page(
+        lang,
+        status,
+        "auth/sign_in.html",
+        serde_json::json!({ "email": email, "problem": problem, "notice": notice, "next": next }),
     )
 }
 
 #[utoipa::path(get, path = "/auth/sign-in", tag = "sign-in",
+    params(
+        ("next" = Option<String>, Query, description = "The page to go on to once signed in"),
+        ("lang" = Option<Language>, Query, description = "The page's language (else the browser's)"),
+    ),
     responses((status = 200, description = "The sign-in page: an email field that asks for a link", content_type = "text/html")))]
-pub async fn sign_in_page() -> HttpResponse {
-    page(
-        actix_web::http::StatusCode::OK,
-        "Sign in to ketenzorg",
-        &sign_in_form("", None),
-    )
+pub async fn sign_in_page(req: HttpRequest, q: QueryParams) -> Result<HttpResponse, Error> {
+    let lang = page_lang(&req, q.get::<Language>("lang")?);
+    sign_in_page_for(lang, StatusCode::OK, "", None, None, safe_next(q.raw("next")))
 }
 
 #[utoipa::path(post, path = "/auth/sign-in", tag = "sign-in",
@@ -151,11 +160,15 @@ pub async fn request_link(
             let sent: std::collections::HashMap<String, String> =
                 serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
             let problem = errors.first().map(|e| e.message.as_str());
-            return Ok(page(
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "Sign in to ketenzorg",
-                &sign_in_form(sent.get("email").map_or("", String::as_str), problem),
-            ));
+            let lang = page_lang(&req, sent.get("lang").and_then(|l| l.parse().ok()));
+            return sign_in_page_for(
+                lang,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                sent.get("email").map_or("", String::as_str),
+                problem,
+                None,
+                safe_next(sent.get("next").map(String::as_str)),
+            );
         }
         Err(e) => return Err(e),
     };
@@ -168,21 +181,27 @@ pub async fn request_link(
         .take(input.email.normalized())
         .map_err(too_many)?;
     let now = state.clock.now_naive();
+    let lang = page_lang(&req, input.lang);
+    let next = safe_next(input.next.as_deref());
     // An empty password field of the form means "send me a link".
     if let Some(password) = input.password.filter(|p| !p.is_empty()) {
-        return with_password(&state, &req, input.email, password).await;
+        return with_password(&state, &req, input.email, password, lang, next).await;
     }
     let config = state.config.clone();
     state
         .db
-        .write(move |c| sign_in::request(c, &input.email, &config.mail.public_url, now))
+        .write(move |c| {
+            sign_in::request(
+                c,
+                &input.email,
+                &config.mail.public_url,
+                next.as_deref(),
+                now,
+            )
+        })
         .await?;
     if is_form(&req) {
-        return Ok(page(
-            actix_web::http::StatusCode::ACCEPTED,
-            "Check your mail",
-            &format!("<p>{SENT}</p>"),
-        ));
+        return public_page(lang, StatusCode::ACCEPTED, "auth/sent.html", ());
     }
     Ok(HttpResponse::Accepted().json(SignInAnswer {
         detail: SENT.into(),
@@ -211,6 +230,8 @@ async fn with_password(
     req: &HttpRequest,
     email: Email,
     password: String,
+    lang: Language,
+    next: Option<String>,
 ) -> Result<HttpResponse, Error> {
     refuse_cross_site(req)?;
     let candidate = state
@@ -223,15 +244,14 @@ async fn with_password(
     let user = match checked {
         Ok(user) => user,
         Err(Error::Unauthorized(why)) if is_form(req) => {
-            return Ok(page(
-                actix_web::http::StatusCode::UNAUTHORIZED,
-                "Sign in to ketenzorg",
-                &format!(
-                    "<p role=\"alert\">{}</p>\n{}",
-                    escape(&why),
-                    sign_in_form("", None)
-                ),
-            ))
+            return sign_in_page_for(
+                lang,
+                StatusCode::UNAUTHORIZED,
+                "",
+                None,
+                Some(&why),
+                next,
+            );
         }
         Err(e) => return Err(e),
     };
@@ -241,17 +261,22 @@ async fn with_password(
         .db
         .write(move |c| sessions::open(c, user, now, &config))
         .await?;
-    Ok(signed_in(req, &opened, state))
+    Ok(signed_in(req, &opened, state, next.as_deref()))
 }
 
 /// The answer that opens a session: to a form, on to the home page; to an API client, the
 /// CSRF token. The cookie either way.
-fn signed_in(req: &HttpRequest, opened: &Opened, state: &AppState) -> HttpResponse {
+fn signed_in(
+    req: &HttpRequest,
+    opened: &Opened,
+    state: &AppState,
+    next: Option<&str>,
+) -> HttpResponse {
     let cookie = session_cookie(opened, state);
     if is_form(req) {
         return HttpResponse::SeeOther()
             .cookie(cookie)
-            .insert_header((header::LOCATION, "/"))
+            .insert_header((header::LOCATION, next.unwrap_or("/home")))
             .finish();
     }
     HttpResponse::Ok().cookie(cookie).json(SessionOpened {
@@ -261,20 +286,27 @@ fn signed_in(req: &HttpRequest, opened: &Opened, state: &AppState) -> HttpRespon
 }
 
 #[utoipa::path(get, path = "/auth/link", tag = "sign-in",
-    params(("token" = String, Query, description = "The token of the link in the mail")),
+    params(
+        ("token" = String, Query, description = "The token of the link in the mail"),
+        ("next" = Option<String>, Query, description = "The page to go on to once signed in"),
+        ("lang" = Option<Language>, Query, description = "The page's language (else the browser's)"),
+    ),
     responses((status = 200, description = "A page with the button that signs in (the link is not used yet)", content_type = "text/html")))]
-pub async fn show_link(q: QueryParams) -> Result<HttpResponse, Error> {
+pub async fn show_link(req: HttpRequest, q: QueryParams) -> Result<HttpResponse, Error> {
     let token = q
         .raw("token")
         .ok_or_else(|| Error::bad_param("token", "the link has no token"))?;
-    Ok(page(
-        actix_web::http::StatusCode::OK,
-        "Sign in to ketenzorg",
-        &format!(
-            "<form method=\"post\" action=\"/auth/link\"><input type=\"hidden\" name=\"token\" value=\"{}\"><button type=\"submit\">Sign in</button></form>",
-            escape(token)
-        ),
-    ))
+    public_page(
+        page_lang(&req, q.get::<Language>("lang")?),
+        StatusCode::OK,
+        "auth/link.html",
+        serde_json::json!({
+            "token": token,
+            "next": safe_next(q.raw("next")),
+            // The language switch keeps the link's token.
+            "keep_query": format!("token={}", url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()),
+        }),
+    )
 }
 
 #[utoipa::path(post, path = "/auth/link", tag = "sign-in",
@@ -293,6 +325,7 @@ pub async fn use_link(
 ) -> Result<HttpResponse, Error> {
     refuse_cross_site(&req)?;
     let input: LinkRequest = body(&req, &bytes)?;
+    let next = safe_next(input.next.as_deref());
     let now = state.clock.now_naive();
     let config = state.config.session;
     let opened = match state
@@ -303,15 +336,18 @@ pub async fn use_link(
         Ok(opened) => opened,
         // A person who clicked the button gets a page that says why and how to go on.
         Err(Error::Unauthorized(why)) if is_form(&req) => {
-            return Ok(page(
-                actix_web::http::StatusCode::UNAUTHORIZED,
-                "This sign-in link does not work",
-                &format!("<p>{}</p>\n{}", escape(&why), sign_in_form("", None)),
-            ))
+            return sign_in_page_for(
+                page_lang(&req, None),
+                StatusCode::UNAUTHORIZED,
+                "",
+                None,
+                Some(&why),
+                next,
+            );
         }
         Err(e) => return Err(e),
     };
-    Ok(signed_in(&req, &opened, &state))
+    Ok(signed_in(&req, &opened, &state, next.as_deref()))
 }
 
 fn session_cookie(opened: &Opened, state: &AppState) -> Cookie<'static> {

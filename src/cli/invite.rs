@@ -47,7 +47,7 @@ pub fn invite(config: Config, email: &str, how: Invitation) -> Result<(), CliErr
     let (user, link) = crate::db::write_tx(&mut conn, |c| {
         let user =
             crate::users::service::insert(c, organization, &email, name, language, role, now)?;
-        let link = crate::auth::sign_in::send_link(c, &user, &config.mail.public_url, now)?;
+        let link = crate::auth::sign_in::send_link(c, &user, &config.mail.public_url, None, now)?;
         Ok((user, link))
     })
     .map_err(|e| match e {

@@ -203,7 +203,7 @@ pub fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             writeln!(err, "\nOr sign in as one of the sample's people (each link works once, for 15 minutes; `ketenzorg demo` again gives new ones):")
                 .context("writing to stderr")?;
             for (role, name, email, token) in people {
-                let link = crate::auth::sign_in::link_url(&config.mail.public_url, &token);
+                let link = crate::auth::sign_in::link_url(&config.mail.public_url, &token, None);
                 writeln!(err, "  {role:<11} {name} <{email}>\n              {link}")
                     .context("writing to stderr")?;
             }

@@ -49,31 +49,13 @@ impl FromRequest for Caller {
                     csrf,
                     changes,
                 }) => {
-                    let now = state.clock.now_naive();
-                    let config = state.config.session;
-                    let current = state
-                        .db
-                        .read(move |conn| sessions::authenticate(conn, &token, now, &config))
-                        .await;
-                    match current {
+                    match session(&state, token).await {
                         Ok(current) => {
                             if changes && !sessions::csrf_matches(&current, csrf.as_deref()) {
                                 return Err(Error::Forbidden(format!(
                                     "a request made with a session cookie that changes something must send the session's CSRF token in the {} header (GET /api/v1/me shows it)",
                                     sessions::CSRF_HEADER
                                 )));
-                            }
-                            if current.stale {
-                                let id = current.session_id;
-                                // Only keeps the session from idling out; a failure here must
-                                // not fail the request.
-                                if let Err(e) = state
-                                    .db
-                                    .write(move |conn| sessions::touch(conn, id, now))
-                                    .await
-                                {
-                                    tracing::warn!(error = %e, "could not mark the session as seen");
-                                }
                             }
                             let caller = current.caller;
                             req.extensions_mut().insert(SessionOf(current));
@@ -98,6 +80,29 @@ impl FromRequest for Caller {
             result
         })
     }
+}
+
+/// The session a cookie's token stands for, marked as seen when it has not been for a while
+/// (the web interface's `Viewer` authenticates the same way).
+pub async fn session(state: &AppState, token: String) -> Result<Current, Error> {
+    let now = state.clock.now_naive();
+    let config = state.config.session;
+    let current = state
+        .db
+        .read(move |conn| sessions::authenticate(conn, &token, now, &config))
+        .await?;
+    if current.stale {
+        let id = current.session_id;
+        // Only keeps the session from idling out; a failure here must not fail the request.
+        if let Err(e) = state
+            .db
+            .write(move |conn| sessions::touch(conn, id, now))
+            .await
+        {
+            tracing::warn!(error = %e, "could not mark the session as seen");
+        }
+    }
+    Ok(current)
 }
 
 /// The bearer token when there is an `Authorization` header, else the session cookie.

@@ -82,7 +82,7 @@ where
 }
 /// Headers that keep browsers from doing anything clever with our answers. The API serves
 /// JSON, CSV and problem documents only: nothing may be framed, sniffed, cached or run; the
-/// /docs page needs its own scripts and styles. No CORS headers are sent: browsers on other
+/// /docs page needs its own scripts and styles, the web interface's pages those of /assets. No CORS headers are sent: browsers on other
 /// origins cannot call the API.
 fn secure_headers(path: &str, h: &mut actix_web::http::header::HeaderMap) {
     use actix_web::http::header::{HeaderName, HeaderValue};
@@ -94,12 +94,20 @@ fn secure_headers(path: &str, h: &mut actix_web::http::header::HeaderMap) {
     set(h, "referrer-policy", "no-referrer");
     if path.starts_with("/docs") {
         set(h, "content-security-policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
-    } else {
+    } else if path.starts_with("/assets/") {
+        // The stylesheet and script change only with the binary (`web::assets` sets caching).
+        set(h, "content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+    } else if path.starts_with("/api/") {
         set(
             h,
             "content-security-policy",
             "default-src 'none'; frame-ancestors 'none'",
         );
+        set(h, "cache-control", "no-store");
+    } else {
+        // The web interface's pages: scripts and styles from /assets only, no inline script;
+        // pages show case data, which must not stay in a shared computer's cache.
+        set(h, "content-security-policy", crate::web::guard::CONTENT_SECURITY_POLICY);
         set(h, "cache-control", "no-store");
     }
 }
@@ -249,6 +257,17 @@ impl Undocumented {
         self.methods.push("GET");
         self
     }
+
+    pub fn post<F, Args>(mut self, handler: F) -> Self
+    where
+        F: actix_web::Handler<Args>,
+        Args: actix_web::FromRequest + 'static,
+        F::Output: actix_web::Responder + 'static,
+    {
+        self.inner = self.inner.post(handler);
+        self.methods.push("POST");
+        self
+    }
 }
 
 impl actix_web::dev::HttpServiceFactory for Undocumented {
@@ -290,10 +309,11 @@ pub async fn home(req: HttpRequest) -> HttpResponse {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
+    // A browser goes to the web interface (its start page, or signing in).
     if wants_html {
-        return HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .body(HOME_HTML);
+        return HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/home"))
+            .finish();
     }
     HttpResponse::Ok().json(serde_json::json!({
         "service": "ketenzorg",
@@ -319,17 +339,6 @@ macro_rules! home_text {
 
 const HOME_TEXT: &str = home_text!();
 
-const HOME_HTML: &str = concat!(
-    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
-    "<title>ketenzorg</title>\n</head>\n<body>\n<main>\n<h1>ketenzorg</h1>\n<p>",
-    home_text!(),
-    "</p>\n",
-    "<p>This address serves the API; every call needs a bearer token.</p>\n<ul>\n",
-    "<li><a href=\"/docs/\">API documentation</a> (try calls in the browser)</li>\n",
-    "<li><a href=\"/api/v1/openapi.json\">OpenAPI document</a></li>\n",
-    "<li><a href=\"/healthz\">Health</a></li>\n</ul>\n</main>\n</body>\n</html>\n"
-);
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

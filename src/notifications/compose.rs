@@ -186,6 +186,6 @@ fn context(
             .into_iter()
             .rev()
             .collect(),
-        link: format!("{}/api/v1/cases/{}", config.public_url, case_id),
+        link: format!("{}/cases/{}", config.public_url, case_id),
     })
 }

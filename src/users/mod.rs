@@ -4,6 +4,7 @@
 //! because case events name them; they are deactivated instead.
 
 pub mod http;
+pub mod pages;
 pub mod service;
 
 use chrono::{DateTime, NaiveDateTime, Utc};

@@ -50,7 +50,7 @@ pub fn create(
         invitation.now,
     )?;
     // The link goes by mail only: the answer does not carry it.
-    sign_in::send_link(conn, &row, invitation.public_url, invitation.now)?;
+    sign_in::send_link(conn, &row, invitation.public_url, None, invitation.now)?;
     Ok(row.view())
 }
 

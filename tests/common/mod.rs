@@ -3,6 +3,7 @@
 //! to it.
 #![allow(dead_code)]
 
+pub mod pages;
 pub mod proxy;
 pub mod smtp;
 
