@@ -3,6 +3,7 @@
 //! to it.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod pages;
 pub mod proxy;
 pub mod smtp;
@@ -393,6 +394,9 @@ pub fn token_of_link(link: &str) -> String {
     link.split("token=")
         .nth(1)
         .expect("a token in the link")
+        .split('&')
+        .next()
+        .expect("the token")
         .to_string()
 }
 

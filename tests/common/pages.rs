@@ -71,3 +71,28 @@ impl TestApp {
         answer(req.send().await.expect("form request")).await
     }
 }
+
+/// POSTs a form without a session (the sign-in pages).
+pub async fn post_form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> Answer {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        form.append_pair(k, v);
+    }
+    let req = client()
+        .post(format!("{}{path}", app.base))
+        .header("Accept", "text/html")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form.finish());
+    answer(req.send().await.expect("form request")).await
+}
+
+/// GETs a page without a session, with extra headers.
+pub async fn get_with(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut req = client()
+        .get(format!("{}{path}", app.base))
+        .header("Accept", "text/html");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    answer(req.send().await.expect("page request")).await
+}
