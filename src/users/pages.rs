@@ -25,7 +25,7 @@ pub async fn profile(
     viewer: Viewer,
     q: QueryParams,
 ) -> Result<HttpResponse, Error> {
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let id = me(&viewer)?;
     let user = state.db.read(move |c| service::get(c, &caller, id)).await?;
     Page::new(
@@ -47,7 +47,7 @@ pub async fn save_profile(
 ) -> Result<HttpResponse, Error> {
     let form = viewer.form(&req, &body)?;
     let id = me(&viewer)?;
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let now = viewer.now;
     let patch: Result<UserPatch, Error> = typed(json!({
         "display_name": form.get("display_name").unwrap_or_default(),
@@ -68,7 +68,7 @@ pub async fn save_profile(
             let Some(errors) = field_errors(&e) else {
                 return Err(e);
             };
-            let caller = viewer.caller.clone();
+            let caller = viewer.caller;
             let user = state.db.read(move |c| service::get(c, &caller, id)).await?;
             Page::new(
                 "users/profile.html",
@@ -91,7 +91,7 @@ pub async fn switch_language(
     let form = viewer.form(&req, &body)?;
     let patch: UserPatch = typed(json!({ "language": form.get("language").unwrap_or_default() }))?;
     let id = me(&viewer)?;
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let now = viewer.now;
     state
         .db
