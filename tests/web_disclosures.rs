@@ -61,7 +61,7 @@ fn problem_of<'a>(answer: &'a Answer, input: &str) -> &'a str {
     let rest = &body[start..];
     let end = rest.find("</p>").unwrap();
     assert!(
-        body.contains(&format!("aria-describedby=\"{input}-problem\"")),
+        body.contains(&format!("aria-describedby=\"{input}-problem")),
         "the input {input} is not tied to its message"
     );
     &rest[..end]

@@ -4,12 +4,12 @@
 
 pub mod http;
 pub mod limiter;
-pub mod pages;
 pub mod passwords;
 pub mod sessions;
 pub mod sign_in;
 pub mod token_pages;
 pub mod tokens;
+pub mod pages;
 pub mod web;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -35,7 +35,7 @@ async fn show(
     viewer.caller.require(&[OrgKind::Admin], "manage tokens")?;
     let page = q.page()?;
     let filter = q.get::<OrganizationId>("organization_id")?;
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let (list, orgs) = state
         .db
         .read(move |c| {
@@ -103,7 +103,7 @@ pub async fn issue(
         "organization_id": form.get("organization_id").unwrap_or_default(),
         "label": form.get("label").unwrap_or_default(),
     }));
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let now = viewer.now;
     let result = match input {
         Ok(input) => {
@@ -153,7 +153,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, Error> {
     viewer.form(&req, &body)?;
     let id = id.into_inner();
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let now = viewer.now;
     state
         .db

@@ -49,7 +49,7 @@ fn contractor(viewer: &Viewer) -> Result<Caller, Error> {
     viewer
         .caller
         .require(&[OrgKind::Contractor], "disclose their supply chain")?;
-    Ok(viewer.caller.clone())
+    Ok(viewer.caller)
 }
 
 /// The registry search of the page (`q`, `country`, `os_id`), read as the API reads it.
@@ -99,11 +99,8 @@ fn read(
     }
     let mut known = HashMap::new();
     for link in &links {
-        if !known.contains_key(&link.factory_id) {
-            known.insert(
-                link.factory_id,
-                factories::get(conn, caller, link.factory_id)?,
-            );
+        if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(link.factory_id) {
+            slot.insert(factories::get(conn, caller, link.factory_id)?);
         }
     }
     let mut used_in: HashMap<String, Vec<Value>> = HashMap::new();
@@ -169,7 +166,7 @@ fn tree(d: &Disclosures) -> Vec<Value> {
         children.entry(parent).or_default().push(c);
     }
     for list in children.values_mut() {
-        list.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        list.sort_by_key(|c| c.name.to_lowercase());
     }
     let mut links: HashMap<String, Vec<Value>> = HashMap::new();
     for link in &d.links {
@@ -420,11 +417,13 @@ pub async fn end_link(
     let id = id.into_inner();
     let input: Result<EndSourcingLink, Error> =
         typed(json!({ "valid_to": form.get("valid_to").unwrap_or_default() }));
+    let now = viewer.now;
+    let policy = state.policy.clone();
     let result = match input {
         Ok(input) => {
             state
                 .db
-                .write(move |c| service::end_source(c, &caller, id, input))
+                .write(move |c| service::end_source(c, &caller, id, input, now, &policy))
                 .await
         }
         Err(e) => Err(e),
@@ -455,7 +454,7 @@ pub async fn add_factory(
         Ok(input) => {
             let mut result = Err(Error::Retry);
             for _ in 0..3 {
-                let (caller, input) = (caller.clone(), input.clone());
+                let (caller, input) = (caller, input.clone());
                 result = state
                     .db
                     .write(move |c| factories::create(c, &caller, input, now))

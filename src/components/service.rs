@@ -314,14 +314,17 @@ pub fn add_source(
     Ok((row.view()?, true))
 }
 
-/// Ends a sourcing link of one of the caller's components on `valid_to` (or moves its end).
-/// No routing runs: routing only ever adds responsibility, and a finding observed while the
-/// link was valid still reaches the contractor; one observed after the end never did.
+/// Ends a sourcing link of one of the caller's components on `valid_to`, or moves its end.
+/// An earlier end takes no case away: a finding observed while the link was valid still
+/// reaches the contractor. A later end may cover findings observed meanwhile, so findings at
+/// the factory are routed again, as after a new link (routing only ever adds cases).
 pub fn end_source(
     conn: &mut DbConnection,
     caller: &Caller,
     link: SourcingLinkId,
     input: EndSourcingLink,
+    now: NaiveDateTime,
+    policy: &Policy,
 ) -> Result<SourcingLink, Error> {
     let mut row: SourcingLinkRow = sourcing_links::table
         .filter(sourcing_links::id.eq(link.to_string()))
@@ -340,7 +343,11 @@ pub fn end_source(
     diesel::update(sourcing_links::table.filter(sourcing_links::id.eq(row.id)))
         .set(sourcing_links::valid_to.eq(Some(input.valid_to)))
         .execute(conn)?;
+    let later = row.valid_to.is_some_and(|old| input.valid_to > old);
     row.valid_to = Some(input.valid_to);
+    if later {
+        routing::reroute_factories(conn, std::slice::from_ref(&row.factory_id), now, policy)?;
+    }
     row.view()
 }
 

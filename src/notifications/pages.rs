@@ -29,7 +29,7 @@ pub async fn outbox(
         ),
         None => None,
     };
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let list = state
         .db
         .read(move |c| service::list(c, &caller, status, None, &page))

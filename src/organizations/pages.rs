@@ -48,7 +48,7 @@ async fn show(
         .require(&[OrgKind::Admin], "manage organizations")?;
     let page = q.page()?;
     let kind = q.get::<OrgKind>("kind")?;
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let list = state
         .db
         .read(move |c| service::list(c, &caller, kind, &page))
@@ -97,7 +97,7 @@ pub async fn create(
         "language": optional("language"),
         "timezone": optional("timezone"),
     }));
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let now = viewer.now;
     let result = match input {
         Ok(input) => {

@@ -30,7 +30,7 @@ pub async fn profile(
     viewer: Viewer,
     q: QueryParams,
 ) -> Result<HttpResponse, Error> {
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let id = me(&viewer)?;
     let user = state.db.read(move |c| service::get(c, &caller, id)).await?;
     Page::new(
@@ -52,7 +52,7 @@ pub async fn save_profile(
 ) -> Result<HttpResponse, Error> {
     let form = viewer.form(&req, &body)?;
     let id = me(&viewer)?;
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let now = viewer.now;
     let patch: Result<UserPatch, Error> = typed(json!({
         "display_name": form.get("display_name").unwrap_or_default(),
@@ -73,7 +73,7 @@ pub async fn save_profile(
             let Some(errors) = field_errors(&e) else {
                 return Err(e);
             };
-            let caller = viewer.caller.clone();
+            let caller = viewer.caller;
             let user = state.db.read(move |c| service::get(c, &caller, id)).await?;
             Page::new(
                 "users/profile.html",
@@ -96,7 +96,7 @@ pub async fn switch_language(
     let form = viewer.form(&req, &body)?;
     let patch: UserPatch = typed(json!({ "language": form.get("language").unwrap_or_default() }))?;
     let id = me(&viewer)?;
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let now = viewer.now;
     state
         .db
@@ -144,7 +144,7 @@ async fn show_users(
     manager(viewer)?;
     let page = q.page()?;
     let filter = q.get::<OrganizationId>("organization_id")?;
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let (list, organizations) = state
         .db
         .read(move |c| {
@@ -234,7 +234,7 @@ pub async fn invite(
         "role": optional("role"),
         "organization_id": optional("organization_id"),
     }));
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let now = viewer.now;
     let public_url = state.config.mail.public_url.clone();
     let result = match input {
@@ -296,7 +296,7 @@ pub async fn set_active(
         _ => return Err(Error::field("active", "true or false")),
     };
     let patch: UserPatch = typed(json!({ "active": active }))?;
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let now = viewer.now;
     let result = state
         .db
