@@ -53,7 +53,11 @@ where
             .service(
                 web::scope("")
                     .configure(crate::auth::pages::routes)
-                    .configure(crate::users::pages::routes),
+                    .configure(crate::users::pages::routes)
+                    .configure(crate::components::pages::routes)
+                    .configure(crate::organizations::pages::routes)
+                    .configure(crate::auth::token_pages::routes)
+                    .configure(crate::notifications::pages::routes),
             )
     })
 }

@@ -8,6 +8,7 @@ pub mod pages;
 pub mod passwords;
 pub mod sessions;
 pub mod sign_in;
+pub mod token_pages;
 pub mod tokens;
 pub mod web;
 

@@ -3,6 +3,7 @@
 //! factory a component is made.
 
 pub mod http;
+pub mod pages;
 pub mod service;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -82,6 +83,15 @@ pub struct NewSourcingLink {
     /// Open-ended when absent; otherwise on or after `valid_from`.
     #[serde(default, deserialize_with = "crate::values::dates::opt_date")]
     pub valid_to: Option<NaiveDate>,
+}
+
+/// Ends a sourcing link: the last day the component was made at the factory.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndSourcingLink {
+    /// On or after the link's `valid_from`.
+    #[serde(deserialize_with = "crate::values::dates::date")]
+    pub valid_to: NaiveDate,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

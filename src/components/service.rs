@@ -9,8 +9,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{
-    Component, ComponentPatch, ComponentRow, NewComponent, NewSourcingLink, SourcingLink,
-    SourcingLinkRow,
+    Component, ComponentPatch, ComponentRow, EndSourcingLink, NewComponent, NewSourcingLink,
+    SourcingLink, SourcingLinkRow,
 };
 use crate::auth::Caller;
 use crate::db::{DbBackend, DbConnection};
@@ -312,6 +312,43 @@ pub fn add_source(
     // The disclosure may make findings at this factory reach this contractor.
     routing::reroute_factories(conn, std::slice::from_ref(&row.factory_id), now, policy)?;
     Ok((row.view()?, true))
+}
+
+/// Ends a sourcing link of one of the caller's components on `valid_to`, or moves its end.
+/// An earlier end takes no case away: a finding observed while the link was valid still
+/// reaches the contractor. A later end may cover findings observed meanwhile, so findings at
+/// the factory are routed again, as after a new link (routing only ever adds cases).
+pub fn end_source(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    link: SourcingLinkId,
+    input: EndSourcingLink,
+    now: NaiveDateTime,
+    policy: &Policy,
+) -> Result<SourcingLink, Error> {
+    let mut row: SourcingLinkRow = sourcing_links::table
+        .filter(sourcing_links::id.eq(link.to_string()))
+        .select(SourcingLinkRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("sourcing link"))?;
+    // The component's owner (or an admin) only; anyone else is told nothing of the link.
+    owned_row(conn, caller, row.component_id, "end sourcing links").map_err(|e| match e {
+        Error::NotFound(_) => Error::NotFound("sourcing link"),
+        other => other,
+    })?;
+    if input.valid_to < row.valid_from {
+        return Err(Error::field("valid_to", "must be on or after valid_from"));
+    }
+    diesel::update(sourcing_links::table.filter(sourcing_links::id.eq(row.id)))
+        .set(sourcing_links::valid_to.eq(Some(input.valid_to)))
+        .execute(conn)?;
+    let later = row.valid_to.is_some_and(|old| input.valid_to > old);
+    row.valid_to = Some(input.valid_to);
+    if later {
+        routing::reroute_factories(conn, std::slice::from_ref(&row.factory_id), now, policy)?;
+    }
+    row.view()
 }
 
 pub fn list_sources(

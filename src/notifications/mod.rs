@@ -6,6 +6,7 @@ pub mod compose;
 pub mod http;
 pub mod mailer;
 pub mod outbox;
+pub mod pages;
 pub mod rules;
 pub mod sender;
 pub mod service;

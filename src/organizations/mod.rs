@@ -2,6 +2,7 @@
 //! role of their tokens; their notification addresses and language drive email.
 
 pub mod http;
+pub mod pages;
 pub mod service;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
