@@ -55,7 +55,8 @@ where
         .service(
             web::scope("")
                 .configure(crate::auth::pages::routes)
-                .configure(crate::users::pages::routes),
+                .configure(crate::users::pages::routes)
+                .configure(crate::cases::pages::routes),
         )
     })
 }
