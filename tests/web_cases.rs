@@ -114,6 +114,26 @@ async fn inbox_lists_own_cases_with_their_deadline(backend: Backend) {
     let page = app.page("/cases", Some(&buyer)).await;
     assert!(page.body.contains(&mine) && page.body.contains(&theirs));
     assert!(page.body.contains("Contractor 1"));
+    // Paged with the API's cursor: one case a page, the next link to the other.
+    let first = app.page("/cases?limit=1", Some(&buyer)).await;
+    let next = first
+        .body
+        .split("<a href=\"")
+        .find_map(|s| {
+            s.split_once("\" rel=\"next\"")
+                .map(|(url, _)| url.replace("&amp;", "&").replace("&#x2f;", "/"))
+        })
+        .expect("a next page link");
+    let second = app.page(&next, Some(&buyer)).await;
+    assert_eq!(second.status, StatusCode::OK, "{next}");
+    for (a, b) in [(&first, &second), (&second, &first)] {
+        let shown: Vec<&String> = [&mine, &theirs]
+            .into_iter()
+            .filter(|c| a.body.contains(c.as_str()))
+            .collect();
+        assert_eq!(shown.len(), 1);
+        assert!(!b.body.contains(shown[0].as_str()));
+    }
 
     // Once the deadline has passed the row is marked overdue, in words too.
     let due: chrono::DateTime<chrono::Utc> = case["next_due_at"].as_str().unwrap().parse().unwrap();

@@ -88,6 +88,9 @@ pub async fn list(
         if let Some(s) = wanted {
             url.append_pair("state", s.as_str());
         }
+        if let Some(limit) = q.raw("limit") {
+            url.append_pair("limit", limit);
+        }
         url.append_pair("cursor", &cursor);
         format!("/cases?{}", url.finish())
     });
@@ -174,7 +177,15 @@ async fn read_case(state: &AppState, viewer: &Viewer, id: CaseId) -> Result<Show
 /// Who an event names: the person, and their side of the case as far as this viewer may know.
 fn actor_of(e: &Event, case: &Case, viewer: &Viewer) -> Value {
     let side = match e.actor_organization_id {
-        None if e.redacted => "withheld",
+        // Only a buyer's own steps are withheld from another buyer, the actor with them.
+        None if e.redacted
+            && matches!(
+                e.kind.as_str(),
+                "comment" | "extension_granted" | "extension_refused"
+            ) =>
+        {
+            "withheld"
+        }
         None => "service",
         Some(o) if o == viewer.caller.organization_id => "you",
         Some(o) if o == case.contractor_id => "contractor",
