@@ -13,7 +13,11 @@ const NOTES: &str = "Source: worker W-17 (do not disclose)";
 
 /// A person of `org`, reading pages in English (the assertions read English words).
 async fn person(app: &TestApp, org: &str, email: &str) -> Session {
-    let (_, s) = app.person(org, email, "Test Person").await;
+    named(app, org, email, "Test Person").await
+}
+
+async fn named(app: &TestApp, org: &str, email: &str, name: &str) -> Session {
+    let (_, s) = app.person(org, email, name).await;
     let a = app
         .submit(
             "/profile/language",
@@ -471,6 +475,96 @@ async fn a_comment_and_an_extension_request_show_on_the_case(backend: Backend) {
     assert!(app.case(&case).await["extension_request"].is_null());
 }
 
+/// A case on contracts of two buyers: what one buyer's person does through the forms reaches
+/// the contractor, and the other buyer's page names neither that buyer, its person, its
+/// contract nor its words.
+async fn a_shared_case_keeps_each_buyer_to_itself(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (b1, b1_token) = app.org("buyer", "Stad Gent").await;
+    let (b2, b2_token) = app.org("buyer", "Provincie Antwerpen").await;
+    let (contractor, ctoken) = app.org("contractor", "Laptops NV").await;
+    let (_, monitor) = app.org("monitor", "Electronics Watch").await;
+    let factory = app.factory(&ctoken, "Shared Factory").await;
+    let product = app.component(&ctoken, "Laptop X", None).await;
+    app.source(&ctoken, &product, &factory, "2026-01-01", None)
+        .await;
+    let k1 = app
+        .contract(
+            &b1,
+            &b1_token,
+            &contractor,
+            "GENT-1",
+            "2026-01-01",
+            "2027-12-31",
+        )
+        .await;
+    let k2 = app
+        .contract(
+            &b2,
+            &b2_token,
+            &contractor,
+            "ANT-1",
+            "2026-01-01",
+            "2027-12-31",
+        )
+        .await;
+    app.item(&ctoken, &k1, &product).await;
+    app.item(&ctoken, &k2, &product).await;
+    let f = app.finding(&monitor, &factory, "major", "2026-05-01").await;
+    let case = id(&f["cases"][0]);
+
+    let other = named(&app, &b2, "b2@example.org", "Piet Antwerpen").await;
+    let words = "B2 budget line 7 is at risk";
+    let a = app
+        .submit(
+            &format!("/cases/{case}/actions/comment"),
+            &other,
+            &[("text", words)],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let v = version(&app.case(&case).await);
+    let a = app
+        .submit(
+            &format!("/cases/{case}/actions/extend"),
+            &other,
+            &[
+                ("version", &v),
+                ("deadline", "acknowledge"),
+                ("until", "2099-01-01T12:00"),
+                ("reason", "B2 internal audit calendar"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+
+    let me = person(&app, &b1, "b1@example.org").await;
+    let page = app.page(&format!("/cases/{case}"), Some(&me)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Extension granted"));
+    assert!(page.body.contains("another buyer"));
+    for hidden in [
+        words,
+        "B2 internal audit calendar",
+        "Piet Antwerpen",
+        "Provincie Antwerpen",
+        "ANT-1",
+        k2.as_str(),
+    ] {
+        assert!(
+            !page.body.contains(hidden),
+            "{hidden} shown to the other buyer"
+        );
+    }
+    assert!(page.body.contains(&k1));
+    let audit = app.page(&format!("/cases/{case}/audit"), Some(&me)).await;
+    assert!(!audit.body.contains("Piet Antwerpen") && !audit.body.contains(words));
+
+    let them = person(&app, &contractor, "c@example.org").await;
+    let page = app.page(&format!("/cases/{case}"), Some(&them)).await;
+    assert!(page.body.contains(words) && page.body.contains("Piet Antwerpen"));
+}
+
 on_both_backends!(
     inbox_lists_own_cases_with_their_deadline,
     case_page_shows_the_finding_timeline_and_the_forms_of_now,
@@ -481,4 +575,5 @@ on_both_backends!(
     the_audit_page_says_the_chain_verifies,
     a_form_without_its_csrf_token_is_refused,
     a_comment_and_an_extension_request_show_on_the_case,
+    a_shared_case_keeps_each_buyer_to_itself,
 );
