@@ -365,6 +365,11 @@ async fn the_monitor_rejects_only_with_a_reason(backend: Backend) {
         .await;
     assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.body);
     assert!(a.body.contains("read it again"), "{}", a.body);
+    assert!(a
+        .body
+        .contains("the case changed while you had the page open"));
+    // The page shows the case as it is now: its forms carry the current version.
+    assert!(a.body.contains(&format!("name=\"version\" value=\"{v}\"")));
 
     let a = app
         .submit(

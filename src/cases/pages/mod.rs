@@ -273,7 +273,7 @@ fn render_case(
             "case": case, "may": may(&case), "factory": factory, "contracts": contracts,
             "notes": notes, "events": timeline, "comments": comments,
             "form": refusal.form, "values": refusal.values, "errors": refusal.errors,
-            "rows": rows, "done": notice, "deadline_kinds": ["acknowledge", "plan", "remediation"],
+            "rows": rows, "done": notice, "stale": status == StatusCode::CONFLICT, "deadline_kinds": ["acknowledge", "plan", "remediation"],
         }),
     )
     .status(status)
