@@ -57,7 +57,8 @@ where
                     .configure(crate::components::pages::routes)
                     .configure(crate::organizations::pages::routes)
                     .configure(crate::auth::token_pages::routes)
-                    .configure(crate::notifications::pages::routes),
+                    .configure(crate::notifications::pages::routes)
+                    .configure(crate::cases::pages::routes),
             )
     })
 }

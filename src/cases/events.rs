@@ -223,66 +223,117 @@ pub fn verify(conn: &mut DbConnection) -> Result<AuditReport, Error> {
         after = last.0.clone();
         for (case_id, count, head, state, resume) in batch {
             report.cases += 1;
-            let events: Vec<EventRow> = case_events::table
-                .filter(case_events::case_id.eq(&case_id))
-                .order(case_events::seq.asc())
-                .select(EventRow::as_select())
-                .load(conn)?;
-            let mut prev = GENESIS.to_string();
-            let mut standing: Option<CaseCore> = None;
-            for (i, e) in events.iter().enumerate() {
-                report.events += 1;
-                let payload: serde_json::Value =
-                    serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::Null);
-                let problem = if e.seq != i as i32 + 1 {
-                    Some(format!(
-                        "expected seq {}, found {} (an event is missing)",
-                        i + 1,
-                        e.seq
-                    ))
-                } else if e.prev_hash != prev {
-                    Some("prev_hash does not match the previous event".to_string())
-                } else if e.compute_hash() != e.hash {
-                    Some("content does not match its hash (the event was altered)".to_string())
-                } else {
-                    // The chain is intact; the step must also be one the state machine allows
-                    // from where the case stood (a history can be well chained and impossible).
-                    match Step::from_event(e.kind, e.at, &payload)
-                        .and_then(|step| core::apply(standing, &step))
-                    {
-                        Ok(s) => {
-                            standing = Some(s);
-                            None
-                        }
-                        Err(why) => Some(format!("not a legal step: {why}")),
-                    }
-                };
-                if let Some(p) = problem {
-                    report.broken = Some(format!(
-                        "case {case_id}, event {} (seq {}): {p}",
-                        e.id, e.seq
-                    ));
-                    return Ok(report);
-                }
-                prev = e.hash.clone();
-            }
-            if events.len() as i32 != count || prev != head {
-                report.broken = Some(format!(
-                    "case {case_id}: the case records {count} events ending in {head}, the history has {} ending in {prev} (events were removed)",
-                    events.len()
-                ));
-                return Ok(report);
-            }
-            let recorded = (state.as_str(), resume.as_deref());
-            let replayed = standing.map(|s| (s.state.as_str(), s.resume.map(|r| r.as_str())));
-            if replayed != Some(recorded) {
-                report.broken = Some(format!(
-                    "case {case_id}: the case row says {recorded:?} (state, resume state), its history replays to {replayed:?}"
-                ));
+            if let Some(broken) = verify_chain(
+                conn,
+                &case_id,
+                count,
+                &head,
+                &state,
+                resume.as_deref(),
+                &mut report,
+            )? {
+                report.broken = Some(broken);
                 return Ok(report);
             }
         }
     }
+    Ok(report)
+}
+
+/// Checks one case's chain (see `verify`): `None` when it holds, else the first break.
+fn verify_chain(
+    conn: &mut DbConnection,
+    case_id: &str,
+    count: i32,
+    head: &str,
+    state: &str,
+    resume: Option<&str>,
+    report: &mut AuditReport,
+) -> Result<Option<String>, Error> {
+    let events: Vec<EventRow> = case_events::table
+        .filter(case_events::case_id.eq(case_id))
+        .order(case_events::seq.asc())
+        .select(EventRow::as_select())
+        .load(conn)?;
+    let mut prev = GENESIS.to_string();
+    let mut standing: Option<CaseCore> = None;
+    for (i, e) in events.iter().enumerate() {
+        report.events += 1;
+        let payload: serde_json::Value =
+            serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::Null);
+        let problem = if e.seq != i as i32 + 1 {
+            Some(format!(
+                "expected seq {}, found {} (an event is missing)",
+                i + 1,
+                e.seq
+            ))
+        } else if e.prev_hash != prev {
+            Some("prev_hash does not match the previous event".to_string())
+        } else if e.compute_hash() != e.hash {
+            Some("content does not match its hash (the event was altered)".to_string())
+        } else {
+            // The chain is intact; the step must also be one the state machine allows
+            // from where the case stood (a history can be well chained and impossible).
+            match Step::from_event(e.kind, e.at, &payload)
+                .and_then(|step| core::apply(standing, &step))
+            {
+                Ok(s) => {
+                    standing = Some(s);
+                    None
+                }
+                Err(why) => Some(format!("not a legal step: {why}")),
+            }
+        };
+        if let Some(p) = problem {
+            return Ok(Some(format!(
+                "case {case_id}, event {} (seq {}): {p}",
+                e.id, e.seq
+            )));
+        }
+        prev = e.hash.clone();
+    }
+    if events.len() as i32 != count || prev != head {
+        return Ok(Some(format!(
+            "case {case_id}: the case records {count} events ending in {head}, the history has {} ending in {prev} (events were removed)",
+            events.len()
+        )));
+    }
+    let recorded = (state, resume);
+    let replayed = standing.map(|s| (s.state.as_str(), s.resume.map(|r| r.as_str())));
+    if replayed != Some(recorded) {
+        return Ok(Some(format!(
+            "case {case_id}: the case row says {recorded:?} (state, resume state), its history replays to {replayed:?}"
+        )));
+    }
+    Ok(None)
+}
+
+/// `verify` for one case (the case page's audit view): the same checks on its chain alone.
+pub fn verify_case(conn: &mut DbConnection, id: CaseId) -> Result<AuditReport, Error> {
+    let (case_id, count, head, state, resume): (String, i32, String, String, Option<String>) =
+        cases::table
+            .filter(cases::id.eq(id.to_string()))
+            .select((
+                cases::id,
+                cases::event_count,
+                cases::last_event_hash,
+                cases::state,
+                cases::resume_state,
+            ))
+            .first(conn)?;
+    let mut report = AuditReport {
+        cases: 1,
+        ..AuditReport::default()
+    };
+    report.broken = verify_chain(
+        conn,
+        &case_id,
+        count,
+        &head,
+        &state,
+        resume.as_deref(),
+        &mut report,
+    )?;
     Ok(report)
 }
 

@@ -9,6 +9,7 @@ pub mod events;
 pub mod http;
 pub mod kinds;
 pub mod lifecycle;
+pub mod pages;
 pub mod policy;
 pub mod query;
 pub mod service;
