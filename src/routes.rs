@@ -55,7 +55,9 @@ where
         .service(
             web::scope("")
                 .configure(crate::auth::pages::routes)
-                .configure(crate::users::pages::routes),
+                .configure(crate::users::pages::routes)
+                .configure(crate::due_diligence::pages::routes)
+                .configure(crate::findings::pages::routes),
         )
     })
 }
