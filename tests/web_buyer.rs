@@ -75,9 +75,15 @@ async fn the_portfolio_lists_sorts_filters_and_downloads(backend: Backend) {
     let page = app.page("/contracts", Some(&w.buyer)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let body = &page.body;
-    assert!(body.contains(&format!("href=\"/contracts/{k0}\">K0</a>")), "{body}");
+    assert!(
+        body.contains(&format!("href=\"/contracts/{k0}\">K0</a>")),
+        "{body}"
+    );
     assert!(body.contains(&format!("href=\"/contracts/{k1}\">K1</a>")));
-    assert!(!body.contains("OTHER-7"), "another buyer's contract is listed");
+    assert!(
+        !body.contains("OTHER-7"),
+        "another buyer's contract is listed"
+    );
     // Status as a word, with the reason.
     assert!(body.contains(r#"<span class="badge green">Green</span>"#));
     assert!(body.contains(r#"<span class="badge amber">Amber</span>"#));
@@ -85,7 +91,10 @@ async fn the_portfolio_lists_sorts_filters_and_downloads(backend: Backend) {
     // Default order: by status, amber (K1) before green (K0).
     assert!(position(body, ">K1</a>") < position(body, ">K0</a>"));
     // The summary cards count the contracts by status.
-    assert!(body.contains(r#"<div class="figure">2</div><div class="label">Contracts</div>"#), "{body}");
+    assert!(
+        body.contains(r#"<div class="figure">2</div><div class="label">Contracts</div>"#),
+        "{body}"
+    );
 
     let by_reference = app.page("/contracts?sort=reference", Some(&w.buyer)).await;
     assert_eq!(by_reference.status, StatusCode::OK);
@@ -93,7 +102,10 @@ async fn the_portfolio_lists_sorts_filters_and_downloads(backend: Backend) {
 
     let amber = app.page("/contracts?status=amber", Some(&w.buyer)).await;
     assert!(amber.body.contains(">K1</a>"));
-    assert!(!amber.body.contains(">K0</a>"), "the status filter keeps green");
+    assert!(
+        !amber.body.contains(">K0</a>"),
+        "the status filter keeps green"
+    );
     let text = app.page("/contracts?q=k0", Some(&w.buyer)).await;
     assert!(text.body.contains(">K0</a>"));
     assert!(!text.body.contains(">K1</a>"), "the text filter keeps K1");
@@ -102,8 +114,15 @@ async fn the_portfolio_lists_sorts_filters_and_downloads(backend: Backend) {
 
     // The CSV link, followed with the session cookie only (a browser's link).
     // (minijinja escapes the slash in attributes.)
-    assert!(page.body.contains("contracts.csv?sort=status\" download>Download as CSV"), "{}", page.body);
-    let csv = app.page("/contracts.csv?sort=reference", Some(&w.buyer)).await;
+    assert!(
+        page.body
+            .contains("contracts.csv?sort=status\" download>Download as CSV"),
+        "{}",
+        page.body
+    );
+    let csv = app
+        .page("/contracts.csv?sort=reference", Some(&w.buyer))
+        .await;
     assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
     assert!(csv.headers["content-type"]
         .to_str()
@@ -112,9 +131,19 @@ async fn the_portfolio_lists_sorts_filters_and_downloads(backend: Backend) {
     let lines: Vec<&str> = csv.body.lines().collect();
     assert_eq!(lines.len(), 3, "{}", csv.body);
     assert!(lines[0].starts_with("contract_id,"), "{}", lines[0]);
-    assert!(lines[1].contains(",K0,") && lines[1].contains(",green,"), "{}", lines[1]);
-    assert!(lines[2].contains(",K1,") && lines[2].contains(",amber,"), "{}", lines[2]);
-    let only_amber = app.page("/contracts.csv?status=amber", Some(&w.buyer)).await;
+    assert!(
+        lines[1].contains(",K0,") && lines[1].contains(",green,"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains(",K1,") && lines[2].contains(",amber,"),
+        "{}",
+        lines[2]
+    );
+    let only_amber = app
+        .page("/contracts.csv?status=amber", Some(&w.buyer))
+        .await;
     assert_eq!(only_amber.body.lines().count(), 2, "{}", only_amber.body);
     assert!(!csv.body.contains("OTHER-7"));
     // Without a session the CSV is not given.
@@ -149,27 +178,43 @@ async fn the_contract_page_shows_coverage_factories_cases_and_a_chart(backend: B
     // Coverage: the item's product lacks a tier-1 factory.
     assert!(body.contains("0 of 1 items have a tier-1 factory"));
     let gaps = &body[position(body, "id=\"coverage-gaps\"")..];
-    assert!(gaps[..gaps.find("</ul>").unwrap()].contains("Product 1"), "{gaps}");
+    assert!(
+        gaps[..gaps.find("</ul>").unwrap()].contains("Product 1"),
+        "{gaps}"
+    );
     // The supply chain by country and tier.
     let chain = &body[position(body, "Country: CN")..];
     assert!(chain.find("Tier 2").unwrap() < chain.find("Shared Factory").unwrap());
     // Its case, linked to the case page, with state and severity.
-    assert!(body.contains(&format!("href=\"/cases/{case}\">Excessive overtime</a>")), "{body}");
+    assert!(
+        body.contains(&format!("href=\"/cases/{case}\">Excessive overtime</a>")),
+        "{body}"
+    );
     let cases = &body[position(body, "id=\"open-cases\"")..];
     assert!(cases.contains("<td>Open</td>") && cases.contains("<td>Major</td>"));
     // The chart: an accessible inline SVG with twelve weeks of bars, the case open in the last.
     assert!(body.contains(r#"role="img" aria-labelledby="cases-chart-title cases-chart-desc""#));
-    assert!(body.contains(r#"<title id="cases-chart-title">Open and overdue cases over time</title>"#));
+    assert!(
+        body.contains(r#"<title id="cases-chart-title">Open and overdue cases over time</title>"#)
+    );
     assert_eq!(body.matches(r#"class="bar open""#).count(), 12);
     assert!(body.contains(": Open 1</title>"), "the case open now");
-    assert_eq!(body.matches(": Open 1</title>").count(), 1, "opened this week only");
+    assert_eq!(
+        body.matches(": Open 1</title>").count(),
+        1,
+        "opened this week only"
+    );
     // The same figures as a table.
     let table = &body[position(body, "id=\"chart-data\"")..];
     assert_eq!(table.matches("<tr>").count(), 13);
     // No other contract's figures: the covered K0's page is green.
     let k0 = &w.chain.contractors[0].2;
     let green = app.page(&format!("/contracts/{k0}"), Some(&w.buyer)).await;
-    assert!(green.body.contains("Every item has a tier-1 factory"), "{}", green.body);
+    assert!(
+        green.body.contains("Every item has a tier-1 factory"),
+        "{}",
+        green.body
+    );
 
     // Another buyer: the 404 page, for this buyer's contract; its own contract it sees.
     let stranger = app
@@ -180,7 +225,10 @@ async fn the_contract_page_shows_coverage_factories_cases_and_a_chart(backend: B
     assert!(!stranger.body.contains("Excessive overtime"));
     assert!(!stranger.body.contains("K1"));
     let own = app
-        .page(&format!("/contracts/{}", w.other_contract), Some(&w.other_buyer))
+        .page(
+            &format!("/contracts/{}", w.other_contract),
+            Some(&w.other_buyer),
+        )
         .await;
     assert_eq!(own.status, StatusCode::OK);
     assert!(own.body.contains("OTHER-7"));

@@ -16,9 +16,9 @@ use crate::error::Error;
 use crate::http::extract::QueryParams;
 use crate::http::{undocumented, AppState};
 use crate::pagination::PageRequest;
+use crate::values::ContractId;
 use crate::web::i18n;
 use crate::web::{Page, Viewer};
-use crate::values::ContractId;
 
 /// The whole portfolio is one page: a buyer has tens to hundreds of contracts, and the summary
 /// cards count them all.
@@ -28,7 +28,13 @@ const PORTFOLIO_LIMIT: i64 = 10_000;
 const CHART_WEEKS: u32 = 12;
 
 /// The orders the portfolio page offers: the API's, plus by title.
-const SORTS: [&str; 5] = ["status", "reference", "title", "open_cases", "overdue_cases"];
+const SORTS: [&str; 5] = [
+    "status",
+    "reference",
+    "title",
+    "open_cases",
+    "overdue_cases",
+];
 
 /// The portfolio's filters as the page's query string has them; unknown values are ignored
 /// (a page shows the default rather than an error for a hand-edited address).
@@ -98,7 +104,7 @@ async fn entries(
     viewer: &Viewer,
     sort: PortfolioSort,
 ) -> Result<(Vec<PortfolioEntry>, bool), Error> {
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let now = viewer.now;
     let page = state
         .db
@@ -190,7 +196,7 @@ pub async fn contract(
     id: web::Path<ContractId>,
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let now = viewer.now;
     let (dd, series) = state
         .db

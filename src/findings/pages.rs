@@ -58,7 +58,7 @@ pub async fn list(
         after: q.raw("cursor").and_then(Cursor::decode),
     };
     let unrouted_only = q.raw("routed") == Some("false");
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let (result, names) = state
         .db
         .read(move |c| {
@@ -110,7 +110,10 @@ fn search_filter(q: &QueryParams) -> Result<Option<FactoryFilter>, Error> {
             .transpose()
             .map_err(|e| Error::field("q", e))?,
     };
-    Ok((filter.country.is_some() || filter.os_id.is_some() || filter.q.is_some()).then_some(filter))
+    Ok(
+        (filter.country.is_some() || filter.os_id.is_some() || filter.q.is_some())
+            .then_some(filter),
+    )
 }
 
 /// What the filing page shows besides the form's values: the registry search and its matches,
@@ -127,7 +130,7 @@ async fn filing_context(
     };
     let searched = filter.is_some();
     let chosen_id = factory_id.and_then(|raw| raw.trim().parse::<crate::values::FactoryId>().ok());
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let (matches, chosen) = state
         .db
         .read(move |c| {
@@ -248,6 +251,11 @@ pub async fn file(
     body: web::Bytes,
 ) -> Result<HttpResponse, Error> {
     let form = viewer.form(&req, &body)?;
+    // The service refuses too, but only after the form's fields parse: a contractor would
+    // otherwise be shown the form again with its problems.
+    viewer
+        .caller
+        .require(&[OrgKind::Monitor], "file findings")?;
     let input = body_of(&form);
     let mut result = Err(Error::Retry);
     // As the API: a concurrent write may ask for another attempt.
@@ -255,7 +263,7 @@ pub async fn file(
         let parsed: Result<NewFinding, Error> = typed(input.clone());
         result = match parsed {
             Ok(new) => {
-                let caller = viewer.caller.clone();
+                let caller = viewer.caller;
                 let now = viewer.now;
                 let policy = state.policy.clone();
                 state
@@ -296,7 +304,7 @@ pub async fn show(
     id: web::Path<FindingId>,
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
-    let caller = viewer.caller.clone();
+    let caller = viewer.caller;
     let (finding, factory): (Finding, _) = state
         .db
         .read(move |c| {
