@@ -239,7 +239,59 @@ async fn the_contract_page_shows_coverage_factories_cases_and_a_chart(backend: B
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
 }
 
+async fn overdue_cases_come_first_and_the_chart_follows_the_history(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let chain = app.chain(1).await;
+    let k = &chain.contractors[0].2;
+    let minor = app
+        .finding(&chain.monitor, &chain.factory, "minor", "2026-05-20")
+        .await;
+    let critical = app
+        .finding(&chain.monitor, &chain.factory, "critical", "2026-05-21")
+        .await;
+    let (minor, critical) = (id(&minor["cases"][0]), id(&critical["cases"][0]));
+    // Nobody answers the critical case: level 2 (overdue) after seven days.
+    let later = common::at("2026-06-08T10:00:00Z");
+    app.sweep_at(later, None).await;
+    app.clock.set(later);
+    // Signed in after the week passed (a session idle that long has ended).
+    let (_, buyer) = app
+        .person(&chain.buyer_id, "bea@buyer.example.org", "Bea Buyer")
+        .await;
+
+    let page = app.page(&format!("/contracts/{k}"), Some(&buyer)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let body = &page.body;
+    assert!(body.contains(r#"<span class="badge red">Red</span>"#));
+    assert!(body.contains("Critical cases overdue"));
+    // The overdue case first, marked as such in words; then the other.
+    let cases = &body[position(body, "id=\"open-cases\"")..];
+    let (first, second) = (
+        position(cases, &format!("/cases/{critical}")),
+        position(cases, &format!("/cases/{minor}")),
+    );
+    assert!(first < second, "the overdue case is listed first");
+    let row = &cases[..first];
+    assert!(row[row.rfind("<tr").unwrap()..].starts_with(r#"<tr class="overdue">"#));
+    assert!(cases[first..second].contains(r#"<span class="badge red">Overdue</span>"#));
+    // The chart replays the history: both open a week ago (not yet overdue), both open and
+    // one overdue now, nothing before.
+    assert_eq!(body.matches(": Open 2</title>").count(), 2, "{body}");
+    assert_eq!(body.matches(": Overdue 1</title>").count(), 1);
+    assert_eq!(body.matches(": Open 0</title>").count(), 10);
+
+    // In the portfolio: red, with the overdue count.
+    let portfolio = app
+        .page("/contracts?sort=overdue_cases", Some(&buyer))
+        .await;
+    assert!(portfolio
+        .body
+        .contains(r#"<span class="badge red">Red</span>"#));
+    assert!(portfolio.body.contains("<li>Critical cases overdue</li>"));
+}
+
 on_both_backends!(
+    overdue_cases_come_first_and_the_chart_follows_the_history,
     the_portfolio_lists_sorts_filters_and_downloads,
     the_contract_page_shows_coverage_factories_cases_and_a_chart,
 );
