@@ -263,9 +263,20 @@ pub async fn contract(
             y_axis: &y_axis,
         },
     );
+    // By state in the order of a case's life (the API's map is alphabetical).
+    let by_state: Vec<(&str, i64)> = crate::cases::CaseState::ALL
+        .iter()
+        .map(|s| {
+            (
+                s.as_str(),
+                dd.cases.by_state.get(s.as_str()).copied().unwrap_or(0),
+            )
+        })
+        .collect();
     Page::new(
         "due_diligence/contract.html",
         json!({
+            "by_state": by_state,
             "dd": dd,
             "countries": countries,
             "series": series,
