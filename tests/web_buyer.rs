@@ -8,9 +8,10 @@ use common::{id, Backend, Chain, Session, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
 
-/// Two contracts of one buyer: K0 with its product made at a disclosed tier-1 factory (covered,
-/// green), K1 without (amber); a finding at the shared factory opens a case on each. Another
-/// buyer has a contract with the same contractor.
+/// Three contracts of one buyer: K0 with its product made at a disclosed tier-1 factory
+/// (covered, green), K1 without (amber), K9 ending soonest with no items (amber); a finding at
+/// the shared factory opens a case on K0 and K1. Another buyer has a contract with the same
+/// contractor.
 struct World {
     chain: Chain,
     buyer: Session,
@@ -34,6 +35,16 @@ async fn world(app: &TestApp) -> World {
         .finding(&chain.monitor, &chain.factory, "major", "2026-05-20")
         .await;
     assert_eq!(finding["cases"].as_array().unwrap().len(), 2, "{finding}");
+    // A third contract of the buyer, ending soonest, without items.
+    app.contract(
+        &chain.buyer_id,
+        &chain.buyer,
+        &chain.contractors[0].0,
+        "K9",
+        "2026-01-01",
+        "2026-09-30",
+    )
+    .await;
     let (other_id, other_token) = app.org("buyer", "Other Buyer").await;
     let other_contract = app
         .contract(
@@ -92,13 +103,20 @@ async fn the_portfolio_lists_sorts_filters_and_downloads(backend: Backend) {
     assert!(position(body, ">K1</a>") < position(body, ">K0</a>"));
     // The summary cards count the contracts by status.
     assert!(
-        body.contains(r#"<div class="figure">2</div><div class="label">Contracts</div>"#),
+        body.contains(r#"<div class="figure">3</div><div class="label">Contracts</div>"#),
         "{body}"
     );
+    assert!(body
+        .contains(r#"<div class="figure">2</div><div class="label"><span class="badge amber">"#));
 
     let by_reference = app.page("/contracts?sort=reference", Some(&w.buyer)).await;
     assert_eq!(by_reference.status, StatusCode::OK);
     assert!(position(&by_reference.body, ">K0</a>") < position(&by_reference.body, ">K1</a>"));
+    assert!(position(&by_reference.body, ">K1</a>") < position(&by_reference.body, ">K9</a>"));
+    // By end date: K9 (2026-09-30) first; its end date shown.
+    let by_end = app.page("/contracts?sort=ends_on", Some(&w.buyer)).await;
+    assert!(position(&by_end.body, ">K9</a>") < position(&by_end.body, ">K0</a>"));
+    assert!(by_end.body.contains(r#"<time datetime="2026-09-30">"#));
 
     let amber = app.page("/contracts?status=amber", Some(&w.buyer)).await;
     assert!(amber.body.contains(">K1</a>"));
@@ -129,7 +147,7 @@ async fn the_portfolio_lists_sorts_filters_and_downloads(backend: Backend) {
         .unwrap()
         .starts_with("text/csv"));
     let lines: Vec<&str> = csv.body.lines().collect();
-    assert_eq!(lines.len(), 3, "{}", csv.body);
+    assert_eq!(lines.len(), 4, "{}", csv.body);
     assert!(lines[0].starts_with("contract_id,"), "{}", lines[0]);
     assert!(
         lines[1].contains(",K0,") && lines[1].contains(",green,"),
@@ -144,7 +162,8 @@ async fn the_portfolio_lists_sorts_filters_and_downloads(backend: Backend) {
     let only_amber = app
         .page("/contracts.csv?status=amber", Some(&w.buyer))
         .await;
-    assert_eq!(only_amber.body.lines().count(), 2, "{}", only_amber.body);
+    assert_eq!(only_amber.body.lines().count(), 3, "{}", only_amber.body);
+    assert!(!only_amber.body.contains(",K0,"));
     assert!(!csv.body.contains("OTHER-7"));
     // Without a session the CSV is not given.
     let anonymous = app.page("/contracts.csv", None).await;

@@ -28,13 +28,22 @@ const PORTFOLIO_LIMIT: i64 = 10_000;
 const CHART_WEEKS: u32 = 12;
 
 /// The orders the portfolio page offers: the API's, plus by title.
-const SORTS: [&str; 5] = [
+const SORTS: [&str; 6] = [
     "status",
     "reference",
     "title",
+    "ends_on",
     "open_cases",
     "overdue_cases",
 ];
+
+/// A portfolio row: the API's entry and the contract's end date.
+#[derive(serde::Serialize)]
+struct Row {
+    #[serde(flatten)]
+    entry: PortfolioEntry,
+    ends_on: Option<chrono::NaiveDate>,
+}
 
 /// The portfolio's filters as the page's query string has them; unknown values are ignored
 /// (a page shows the default rather than an error for a hand-edited address).
@@ -58,7 +67,7 @@ impl Filters {
 
     fn service_sort(&self) -> PortfolioSort {
         match self.sort {
-            "reference" | "title" => PortfolioSort::Reference,
+            "reference" | "title" | "ends_on" => PortfolioSort::Reference,
             "open_cases" => PortfolioSort::OpenCases,
             "overdue_cases" => PortfolioSort::OverdueCases,
             _ => PortfolioSort::Status,
@@ -66,21 +75,23 @@ impl Filters {
     }
 
     /// Keeps the entries the filters name, in the chosen order.
-    fn apply(&self, entries: &mut Vec<PortfolioEntry>) {
+    fn apply(&self, rows: &mut Vec<Row>) {
         if let Some(s) = self.status {
-            entries.retain(|e| e.status == s);
+            rows.retain(|r| r.entry.status == s);
         }
         if !self.text.is_empty() {
             let needle = self.text.to_lowercase();
-            entries.retain(|e| {
-                e.reference.to_lowercase().contains(&needle)
-                    || e.title.to_lowercase().contains(&needle)
+            rows.retain(|r| {
+                r.entry.reference.to_lowercase().contains(&needle)
+                    || r.entry.title.to_lowercase().contains(&needle)
             });
         }
-        if self.sort == "title" {
-            entries.sort_by(|a, b| {
-                (a.title.to_lowercase(), &a.reference).cmp(&(b.title.to_lowercase(), &b.reference))
-            });
+        // Stable sorts over the API's order by reference.
+        match self.sort {
+            "title" => rows.sort_by_key(|r| r.entry.title.to_lowercase()),
+            // The soonest end first; a contract without one (none today) last.
+            "ends_on" => rows.sort_by_key(|r| (r.ends_on.is_none(), r.ends_on)),
+            _ => {}
         }
     }
 
@@ -98,28 +109,38 @@ impl Filters {
     }
 }
 
-/// Every contract of the viewer, as the API's portfolio lists it.
+/// Every contract of the viewer, as the API's portfolio lists it, with its end date.
 async fn entries(
     state: &AppState,
     viewer: &Viewer,
     sort: PortfolioSort,
-) -> Result<(Vec<PortfolioEntry>, bool), Error> {
+) -> Result<(Vec<Row>, bool), Error> {
     let caller = viewer.caller;
     let now = viewer.now;
-    let page = state
+    let (page, ends) = state
         .db
         .read(move |c| {
-            service::portfolio(
+            let page = service::portfolio(
                 c,
                 &caller,
                 None,
                 sort,
                 &PageRequest::first(PORTFOLIO_LIMIT),
                 now,
-            )
+            )?;
+            Ok((page, service::end_dates(c, &caller)?))
         })
         .await?;
-    Ok((page.items, page.next_cursor.is_some()))
+    let truncated = page.next_cursor.is_some();
+    let rows = page
+        .items
+        .into_iter()
+        .map(|entry| Row {
+            ends_on: ends.get(&entry.contract_id.to_string()).copied(),
+            entry,
+        })
+        .collect();
+    Ok((rows, truncated))
 }
 
 pub async fn portfolio(
@@ -129,7 +150,7 @@ pub async fn portfolio(
 ) -> Result<HttpResponse, Error> {
     let filters = Filters::of(&q);
     let (mut list, truncated) = entries(&state, &viewer, filters.service_sort()).await?;
-    let count = |s: Status| list.iter().filter(|e| e.status == s).count();
+    let count = |s: Status| list.iter().filter(|r| r.entry.status == s).count();
     let summary = json!({
         "total": list.len(),
         "red": count(Status::Red),
@@ -187,7 +208,9 @@ pub async fn portfolio_csv(
             "attachment; filename=\"due-diligence-portfolio.csv\"",
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(service::portfolio_csv(&list)?))
+        .body(service::portfolio_csv(
+            &list.into_iter().map(|r| r.entry).collect::<Vec<_>>(),
+        )?))
 }
 
 pub async fn contract(

@@ -170,3 +170,22 @@ pub fn series(
         })
         .collect())
 }
+
+/// The end date of each contract the caller's portfolio lists, by id (the portfolio page shows
+/// and sorts by it); the same contracts `portfolio` lists.
+pub fn end_dates(
+    conn: &mut DbConnection,
+    caller: &Caller,
+) -> Result<std::collections::HashMap<String, NaiveDate>, Error> {
+    let mut q = contracts::table
+        .select((contracts::id, contracts::ends_on))
+        .into_boxed();
+    let me = caller.organization_id.to_string();
+    match caller.kind {
+        OrgKind::Admin | OrgKind::Monitor => {}
+        OrgKind::Buyer => q = q.filter(contracts::buyer_id.eq(me)),
+        OrgKind::Contractor => q = q.filter(contracts::contractor_id.eq(me)),
+    }
+    let rows: Vec<(String, NaiveDate)> = q.load(conn)?;
+    Ok(rows.into_iter().collect())
+}
