@@ -251,6 +251,19 @@ async fn the_contract_page_shows_coverage_factories_cases_and_a_chart(backend: B
         .await;
     assert_eq!(own.status, StatusCode::OK);
     assert!(own.body.contains("OTHER-7"));
+    // The contractor of K1 sees its page (as the API lets it), not K0 of another contractor.
+    let (_, contractor) = app
+        .person(cid1, "carl@contractor1.example.org", "Carl Contractor")
+        .await;
+    let mine = app
+        .page(&format!("/contracts/{k1}"), Some(&contractor))
+        .await;
+    assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
+    assert!(mine.body.contains("0 of 1 items have a tier-1 factory"));
+    let not_mine = app
+        .page(&format!("/contracts/{k0}"), Some(&contractor))
+        .await;
+    assert_eq!(not_mine.status, StatusCode::NOT_FOUND);
     // The buyer, the other way round.
     let theirs = app
         .page(&format!("/contracts/{}", w.other_contract), Some(&w.buyer))
