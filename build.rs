@@ -35,12 +35,7 @@ fn main() {
             .expect("under the manifest dir")
             .to_string_lossy()
             .replace('\\', "/");
-        writeln!(
-            code,
-            "    ({name:?}, include_bytes!({:?})),",
-            file.display()
-        )
-        .expect("string");
+        writeln!(code, "    ({name:?}, include_bytes!({:?})),", file.display()).expect("string");
     }
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it")).join("web_files.rs");

@@ -49,14 +49,16 @@ where
     // The web interface: pages are no operations of the API. Mounted last, so that its
     // catch-all scope only gets what nothing above took (and a browser gets a 404 page).
     .map(|app| {
-        app.service(web::resource("/assets/{path:.*}").get(crate::web::assets::serve))
-            .service(
-                web::scope("")
-                    .configure(crate::auth::pages::routes)
-                    .configure(crate::users::pages::routes)
-                    .configure(crate::due_diligence::pages::routes)
-                    .configure(crate::findings::pages::routes),
-            )
+        app.service(
+            web::resource("/assets/{path:.*}").get(crate::web::assets::serve),
+        )
+        .service(
+            web::scope("")
+                .configure(crate::auth::pages::routes)
+                .configure(crate::users::pages::routes)
+                .configure(crate::due_diligence::pages::routes)
+                .configure(crate::findings::pages::routes),
+        )
     })
 }
 

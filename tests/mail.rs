@@ -142,7 +142,9 @@ async fn mails_go_out_over_smtp_in_the_recipients_language(backend: Backend) {
                 "{lang} mail lacks its {key}: {decoded}"
             );
         }
-        assert!(decoded.contains(&format!("https://ketenzorg.example.org/cases/{case}")));
+        assert!(decoded.contains(&format!(
+            "https://ketenzorg.example.org/cases/{case}"
+        )));
         assert!(
             decoded.contains("(Europe/Brussels)"),
             "the deadline in the recipient's zone"

@@ -4,11 +4,11 @@
 
 pub mod http;
 pub mod limiter;
-pub mod pages;
 pub mod passwords;
 pub mod sessions;
 pub mod sign_in;
 pub mod tokens;
+pub mod pages;
 pub mod web;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

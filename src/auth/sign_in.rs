@@ -35,14 +35,12 @@ pub struct LinkRow {
 /// The address a link token is followed at; `next` is the page to go on to once signed in
 /// (a case link opened before signing in).
 pub fn link_url(public_url: &str, token: &str, next: Option<&str>) -> String {
-    let next = next
-        .and_then(crate::web::local_path)
-        .map_or(String::new(), |n| {
-            format!(
-                "&next={}",
-                url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()
-            )
-        });
+    let next = next.and_then(crate::web::local_path).map_or(String::new(), |n| {
+        format!(
+            "&next={}",
+            url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()
+        )
+    });
     format!(
         "{}/auth/link?token={token}{next}",
         public_url.trim_end_matches('/')

@@ -133,14 +133,7 @@ fn sign_in_page_for(
     responses((status = 200, description = "The sign-in page: an email field that asks for a link", content_type = "text/html")))]
 pub async fn sign_in_page(req: HttpRequest, q: QueryParams) -> Result<HttpResponse, Error> {
     let lang = page_lang(&req, q.get::<Language>("lang")?);
-    sign_in_page_for(
-        lang,
-        StatusCode::OK,
-        "",
-        None,
-        None,
-        safe_next(q.raw("next")),
-    )
+    sign_in_page_for(lang, StatusCode::OK, "", None, None, safe_next(q.raw("next")))
 }
 
 #[utoipa::path(post, path = "/auth/sign-in", tag = "sign-in",
@@ -251,7 +244,14 @@ async fn with_password(
     let user = match checked {
         Ok(user) => user,
         Err(Error::Unauthorized(why)) if is_form(req) => {
-            return sign_in_page_for(lang, StatusCode::UNAUTHORIZED, "", None, Some(&why), next);
+            return sign_in_page_for(
+                lang,
+                StatusCode::UNAUTHORIZED,
+                "",
+                None,
+                Some(&why),
+                next,
+            );
         }
         Err(e) => return Err(e),
     };

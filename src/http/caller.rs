@@ -48,20 +48,22 @@ impl FromRequest for Caller {
                     token,
                     csrf,
                     changes,
-                }) => match session(&state, token).await {
-                    Ok(current) => {
-                        if changes && !sessions::csrf_matches(&current, csrf.as_deref()) {
-                            return Err(Error::Forbidden(format!(
+                }) => {
+                    match session(&state, token).await {
+                        Ok(current) => {
+                            if changes && !sessions::csrf_matches(&current, csrf.as_deref()) {
+                                return Err(Error::Forbidden(format!(
                                     "a request made with a session cookie that changes something must send the session's CSRF token in the {} header (GET /api/v1/me shows it)",
                                     sessions::CSRF_HEADER
                                 )));
+                            }
+                            let caller = current.caller;
+                            req.extensions_mut().insert(SessionOf(current));
+                            Ok(caller)
                         }
-                        let caller = current.caller;
-                        req.extensions_mut().insert(SessionOf(current));
-                        Ok(caller)
+                        Err(e) => Err(e),
                     }
-                    Err(e) => Err(e),
-                },
+                }
                 Err(e) => Err(e),
             };
             // Valid credentials always pass, so colleagues behind one address are never locked

@@ -96,11 +96,7 @@ fn secure_headers(path: &str, h: &mut actix_web::http::header::HeaderMap) {
         set(h, "content-security-policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
     } else if path.starts_with("/assets/") {
         // The stylesheet and script change only with the binary (`web::assets` sets caching).
-        set(
-            h,
-            "content-security-policy",
-            "default-src 'none'; frame-ancestors 'none'",
-        );
+        set(h, "content-security-policy", "default-src 'none'; frame-ancestors 'none'");
     } else if path.starts_with("/api/") {
         set(
             h,
@@ -111,11 +107,7 @@ fn secure_headers(path: &str, h: &mut actix_web::http::header::HeaderMap) {
     } else {
         // The web interface's pages: scripts and styles from /assets only, no inline script;
         // pages show case data, which must not stay in a shared computer's cache.
-        set(
-            h,
-            "content-security-policy",
-            crate::web::guard::CONTENT_SECURITY_POLICY,
-        );
+        set(h, "content-security-policy", crate::web::guard::CONTENT_SECURITY_POLICY);
         set(h, "cache-control", "no-store");
     }
 }
@@ -346,6 +338,7 @@ macro_rules! home_text {
 }
 
 const HOME_TEXT: &str = home_text!();
+
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

@@ -27,7 +27,10 @@ pub async fn profile(
 ) -> Result<HttpResponse, Error> {
     let caller = viewer.caller.clone();
     let id = me(&viewer)?;
-    let user = state.db.read(move |c| service::get(c, &caller, id)).await?;
+    let user = state
+        .db
+        .read(move |c| service::get(c, &caller, id))
+        .await?;
     Page::new(
         "users/profile.html",
         json!({
@@ -69,7 +72,10 @@ pub async fn save_profile(
                 return Err(e);
             };
             let caller = viewer.caller.clone();
-            let user = state.db.read(move |c| service::get(c, &caller, id)).await?;
+            let user = state
+                .db
+                .read(move |c| service::get(c, &caller, id))
+                .await?;
             Page::new(
                 "users/profile.html",
                 json!({ "user": user, "values": form.values(), "errors": errors }),

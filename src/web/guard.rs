@@ -29,10 +29,7 @@ pub async fn pages(
         .iter()
         .any(|p| path.starts_with(p))
     {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
     let wants_html = req
         .headers()
@@ -58,7 +55,8 @@ pub async fn pages(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    let res = if wants_html && !is_html && (status.is_client_error() || status.is_server_error()) {
+    let res = if wants_html && !is_html && (status.is_client_error() || status.is_server_error())
+    {
         let lang = res
             .request()
             .extensions()
@@ -78,12 +76,7 @@ pub async fn pages(
     Ok(res)
 }
 
-fn error_page(
-    status: StatusCode,
-    lang: crate::values::Language,
-    detail: Option<String>,
-    back: &str,
-) -> HttpResponse {
+fn error_page(status: StatusCode, lang: crate::values::Language, detail: Option<String>, back: &str) -> HttpResponse {
     if status == StatusCode::UNAUTHORIZED {
         let next: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
         return super::see_other(&format!("/auth/sign-in?next={next}"));

@@ -112,10 +112,7 @@ mod tests {
             missing.sort();
             extra.sort();
             assert!(missing.is_empty(), "{lang:?} lacks {missing:?}");
-            assert!(
-                extra.is_empty(),
-                "{lang:?} has strings English lacks: {extra:?}"
-            );
+            assert!(extra.is_empty(), "{lang:?} has strings English lacks: {extra:?}");
         }
     }
 
@@ -140,10 +137,7 @@ mod tests {
                 }
             }
         }
-        assert!(
-            unknown.is_empty(),
-            "strings used but not defined: {unknown:#?}"
-        );
+        assert!(unknown.is_empty(), "strings used but not defined: {unknown:#?}");
     }
 
     #[test]

@@ -158,8 +158,7 @@ impl FromRequest for Viewer {
         let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| Error::internal("application state missing"))?;
-            let token =
-                token.ok_or_else(|| Error::Unauthorized("sign in to see this page".into()))?;
+            let token = token.ok_or_else(|| Error::Unauthorized("sign in to see this page".into()))?;
             let session = crate::http::caller::session(&state, token).await?;
             let user = session
                 .caller
