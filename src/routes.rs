@@ -58,7 +58,9 @@ where
                     .configure(crate::organizations::pages::routes)
                     .configure(crate::auth::token_pages::routes)
                     .configure(crate::notifications::pages::routes)
-                    .configure(crate::cases::pages::routes),
+                    .configure(crate::cases::pages::routes)
+                    .configure(crate::due_diligence::pages::routes)
+                    .configure(crate::findings::pages::routes),
             )
     })
 }

@@ -161,3 +161,77 @@ pub(super) fn latest(
         })
         .collect()
 }
+
+/// The contract's cases open, and open and overdue (escalation level 2 or more), at each of
+/// `points` (ascending): every case replayed once through the case core, its state looked up
+/// at each point. Counted over every case of the contract, as the figures are.
+pub(super) fn open_over_time(
+    conn: &mut DbConnection,
+    contract: &str,
+    points: &[NaiveDateTime],
+) -> Result<Vec<(i64, i64)>, Error> {
+    let Some(last) = points.last().copied() else {
+        return Ok(Vec::new());
+    };
+    let of_contract = case_contracts::table
+        .filter(case_contracts::contract_id.eq(contract.to_string()))
+        .select(case_contracts::case_id);
+    let events: Vec<(String, EventKind, NaiveDateTime, String)> = case_events::table
+        .filter(case_events::case_id.eq_any(of_contract))
+        .filter(case_events::at.le(last))
+        .filter(case_events::kind.ne(EventKind::Comment))
+        .filter(case_events::kind.ne(EventKind::Reminder))
+        .order((case_events::case_id.asc(), case_events::seq.asc()))
+        .select((
+            case_events::case_id,
+            case_events::kind,
+            case_events::at,
+            case_events::payload,
+        ))
+        .load(conn)?;
+    let mut out = vec![(0i64, 0i64); points.len()];
+    // (instant, open, level) after each event of the case being replayed.
+    let mut steps: Vec<(NaiveDateTime, bool, i32)> = Vec::new();
+    let mut tally = |steps: &mut Vec<(NaiveDateTime, bool, i32)>| {
+        for (i, p) in points.iter().enumerate() {
+            if let Some(&(_, open, level)) = steps.iter().rev().find(|s| s.0 <= *p) {
+                if open {
+                    out[i].0 += 1;
+                    if level >= 2 {
+                        out[i].1 += 1;
+                    }
+                }
+            }
+        }
+        steps.clear();
+    };
+    let mut current: Option<String> = None;
+    let mut core: Option<CaseCore> = None;
+    let mut level = 0;
+    for (case_id, kind, at, payload) in events {
+        if current.as_deref() != Some(case_id.as_str()) {
+            tally(&mut steps);
+            current = Some(case_id.clone());
+            core = None;
+            level = 0;
+        }
+        let p: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
+        let now = Step::from_event(kind, at, &p)
+            .and_then(|step| crate::cases::core::apply(core, &step))
+            .map_err(|e| Error::internal(format!("case {case_id}: an impossible history: {e}")))?;
+        core = Some(now);
+        match kind {
+            EventKind::Escalated => level = p["level"].as_i64().unwrap_or(level as i64 + 1) as i32,
+            EventKind::ExtensionGranted | EventKind::DeadlinesRecomputed => {
+                if let Some(l) = p["escalation_level"]["after"].as_i64() {
+                    level = l as i32;
+                }
+            }
+            _ => {}
+        }
+        let open = !super::figures::DONE.contains(&now.state.as_str());
+        steps.push((at, open, level));
+    }
+    tally(&mut steps);
+    Ok(out)
+}

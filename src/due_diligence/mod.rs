@@ -3,11 +3,13 @@
 //! green/amber/red status with the rules that made it. As of now (from the case rows), or as of
 //! the end of a past day (replayed from the event history).
 
+pub mod chart;
 mod coverage;
 mod csv;
 mod figures;
 mod history;
 pub mod http;
+pub mod pages;
 mod portfolio;
 pub mod service;
 

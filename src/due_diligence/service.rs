@@ -11,7 +11,7 @@ use diesel::prelude::*;
 
 use super::coverage::{coverage, supply_chain};
 use super::figures::{listed_for, tally_now, tally_of};
-use super::history::cases_then;
+use super::history::{cases_then, open_over_time};
 use super::{
     durations, history, judge, portfolio, CaseFigures, DueDiligence, PortfolioEntry, Status,
 };
@@ -135,4 +135,57 @@ pub fn portfolio(
         Vec::new()
     };
     Ok(Page { items, next_cursor })
+}
+
+/// One point of a contract's case series: the cases open and overdue at the end of `day`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SeriesPoint {
+    pub day: NaiveDate,
+    pub open: i64,
+    pub overdue: i64,
+}
+
+/// The contract's open and overdue cases at the end of each of the last `weeks` weeks (the
+/// last point is now), replayed from the event history; for whoever may see its status.
+pub fn series(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: ContractId,
+    weeks: u32,
+    now: NaiveDateTime,
+) -> Result<Vec<SeriesPoint>, Error> {
+    let (contract, _, _) = visible_contract(conn, caller, id)?;
+    let points: Vec<NaiveDateTime> = (0..weeks.max(1))
+        .rev()
+        .map(|w| now - chrono::TimeDelta::weeks(i64::from(w)))
+        .collect();
+    let counts = open_over_time(conn, &contract, &points)?;
+    Ok(points
+        .iter()
+        .zip(counts)
+        .map(|(p, (open, overdue))| SeriesPoint {
+            day: p.date(),
+            open,
+            overdue,
+        })
+        .collect())
+}
+
+/// The end date of each contract the caller's portfolio lists, by id (the portfolio page shows
+/// and sorts by it); the same contracts `portfolio` lists.
+pub fn end_dates(
+    conn: &mut DbConnection,
+    caller: &Caller,
+) -> Result<std::collections::HashMap<String, NaiveDate>, Error> {
+    let mut q = contracts::table
+        .select((contracts::id, contracts::ends_on))
+        .into_boxed();
+    let me = caller.organization_id.to_string();
+    match caller.kind {
+        OrgKind::Admin | OrgKind::Monitor => {}
+        OrgKind::Buyer => q = q.filter(contracts::buyer_id.eq(me)),
+        OrgKind::Contractor => q = q.filter(contracts::contractor_id.eq(me)),
+    }
+    let rows: Vec<(String, NaiveDate)> = q.load(conn)?;
+    Ok(rows.into_iter().collect())
 }

@@ -2,6 +2,7 @@
 //! contractor (see `routing`), opening one case each.
 
 pub mod http;
+pub mod pages;
 pub mod routing;
 pub mod service;
 
