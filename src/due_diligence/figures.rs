@@ -26,7 +26,7 @@ pub(super) fn severities() -> impl Iterator<Item = &'static str> {
     Severity::ALL.iter().map(|s| s.as_str())
 }
 
-pub(super) const DONE: [&str; 2] = [CaseState::Verified.as_str(), CaseState::Closed.as_str()];
+use super::DONE;
 
 fn is_open(state: &str) -> bool {
     !DONE.contains(&state)

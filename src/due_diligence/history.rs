@@ -229,7 +229,7 @@ pub(super) fn open_over_time(
             }
             _ => {}
         }
-        let open = !super::figures::DONE.contains(&now.state.as_str());
+        let open = !super::DONE.contains(&now.state.as_str());
         steps.push((at, open, level));
     }
     tally(&mut steps);

@@ -15,6 +15,12 @@ pub mod service;
 
 use std::collections::BTreeMap;
 
+/// The states in which a case is over: it counts as neither open nor overdue.
+pub(crate) const DONE: [&str; 2] = [
+    crate::cases::CaseState::Verified.as_str(),
+    crate::cases::CaseState::Closed.as_str(),
+];
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;

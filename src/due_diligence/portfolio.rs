@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::coverage::covered;
-use super::figures::DONE;
+use super::DONE;
 use super::{judge, Coverage, PortfolioEntry, Status};
 use crate::auth::Caller;
 use crate::db::DbConnection;

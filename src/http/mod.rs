@@ -80,6 +80,10 @@ where
     }
     .instrument(span)
 }
+/// The policy of the web interface's pages: scripts, styles and images from this service only,
+/// nothing inline, no framing, forms posted back here only.
+pub const PAGE_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 /// Headers that keep browsers from doing anything clever with our answers. The API serves
 /// JSON, CSV and problem documents only: nothing may be framed, sniffed, cached or run; the
 /// /docs page needs its own scripts and styles, the web interface's pages those of /assets. No CORS headers are sent: browsers on other
@@ -111,11 +115,7 @@ fn secure_headers(path: &str, h: &mut actix_web::http::header::HeaderMap) {
     } else {
         // The web interface's pages: scripts and styles from /assets only, no inline script;
         // pages show case data, which must not stay in a shared computer's cache.
-        set(
-            h,
-            "content-security-policy",
-            crate::web::guard::CONTENT_SECURITY_POLICY,
-        );
+        set(h, "content-security-policy", PAGE_CONTENT_SECURITY_POLICY);
         set(h, "cache-control", "no-store");
     }
 }

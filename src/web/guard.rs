@@ -2,7 +2,7 @@
 //!
 //! A failure answered to a browser becomes a page in the viewer's language: 401 sends them to
 //! sign in and back, 404 says there is nothing here for them (the same for "missing" and "not
-//! yours"). The headers of every page (`CONTENT_SECURITY_POLICY`, `Cache-Control: no-store`)
+//! yours"). The headers of every page (`http::PAGE_CONTENT_SECURITY_POLICY`, `Cache-Control: no-store`)
 //! are set with every other answer's, in `http::log_request`.
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -15,8 +15,6 @@ use actix_web::{HttpMessage, HttpResponse};
 use super::i18n;
 use super::viewer::PageLang;
 use crate::error::Error;
-
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The middleware of every page (`actix_web::middleware::from_fn`).
 pub async fn pages(
