@@ -14,6 +14,7 @@ on_both_backends!(
     forms_without_the_session_s_csrf_token_are_refused,
     pages_carry_a_strict_policy_and_are_not_cached,
     signing_out_ends_the_session,
+    every_page_of_a_case_is_a_404_to_everyone_outside_it,
 );
 
 async fn a_page_asked_for_signed_out_is_reached_after_signing_in_by_link(backend: Backend) {
@@ -253,4 +254,116 @@ async fn signing_out_ends_the_session(backend: Backend) {
     let after = app.page("/profile", Some(&session)).await;
     assert_eq!(after.status, StatusCode::SEE_OTHER);
     assert!(after.location.unwrap().starts_with("/auth/sign-in"));
+}
+
+/// The isolation matrix of the pages: each page about a case, its contract or its finding, for
+/// each kind of outsider (a competing contractor, another buyer, another monitor), is the 404
+/// page (a monitor may read the contract's figures) and shows nothing of the case; each party reaches its own; signed out, each page leads
+/// to sign-in and back to it (how a case link in a mail opens the case).
+async fn every_page_of_a_case_is_a_404_to_everyone_outside_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let w = app.chain(2).await;
+    let (contractor, _, contract, _, _) = w.contractors[0].clone();
+    let (competitor, _, _, _, _) = w.contractors[1].clone();
+    let finding = app
+        .finding(&w.monitor, &w.factory, "major", "2026-05-01")
+        .await;
+    let finding_id = common::id(&finding);
+    let case = finding["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["contractor_id"] == contractor.as_str())
+        .and_then(|c| c["id"].as_str())
+        .unwrap()
+        .to_string();
+    let (other_buyer, _) = app.org("buyer", "Another buyer").await;
+    let (other_monitor, _) = app.org("monitor", "Another monitor").await;
+    let person = |org: String, email: &'static str| {
+        let app = &app;
+        async move { app.person(&org, email, "Someone").await.1 }
+    };
+    let insider_contractor = person(contractor.clone(), "c@contractor.example.org").await;
+    let insider_buyer = person(w.buyer_id.clone(), "b@buyer.example.org").await;
+    let insider_monitor = person(w.monitor_id.clone(), "m@monitor.example.org").await;
+    let outsiders = [
+        (
+            "a competitor",
+            person(competitor, "x@competitor.example.org").await,
+        ),
+        (
+            "another buyer",
+            person(other_buyer, "y@buyer2.example.org").await,
+        ),
+        (
+            "another monitor",
+            person(other_monitor, "z@monitor2.example.org").await,
+        ),
+    ];
+    let pages = [
+        format!("/cases/{case}"),
+        format!("/cases/{case}/audit"),
+        format!("/contracts/{contract}"),
+        format!("/findings/{finding_id}"),
+    ];
+    for (who, session) in &outsiders {
+        for page in &pages {
+            let answer = app.page(page, Some(session)).await;
+            // Monitors read every contract's figures (docs/due-diligence.md), but only the
+            // cases of their own findings.
+            let by_design = *who == "another monitor" && page.starts_with("/contracts/");
+            assert!(
+                answer.status == StatusCode::NOT_FOUND
+                    || answer.status == StatusCode::FORBIDDEN
+                    || (by_design && answer.status == StatusCode::OK),
+                "{who} on {page}: {}",
+                answer.status
+            );
+            for secret in ["Excessive overtime", "72-hour weeks", "W-17"] {
+                assert!(
+                    !answer.body.contains(secret),
+                    "{who} sees {secret:?} on {page}"
+                );
+            }
+        }
+    }
+    for (who, session, reachable) in [
+        (
+            "the contractor",
+            &insider_contractor,
+            vec![&pages[0], &pages[1]],
+        ),
+        (
+            "the buyer",
+            &insider_buyer,
+            vec![&pages[0], &pages[1], &pages[2]],
+        ),
+        (
+            "the monitor",
+            &insider_monitor,
+            vec![&pages[0], &pages[1], &pages[3]],
+        ),
+    ] {
+        for page in reachable {
+            let answer = app.page(page, Some(session)).await;
+            assert_eq!(answer.status, StatusCode::OK, "{who} on {page}");
+        }
+    }
+    // Only the monitor's pages carry its confidential notes.
+    let monitor_view = app.page(&pages[3], Some(&insider_monitor)).await;
+    assert!(monitor_view.body.contains("W-17"));
+    for session in [&insider_contractor, &insider_buyer] {
+        let answer = app.page(&pages[0], Some(session)).await;
+        assert!(answer.body.contains("Excessive overtime"));
+        assert!(!answer.body.contains("W-17"));
+    }
+    for page in &pages {
+        let answer = app.page(page, None).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{page}");
+        let next: String = url::form_urlencoded::byte_serialize(page.as_bytes()).collect();
+        assert_eq!(
+            answer.location.as_deref(),
+            Some(format!("/auth/sign-in?next={next}").as_str())
+        );
+    }
 }

@@ -165,6 +165,24 @@ impl Browser {
         field.select_by_value(value).await.expect("chosen");
     }
 
+    /// Clicks `css` where the page stays (a `<summary>` that opens its form).
+    pub async fn toggle(&self, css: &str) {
+        self.element(css).await.click().await.expect("clicked");
+    }
+
+    /// Sets a field's value directly: date inputs take typed keys in the browser's locale
+    /// order, which a test should not depend on.
+    pub async fn set(&self, css: &str, value: &str) {
+        self.element(css).await;
+        self.client
+            .execute(
+                "document.querySelector(arguments[0]).value = arguments[1];",
+                vec![json!(css), json!(value)],
+            )
+            .await
+            .expect("the value is set");
+    }
+
     /// Clicks `css` and waits for the page it leads to (a link or a submit button).
     pub async fn click(&self, css: &str) {
         self.client
