@@ -15,6 +15,7 @@ use serde_json::json;
 on_both_backends!(
     a_person_signs_in_from_the_mail_and_uses_the_frame,
     the_whole_story_in_a_browser,
+    the_other_pages_of_each_role_pass_axe,
 );
 
 /// Sends the outbox to `smtp`, with links that point at the app under test.
@@ -408,5 +409,97 @@ async fn the_whole_story_in_a_browser(backend: Backend) {
     assert!(page.contains("Plan accepted"), "{page}");
     assert!(!page.contains("names withheld"));
     browser.assert_accessible("the buyer's case page").await;
+    browser.close().await;
+}
+
+/// The pages the story does not visit, for the role each belongs to, each checked by axe-core:
+/// the admin's, the contractor's disclosures (with a refused form), the case lists of buyer and
+/// monitor.
+async fn the_other_pages_of_each_role_pass_axe(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let smtp = SmtpServer::start().await;
+    let Some(browser) = Browser::start(&app.base).await else {
+        return;
+    };
+    let w = app.chain(1).await;
+    let (contractor, _, _, _, _) = w.contractors[0].clone();
+    app.finding(&w.monitor, &w.factory, "critical", "2026-05-01")
+        .await;
+    let (_, me) = app.get("/api/v1/me", &app.admin_token).await;
+    let admin = me["organization"]["id"].as_str().unwrap().to_string();
+
+    sign_in(
+        &app,
+        &smtp,
+        &browser,
+        &admin,
+        "dana@operator.example.org",
+        "Dana",
+    )
+    .await;
+    assert_eq!(browser.path().await, "/admin/organizations");
+    for page in [
+        "/admin/organizations",
+        "/admin/users",
+        "/admin/tokens",
+        "/admin/outbox",
+        "/cases",
+        "/findings",
+    ] {
+        browser.open(page).await;
+        browser.assert_accessible(page).await;
+    }
+    browser.open("/admin/tokens").await;
+    browser.select("#token-organization_id", &w.buyer_id).await;
+    browser.fill("#token-label", "e-procurement link").await;
+    browser.click("#form-token button[type=submit]").await;
+    assert!(
+        browser.exists("#new-token").await,
+        "{}",
+        browser.html().await
+    );
+    browser.assert_accessible("a new token, shown once").await;
+    sign_out(&browser).await;
+
+    sign_in(
+        &app,
+        &smtp,
+        &browser,
+        &contractor,
+        "jeroen@noord.example.be",
+        "Jeroen",
+    )
+    .await;
+    browser.open("/disclosures").await;
+    assert!(browser.text().await.contains("Shared Factory"));
+    browser.assert_accessible("the disclosures").await;
+    // A link that ends before it starts is refused by its field.
+    let (_, _, _, _, part) = w.contractors[0].clone();
+    browser.select("#link-component_id", &part).await;
+    browser.select("#link-factory_id", &w.factory).await;
+    browser.set("#link-valid_from", "2026-05-01").await;
+    browser.set("#link-valid_to", "2026-04-01").await;
+    browser.click("#form-link button[type=submit]").await;
+    assert!(
+        browser.exists("#link-valid_to-problem").await,
+        "{}",
+        browser.html().await
+    );
+    browser
+        .assert_accessible("the disclosures with a refused link")
+        .await;
+    sign_out(&browser).await;
+
+    for (org, email, start) in [
+        (&w.buyer_id, "an@buyer.example.be", "/contracts"),
+        (&w.monitor_id, "sam@ew.example.org", "/findings"),
+    ] {
+        sign_in(&app, &smtp, &browser, org, email, "Someone").await;
+        assert_eq!(browser.path().await, start);
+        browser.open("/cases").await;
+        assert!(browser.text().await.contains("Excessive overtime"));
+        browser.assert_accessible("a case list").await;
+        sign_out(&browser).await;
+    }
     browser.close().await;
 }

@@ -504,7 +504,11 @@ async fn a_browser_signs_in_with_forms_and_gets_pages(backend: Backend) {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(html.contains("value=\"an@buyer&lt;example&gt;\""), "{html}");
-    assert!(html.contains("role=\"alert\""), "{html}");
+    assert!(html.contains("id=\"email-problem\""), "{html}");
+    assert!(
+        html.contains("aria-describedby=\"email-problem\""),
+        "{html}"
+    );
     client
         .post(format!("{}/auth/sign-in", app.base))
         .form(&[("email", "an@buyer.example.org")])
@@ -512,7 +516,7 @@ async fn a_browser_signs_in_with_forms_and_gets_pages(backend: Backend) {
         .await
         .unwrap();
     let token = app.link_token("an@buyer.example.org").await;
-    // The button of the link page: a cookie that scripts cannot read, then on to the home page.
+    // The button of the link page: a cookie that scripts cannot read, then on to the start page.
     let res = client
         .post(format!("{}/auth/link", app.base))
         .form(&[("token", token.as_str())])
@@ -520,7 +524,7 @@ async fn a_browser_signs_in_with_forms_and_gets_pages(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(res.headers()["location"], "/");
+    assert_eq!(res.headers()["location"], "/home");
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.starts_with("kz_session=kzs_"), "{cookie}");
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] {
