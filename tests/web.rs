@@ -319,6 +319,13 @@ async fn every_page_of_a_case_is_a_404_to_everyone_outside_it(backend: Backend) 
                 "{who} on {page}: {}",
                 answer.status
             );
+            if answer.status == StatusCode::NOT_FOUND {
+                // In the person's own frame: their menu and the way to sign out.
+                assert!(
+                    answer.body.contains("action=\"/sign-out\""),
+                    "{who} on {page}"
+                );
+            }
             for secret in ["Excessive overtime", "72-hour weeks", "W-17"] {
                 assert!(
                     !answer.body.contains(secret),

@@ -13,7 +13,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse};
 
 use super::i18n;
-use super::viewer::PageLang;
+use super::viewer::Viewer;
 use crate::error::Error;
 
 /// The middleware of every page (`actix_web::middleware::from_fn`).
@@ -57,18 +57,17 @@ pub async fn pages(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     let res = if wants_html && !is_html && (status.is_client_error() || status.is_server_error()) {
-        let lang = res
-            .request()
-            .extensions()
-            .get::<PageLang>()
-            .map(|l| l.0)
+        let viewer = res.request().extensions().get::<Viewer>().cloned();
+        let lang = viewer
+            .as_ref()
+            .map(|v| v.lang)
             .unwrap_or_else(|| i18n::from_accept_language(accept_language.as_deref()));
         let detail = res
             .response()
             .error()
             .and_then(|e| e.as_error::<Error>())
             .map(|e| e.to_string());
-        let page = error_page(status, lang, detail, &back);
+        let page = error_page(status, lang, viewer.as_ref(), detail, &back);
         res.into_response(page)
     } else {
         res.map_into_boxed_body()
@@ -76,9 +75,12 @@ pub async fn pages(
     Ok(res)
 }
 
+/// The error as a page: in the signed-in person's own frame (their menu, their language) when
+/// the request got as far as knowing them.
 fn error_page(
     status: StatusCode,
     lang: crate::values::Language,
+    viewer: Option<&Viewer>,
     detail: Option<String>,
     back: &str,
 ) -> HttpResponse {
@@ -100,7 +102,13 @@ fn error_page(
         "code": code,
         "detail": detail,
     });
-    super::public_page(lang, status, "error.html", context).unwrap_or_else(|e| {
+    let page = match viewer {
+        Some(viewer) => super::Page::new("error.html", context)
+            .status(status)
+            .render(viewer),
+        None => super::public_page(lang, status, "error.html", context),
+    };
+    page.unwrap_or_else(|e| {
         tracing::error!(error = %e, "could not render the error page");
         HttpResponse::build(status)
             .content_type("text/plain; charset=utf-8")

@@ -18,10 +18,6 @@ use crate::http::AppState;
 use crate::schema::{organizations, users};
 use crate::values::{Language, UserRole};
 
-/// The language a page answered in, left in the request for `guard`'s error pages.
-#[derive(Debug, Clone, Copy)]
-pub struct PageLang(pub Language);
-
 /// Who is looking at a page.
 #[derive(Debug, Clone)]
 pub struct Viewer {
@@ -182,8 +178,7 @@ impl FromRequest for Viewer {
                 })
                 .await?;
             let (name, email, lang, organization, timezone) = profile;
-            req.extensions_mut().insert(PageLang(lang));
-            Ok(Viewer {
+            let viewer = Viewer {
                 caller: session.caller,
                 session,
                 name,
@@ -193,7 +188,10 @@ impl FromRequest for Viewer {
                 tz: timezone.parse().unwrap_or(chrono_tz::Europe::Brussels),
                 path,
                 now: state.clock.now_naive(),
-            })
+            };
+            // `guard` shows an error in this person's frame and language.
+            req.extensions_mut().insert(viewer.clone());
+            Ok(viewer)
         })
     }
 }
