@@ -4,13 +4,14 @@
 //! as the API (`cases/http.rs`), so a page shows and refuses exactly what the API does.
 
 mod forms;
+mod inbox;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
 use super::events::Event;
-use super::query::{self, CaseFilter, CaseSort};
+use super::query;
 use super::{access, service, Action, Case, CaseState, Party};
 use super::{CommentRequest, ExtensionRefusal, ExtensionRequest, TransitionRequest};
 use crate::auth::Caller;
@@ -19,90 +20,10 @@ use crate::error::Error;
 use crate::http::extract::QueryParams;
 use crate::http::{undocumented, AppState};
 use crate::pagination::{Cursor, PageRequest};
-use crate::values::{CaseId, FactoryId, OrgKind};
+use crate::values::CaseId;
 use crate::web::viewer::{field_errors, typed};
 use crate::web::{see_other, FormData, Page, Viewer};
 use forms::PlanRow;
-
-/// Factory names of a page of cases, each looked up once through the registry's service.
-fn factory_names(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    ids: impl Iterator<Item = FactoryId>,
-) -> Result<std::collections::HashMap<FactoryId, String>, Error> {
-    let mut names = std::collections::HashMap::new();
-    for id in ids {
-        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(id) {
-            slot.insert(crate::factories::service::get(conn, caller, id)?.name);
-        }
-    }
-    Ok(names)
-}
-
-/// `GET /cases`: a contractor's inbox (soonest deadline first); for everyone else the cases
-/// they may see, newest first. Both filter by state and page with the API's cursor.
-pub async fn list(
-    state: web::Data<AppState>,
-    viewer: Viewer,
-    q: QueryParams,
-) -> Result<HttpResponse, Error> {
-    let page = q.page()?;
-    let wanted: Option<CaseState> = match q.raw("state") {
-        None | Some("") => None,
-        Some(_) => q.get("state")?,
-    };
-    let inbox = viewer.caller.is(OrgKind::Contractor);
-    let sort = if inbox {
-        CaseSort::NextDeadline
-    } else {
-        CaseSort::Newest
-    };
-    let filter = CaseFilter {
-        state: wanted,
-        ..CaseFilter::default()
-    };
-    let caller = viewer.caller;
-    let (cases, factories) = state
-        .db
-        .read(move |c| {
-            let cases = query::list(c, &caller, filter, sort, &page)?;
-            let names = factory_names(c, &caller, cases.items.iter().map(|k| k.factory_id))?;
-            Ok((cases, names))
-        })
-        .await?;
-    let now = crate::clock::utc(viewer.now);
-    let items: Vec<Value> = cases
-        .items
-        .iter()
-        .map(|k| {
-            json!({
-                "id": k.id, "title": k.finding.title, "state": k.state, "severity": k.severity,
-                "factory": factories.get(&k.factory_id), "contractor": k.contractor_name,
-                "next_due_at": k.next_due_at, "escalation_level": k.escalation_level,
-                "late": k.next_due_at.is_some_and(|d| d < now) || k.overdue,
-            })
-        })
-        .collect();
-    let next = cases.next_cursor.map(|cursor| {
-        let mut url = url::form_urlencoded::Serializer::new(String::new());
-        if let Some(s) = wanted {
-            url.append_pair("state", s.as_str());
-        }
-        if let Some(limit) = q.raw("limit") {
-            url.append_pair("limit", limit);
-        }
-        url.append_pair("cursor", &cursor);
-        format!("/cases?{}", url.finish())
-    });
-    Page::new(
-        "cases/list.html",
-        json!({
-            "inbox": inbox, "cases": items, "next": next,
-            "state": wanted, "states": CaseState::ALL,
-        }),
-    )
-    .render(&viewer)
-}
 
 /// Everything the case page shows, read as the API reads it for this caller.
 struct Shown {
@@ -477,7 +398,7 @@ pub async fn audit(
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(undocumented("/cases").get(list));
+    cfg.service(undocumented("/cases").get(inbox::list));
     cfg.service(undocumented("/cases/{id}").get(show));
     cfg.service(undocumented("/cases/{id}/audit").get(audit));
     cfg.service(undocumented("/cases/{id}/actions/{form}").post(act));
