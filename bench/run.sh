@@ -297,6 +297,21 @@ bench_backend() {
     n_portfolio=$(sed -n 's/^contracts=//p' <<<"$counts")
     load "GET /due-diligence (portfolio of $n_portfolio contracts)" get.lua BENCH_TOKEN="$BENCH_MONITOR_TOKEN" \
         BENCH_PATH="/api/v1/due-diligence?limit=100"
+    # Web pages against the API read that shows the same figures, as the same organization in
+    # the same run: the page's throughput over the API's is the figure to watch.
+    say "$label: web pages (session cookie) beside their API reads (token)"
+    local a_case
+    a_case=$(curl -s "$BASE/api/v1/cases?limit=1" -H "Authorization: Bearer $BENCH_CONTRACTOR_TOKEN" | jq -r '.items[0].id')
+    [ -n "$a_case" ] && [ "$a_case" != null ] || die "the contractor has no case to show"
+    sed 's|^|/contracts/|' "$dir/contracts.txt" >"$dir/contract-pages.txt"
+    load "API: portfolio (buyer)" get.lua BENCH_TOKEN="$BENCH_BUYER_TOKEN" BENCH_PATH="/api/v1/due-diligence?limit=100"
+    load "page: portfolio /contracts (buyer)" get.lua BENCH_COOKIE="$BENCH_BUYER_COOKIE" BENCH_PATH="/contracts"
+    load "page: contract /contracts/{id} (buyer)" get.lua BENCH_COOKIE="$BENCH_BUYER_COOKIE" \
+        BENCH_PATHS="$dir/contract-pages.txt"
+    load "API: cases (contractor)" get.lua BENCH_TOKEN="$BENCH_CONTRACTOR_TOKEN" BENCH_PATH="/api/v1/cases?limit=50"
+    load "page: inbox /cases (contractor)" get.lua BENCH_COOKIE="$BENCH_CONTRACTOR_COOKIE" BENCH_PATH="/cases"
+    load "API: case (contractor)" get.lua BENCH_TOKEN="$BENCH_CONTRACTOR_TOKEN" BENCH_PATH="/api/v1/cases/$a_case"
+    load "page: case /cases/{id} (contractor)" get.lua BENCH_COOKIE="$BENCH_CONTRACTOR_COOKIE" BENCH_PATH="/cases/$a_case"
     "$BIN/load" pool "$url" "$dir"
     local pool_size
     pool_size=$(wc -l <"$dir/pool.txt")
@@ -375,6 +390,7 @@ bench_backend() {
         echo "- POST /findings: as the monitor, at $(wc -l <"$dir/factories.txt") factories in turn that two contractors' contracts source from; every finding is routed and opens two cases (checked before the run)."
         echo "- GET /cases: \`$list\`, the first page, as the monitor and as a buyer."
         echo "- due-diligence: $dd_note; then one contract with ${BENCH_BIG_CASES:-10000} cases (the seed's big contract, 70% acknowledged, 30% with an accepted plan), as its buyer; then the portfolio as the monitor, who sees every contract (first page of 100, figures computed over all of them)."
+        echo "- web pages: as a person of the same buyer (portfolio, its contracts in turn) or contractor (inbox, one case) with a session cookie, beside the API read of the same figures with the organization's token. A page also renders its template and reads what the API read leaves to other calls (the case page: its events, factory and contracts; the contract page: coverage, supply chain and the 12-week chart)."
         echo "- transitions: \`{\"action\":\"acknowledge\"}\` as the case's contractor, each request on a different open case (a shuffled pool of $pool_size open cases, $pool_used used; errors would be 409s from a used-up pool)."
         echo
         echo "| reference | per second | median (ms) | p99 (ms) |"
@@ -392,6 +408,20 @@ bench_backend() {
         echo "| RSS idle after start-up (VmRSS) | $(mb "$rss_idle_kb") MiB |"
         echo "| RSS idle after the load (VmRSS) | $(mb "$rss_after_kb") MiB |"
         echo "| peak RSS during the load (VmHWM) | $(mb "$hwm_kb") MiB |"
+        echo
+        echo "| page ÷ API read (requests/s at the same connections) | connections | ratio |"
+        echo "|---|---:|---:|"
+        local pair page api
+        for pair in "page: portfolio /contracts (buyer)|API: portfolio (buyer)" \
+            "page: contract /contracts/{id} (buyer)|GET /contracts/{id}/due-diligence" \
+            "page: inbox /cases (contractor)|API: cases (contractor)" \
+            "page: case /cases/{id} (contractor)|API: case (contractor)"; do
+            page=${pair%%|*}; api=${pair#*|}
+            for c in $CONCURRENCY; do
+                echo "| $page ÷ $api | $c | $(ratio "$(awk -F'\t' -v n="$page" -v c="$c" '$1 == n && $2 == c { print $3 }' "$RESULTS")" \
+                    "$(awk -F'\t' -v n="$api" -v c="$c" '$1 == n && $2 == c { print $3 }' "$RESULTS")") |"
+            done
+        done
         echo
         echo "| ratio | value |"
         echo "|---|---:|"

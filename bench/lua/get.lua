@@ -1,7 +1,13 @@
--- GET as BENCH_TOKEN: the paths of BENCH_PATHS (a file, one per line) in turn, or BENCH_PATH.
+-- GET as BENCH_TOKEN (an API token) or BENCH_COOKIE (a browser session, for the web pages):
+-- the paths of BENCH_PATHS (a file, one per line) in turn, or BENCH_PATH.
 dofile(os.getenv("BENCH_LUA") .. "/report.lua")
 
-local headers = { ["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN") }
+local headers
+if os.getenv("BENCH_COOKIE") then
+  headers = { ["Cookie"] = "kz_session=" .. os.getenv("BENCH_COOKIE"), ["Accept"] = "text/html" }
+else
+  headers = { ["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN") }
+end
 local paths
 if os.getenv("BENCH_PATHS") then
   paths = bench_lines(os.getenv("BENCH_PATHS"))

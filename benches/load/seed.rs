@@ -192,6 +192,8 @@ pub fn seed(url: &str, out: &Path) {
 
     // 4. What the load scripts need.
     let buyer = &model.buyers[0];
+    let buyer_cookie = services::page_session(conn, buyer, now);
+    let contractor_cookie = services::page_session(conn, &model.contractors[0], now);
     let hot: Vec<String> = model.factories[..n_hot]
         .iter()
         .map(|f| f.to_string())
@@ -227,6 +229,8 @@ pub fn seed(url: &str, out: &Path) {
             format!("BENCH_BUYER_ID='{}'", buyer.id),
             format!("BENCH_CONTRACTOR_TOKEN='{}'", model.contractors[0].token),
             format!("BENCH_CONTRACTOR_ID='{}'", model.contractors[0].id),
+            format!("BENCH_BUYER_COOKIE='{buyer_cookie}'"),
+            format!("BENCH_CONTRACTOR_COOKIE='{contractor_cookie}'"),
             format!("BENCH_CONTRACT_ID='{}'", contract.id),
             format!("BENCH_BIG_CONTRACT_ID='{big}'"),
             format!("BENCH_FACTORY_ID='{}'", hot[0]),

@@ -336,3 +336,25 @@ pub fn big_contract(conn: &mut DbConnection, model: &Model, now: NaiveDateTime) 
     );
     contract.to_string()
 }
+
+/// A person of `org` with a browser session, for the page measurements: the value of the
+/// session cookie. Pages are shown to sessions only, never to API tokens.
+pub fn page_session(conn: &mut DbConnection, org: &Org, now: NaiveDateTime) -> String {
+    write_tx(conn, |c| {
+        let email: ketenzorg::values::Email =
+            serde_json::from_value(json!(format!("bench-{}@example.org", org.id))).unwrap();
+        let name = serde_json::from_value(json!("Load benchmark")).unwrap();
+        let user = ketenzorg::users::service::insert(
+            c,
+            org.caller.organization_id,
+            &email,
+            name,
+            None,
+            ketenzorg::values::UserRole::Manager,
+            now,
+        )?;
+        let config = ketenzorg::auth::sessions::SessionConfig::default();
+        Ok::<_, Error>(ketenzorg::auth::sessions::open(c, user.id, now, &config)?.token)
+    })
+    .expect("a page session")
+}

@@ -31,8 +31,9 @@ pub struct SignInRequest {
     /// mailing a link.
     #[schema(format = Password, max_length = 200)]
     pub password: Option<String>,
-    /// The page to go on to once signed in (a path of this service; anything else is ignored).
-    #[schema(max_length = 500)]
+    /// The page to go on to once signed in: a path of this service of at most 500 characters.
+    /// Anything else is ignored (the person lands on their start page), so a crafted link
+    /// cannot send anyone off-site; that is why no length is enforced as a schema limit.
     pub next: Option<String>,
     /// The language of the pages shown to a browser.
     pub lang: Option<Language>,
@@ -44,8 +45,9 @@ pub struct SignInRequest {
 pub struct LinkRequest {
     /// The `token` of the link in the mail.
     pub token: String,
-    /// The page to go on to once signed in (a path of this service; anything else is ignored).
-    #[schema(max_length = 500)]
+    /// The page to go on to once signed in: a path of this service of at most 500 characters.
+    /// Anything else is ignored (the person lands on their start page), so a crafted link
+    /// cannot send anyone off-site; that is why no length is enforced as a schema limit.
     pub next: Option<String>,
 }
 
