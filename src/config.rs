@@ -14,6 +14,8 @@ pub struct Config {
     pub pool_size: u32,
     pub workers: usize,
     pub max_body_bytes: usize,
+    /// Largest spreadsheet upload (disclosure lists, OCDS packages).
+    pub max_upload_bytes: usize,
     pub policy: crate::escalation::Policy,
     /// None: no sweeper inside `serve` (run `ketenzorg sweep` from cron instead).
     pub sweep_interval: Option<std::time::Duration>,
@@ -51,6 +53,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "KETENZORG_MAX_BODY_BYTES",
         "262144",
         "largest accepted request body (1024-16777216)",
+    ),
+    (
+        "KETENZORG_MAX_UPLOAD_BYTES",
+        "33554432",
+        "largest accepted spreadsheet upload: disclosure lists, OCDS packages (1024-1073741824)",
     ),
     (
         "KETENZORG_POLICY_FILE",
@@ -189,6 +196,12 @@ impl Config {
             1024,
             16 * 1024 * 1024,
         );
+        let max_upload_bytes = number(
+            "KETENZORG_MAX_UPLOAD_BYTES",
+            32 * 1024 * 1024,
+            1024,
+            1024 * 1024 * 1024,
+        );
 
         let policy = match get("KETENZORG_POLICY_FILE") {
             None => crate::escalation::Policy::default(),
@@ -257,6 +270,7 @@ impl Config {
                 pool_size,
                 workers,
                 max_body_bytes,
+                max_upload_bytes,
                 policy,
                 sweep_interval,
                 mail,

@@ -14,6 +14,7 @@ pub mod config;
 pub mod contracts;
 pub mod db;
 pub mod demo;
+pub mod disclosures;
 pub mod due_diligence;
 pub mod error;
 pub mod escalation;

@@ -38,6 +38,7 @@ use crate::error::{FieldError, Problem};
         (name = "factories", description = "Factories, deduplicated across contracts"),
         (name = "components", description = "Products and components: the bill of materials and where it is made"),
         (name = "contracts", description = "Contracts and the components they cover"),
+        (name = "disclosures", description = "Disclosure lists as spreadsheets: import with a dry run, template, export"),
         (name = "findings", description = "Findings filed by monitors, routed to responsible contractors"),
         (name = "cases", description = "One case per finding and responsible contractor: lifecycle, history, deadlines"),
         (name = "due-diligence", description = "Per contract and per portfolio: coverage, cases, response times, status"),

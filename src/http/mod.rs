@@ -5,6 +5,7 @@
 pub mod caller;
 pub mod extract;
 pub mod known_params;
+pub mod upload;
 
 use std::sync::Arc;
 use std::time::Instant;

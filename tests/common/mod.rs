@@ -114,7 +114,12 @@ impl Drop for TestDb {
 }
 
 pub fn config_for(url: &str) -> Config {
-    Config::from_vars([
+    config_with(url, &[])
+}
+
+/// The test configuration with some variables set otherwise (e.g. a small upload limit).
+pub fn config_with(url: &str, extra: &[(&str, &str)]) -> Config {
+    let mut vars = vec![
         ("DATABASE_URL".to_string(), url.to_string()),
         ("BIND".to_string(), "127.0.0.1:0".to_string()),
         ("KETENZORG_WORKERS".to_string(), "2".to_string()),
@@ -124,8 +129,9 @@ pub fn config_for(url: &str) -> Config {
         ("KETENZORG_SWEEP_INTERVAL".to_string(), "off".to_string()),
         // And deliver mail explicitly, with senders they configure.
         ("KETENZORG_MAIL_INTERVAL".to_string(), "off".to_string()),
-    ])
-    .expect("test config")
+    ];
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Config::from_vars(vars).expect("test config")
 }
 
 pub struct TestApp {
@@ -140,8 +146,13 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// As `spawn`, with some configuration variables set otherwise.
+    pub async fn spawn_with(backend: Backend, vars: &[(&str, &str)]) -> TestApp {
         let test_db = TestDb::new(backend);
-        let config = config_for(&test_db.url);
+        let config = config_with(&test_db.url, vars);
         let clock = Clock::manual("2026-06-01T09:00:00Z".parse().unwrap());
         let target = config.database.clone();
         let db = tokio::task::spawn_blocking(move || Db::connect(&target, 4))
