@@ -90,7 +90,9 @@ pub const COLUMNS: [&str; 15] = [
 ];
 
 /// A sourcing link with its factory's record.
+#[derive(Queryable)]
 struct Link {
+    component_id: String,
     factory_id: String,
     tier: i32,
     valid_from: NaiveDate,
@@ -201,17 +203,7 @@ pub fn rows(
         }
     }
     let mut links_of: HashMap<String, Vec<Link>> = HashMap::new();
-    let loaded: Vec<(
-        String,
-        String,
-        i32,
-        NaiveDate,
-        Option<NaiveDate>,
-        String,
-        String,
-        String,
-        Option<String>,
-    )> = sourcing_links::table
+    let loaded: Vec<Link> = sourcing_links::table
         .inner_join(factories::table)
         .filter(sourcing_links::component_id.eq_any(&all))
         .order((sourcing_links::valid_from.asc(), sourcing_links::id.asc()))
@@ -227,19 +219,12 @@ pub fn rows(
             factories::os_id,
         ))
         .load(conn)?;
-    for (component, factory_id, tier, valid_from, valid_to, name, address, country, os_id) in loaded
-    {
-        if link_valid_on(valid_from, valid_to, today) {
-            links_of.entry(component).or_default().push(Link {
-                factory_id,
-                tier,
-                valid_from,
-                valid_to,
-                name,
-                address,
-                country,
-                os_id,
-            });
+    for link in loaded {
+        if link_valid_on(link.valid_from, link.valid_to, today) {
+            links_of
+                .entry(link.component_id.clone())
+                .or_default()
+                .push(link);
         }
     }
     let mut out = Vec::new();
