@@ -3,7 +3,8 @@
 //! Exports carry text one party typed (a contract title, a component name) to another party's
 //! spreadsheet. A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is read
 //! as a formula by Excel, LibreOffice and Sheets, so every such cell gets a leading `'`
-//! (OWASP's rule for CSV injection). Every CSV the service writes goes through [`Sheet`].
+//! (OWASP's rule for CSV injection), except a plain negative number such as `-99.1332`, which
+//! no spreadsheet evaluates. Every CSV the service writes goes through [`Sheet`].
 
 use crate::error::Error;
 
@@ -50,9 +51,22 @@ impl Sheet {
     }
 }
 
+/// A negative decimal number such as `-99.1332` (a longitude west of Greenwich): a spreadsheet
+/// reads it as the number it is, and nothing in it can be a formula, so it is kept as it is.
+fn negative_number(cell: &str) -> bool {
+    let Some(digits) = cell.strip_prefix('-') else {
+        return false;
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+    !int.is_empty()
+        && !frac.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// The cell as text a spreadsheet shows and never evaluates.
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && !negative_number(cell) {
         format!("'{cell}").into()
     } else {
         cell.into()
@@ -68,7 +82,18 @@ mod tests {
         for bad in ["=cmd|' /C calc'!A0", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
             assert_eq!(neutralise(bad), format!("'{bad}"));
         }
-        for good in ["Laptops 2026", "a=b", "", "'quoted"] {
+        for bad in ["-", "-.5", "-1.", "-1e3", "-inf", "-1.2.3", "-1,5", "-2-3"] {
+            assert_eq!(neutralise(bad), format!("'{bad}"), "{bad}");
+        }
+        for good in [
+            "Laptops 2026",
+            "a=b",
+            "",
+            "'quoted",
+            "-99.1332",
+            "-7",
+            "-0.5",
+        ] {
             assert_eq!(neutralise(good), good);
         }
     }

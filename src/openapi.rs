@@ -31,6 +31,7 @@ use crate::error::{FieldError, Problem};
         crate::values::Email,
         crate::cases::http::CaseOrder,
         crate::due_diligence::http::PortfolioOrder,
+        crate::factories::http::FactoryExportFormat,
     )),
     tags(
         (name = "organizations", description = "Buyers, contractors, monitors and the operator"),

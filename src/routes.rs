@@ -43,6 +43,7 @@ where
             .configure(crate::cases::http::routes)
             .configure(crate::notifications::http::routes)
             .configure(crate::due_diligence::http::routes)
+            .configure(crate::due_diligence::factories_export::routes)
             // The document itself needs no token and is no operation in it.
             .map(|scope| scope.service(http::undocumented("/openapi.json").get(openapi::serve))),
     )

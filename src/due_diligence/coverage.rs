@@ -13,8 +13,13 @@ use crate::error::Error;
 use crate::schema::{components, contract_items, factories, sourcing_links};
 use crate::values::{ComponentId, ContractItemId, FactoryId};
 
+/// Whether a sourcing link from `from` to `to` (open-ended when `None`) is valid on `day`.
+pub(super) fn link_valid_on(from: NaiveDate, to: Option<NaiveDate>, day: NaiveDate) -> bool {
+    from <= day && to.is_none_or(|t| t >= day)
+}
+
 fn valid_on(day: NaiveDate) -> impl Fn(&(String, i32, NaiveDate, Option<NaiveDate>)) -> bool {
-    move |(_, _, from, to)| *from <= day && to.is_none_or(|t| t >= day)
+    move |(_, _, from, to)| link_valid_on(*from, *to, day)
 }
 
 /// Which of `components` have a tier-1 factory disclosed by `t` through a link valid on

@@ -6,6 +6,7 @@
 pub mod chart;
 mod coverage;
 mod csv;
+pub mod factories_export;
 mod figures;
 mod history;
 pub mod http;

@@ -1,9 +1,13 @@
 //! HTTP handlers for factories.
 
+use actix_web::http::header;
+use actix_web::web::Bytes;
 use actix_web::{web, HttpResponse};
+use futures_util::stream::{self, StreamExt};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::service::{self, FactoryFilter};
+use super::export::open_supply_hub_csv;
+use super::service::{self, ExportFilter, FactoryFilter};
 use super::{Factory, FactoryPatch, NewFactory};
 use crate::auth::Caller;
 use crate::db::DbConnection;
@@ -11,7 +15,17 @@ use crate::error::Error;
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::{created, resource, AppState};
 use crate::pagination::Page;
-use crate::values::{CountryCode, FactoryId, Name, ShortText};
+use crate::values::{text_enum, CountryCode, FactoryId, Name, ShortText};
+
+text_enum!(
+    /// The list format of the factory export: `open-supply-hub` (the only one, the default).
+    FactoryExportFormat {
+        OpenSupplyHub => "open-supply-hub",
+    }
+);
+
+/// Factories read per query of the export.
+const EXPORT_PAGE: i64 = 1000;
 
 /// Runs a factory write, again when a concurrent registration of the same factory won the
 /// race (`Error::Retry`): the next attempt finds that factory and answers its 409.
@@ -124,8 +138,87 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(factory))
 }
 
+/// One page of the export as CSV (with the header row when `after` is `None`), and the id to
+/// read on from when the page was full.
+async fn export_chunk(
+    state: &AppState,
+    caller: Caller,
+    filter: ExportFilter,
+    after: Option<String>,
+) -> Result<(Bytes, Option<String>), Error> {
+    let header = after.is_none();
+    let rows = state
+        .db
+        .read(move |c| service::export_page(c, &caller, &filter, after.as_deref(), EXPORT_PAGE))
+        .await?;
+    let next = (rows.len() as i64 == EXPORT_PAGE)
+        .then(|| rows.last().map(|r| r.id.to_string()))
+        .flatten();
+    Ok((Bytes::from(open_supply_hub_csv(&rows, header)?), next))
+}
+
+#[utoipa::path(get, path = "/factories/export.csv", tag = "factories",
+    params(
+        ("format" = Option<FactoryExportFormat>, Query, description = "`open-supply-hub` (the default and only format): the columns of Open Supply Hub's list upload template"),
+        ("country" = Option<CountryCode>, Query, description = "Only factories in this country"),
+        ("since" = Option<chrono::NaiveDate>, Query, description = "Only factories registered or changed on or after this day (YYYY-MM-DD, UTC)"),
+    ),
+    responses(
+        (status = 200, description = "The factory registry as an Open Supply Hub list (CSV, header `country,name,address,sector,product_type,facility_type,processing_type,number_of_workers,parent_company,lat,lng`; formula cells neutralised). Monitors and admins get the whole registry, a contractor the factories it registered; who registered a factory is no column. Streamed a page of 1,000 factories at a time.",
+            content((String = "text/csv"))),
+        (status = 403, description = "Buyers do not export the registry"),
+    ))]
+pub async fn export(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: QueryParams,
+) -> Result<HttpResponse, Error> {
+    match q.get::<FactoryExportFormat>("format")? {
+        None | Some(FactoryExportFormat::OpenSupplyHub) => {}
+    }
+    let filter = ExportFilter {
+        country: q
+            .raw("country")
+            .map(|raw| CountryCode::try_from(raw.to_string()))
+            .transpose()
+            .map_err(|e| Error::bad_param("country", e))?,
+        since: q
+            .raw("since")
+            .map(crate::values::dates::parse_date)
+            .transpose()
+            .map_err(|e| Error::bad_param("since", format!("since: {e}")))?,
+    };
+    service::export_scope(&caller)?;
+    // The first page before the answer starts, so that a refusal or a database error is a
+    // problem document rather than a cut-off file; the rest is streamed page by page.
+    let (first, next) = export_chunk(&state, caller, filter.clone(), None).await?;
+    let rest = stream::unfold(next, move |after| {
+        let state = state.clone();
+        let filter = filter.clone();
+        async move {
+            let after = after?;
+            Some(
+                match export_chunk(&state, caller, filter, Some(after)).await {
+                    Ok((bytes, next)) => (Ok(bytes), next),
+                    Err(e) => (Err(e), None),
+                },
+            )
+        }
+    });
+    let body = stream::once(async move { Ok::<_, Error>(first) }).chain(rest);
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"factories-open-supply-hub.csv\"",
+        ))
+        .streaming(body))
+}
+
 /// Mounted under `/api/v1`; each route is documented by its handler's `#[utoipa::path]`.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(resource(create, __path_create).and(list, __path_list));
+    // Before `/factories/{id}`, which would otherwise take `export.csv` for an id.
+    cfg.service(resource(export, __path_export));
     cfg.service(resource(get, __path_get).and(update, __path_update));
 }

@@ -3,6 +3,7 @@
 //! public to every organization; who registered, discloses or sources from a factory is not
 //! (see `service::sees_registrant` and docs/security.md, "Factory registry").
 
+pub mod export;
 pub mod http;
 pub mod service;
 

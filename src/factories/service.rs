@@ -8,7 +8,7 @@
 //! renaming onto another factory's identity is a 409 naming it (`existing_id`), which every
 //! caller can read.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -253,4 +253,57 @@ pub fn update(
         .execute(conn)
         .map_err(retry_on_unique)?;
     view_for(caller, row)
+}
+
+/// The filters of the Open Supply Hub export.
+#[derive(Debug, Clone, Default)]
+pub struct ExportFilter {
+    pub country: Option<CountryCode>,
+    /// Only factories registered or changed on or after this day (UTC).
+    pub since: Option<NaiveDate>,
+}
+
+/// Whose factories `caller` may export as a list: `None` for the whole registry (monitors and
+/// admins, who see every registrant), the caller's own organization for a contractor (the
+/// factories it registered: it may contribute its own list, and learns nothing of who
+/// registered the others). Buyers register no factories and may not export the registry: a
+/// list of "factories registered by X" is exactly what `sees_registrant` keeps from them.
+pub fn export_scope(caller: &Caller) -> Result<Option<OrganizationId>, Error> {
+    caller.require(
+        &[OrgKind::Admin, OrgKind::Monitor, OrgKind::Contractor],
+        "export the factory registry",
+    )?;
+    Ok(match caller.kind {
+        OrgKind::Admin | OrgKind::Monitor => None,
+        _ => Some(caller.organization_id),
+    })
+}
+
+/// One page of the export: up to `limit` factories after the id `after`, by id (keyset
+/// paging, so a registry of any size is read in pages of bounded memory).
+pub fn export_page(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: &ExportFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<FactoryRow>, Error> {
+    let scope = export_scope(caller)?;
+    let mut q = factories::table
+        .filter(factories::id.gt(after.unwrap_or_default().to_string()))
+        .order(factories::id.asc())
+        .limit(limit)
+        .select(FactoryRow::as_select())
+        .into_boxed();
+    if let Some(owner) = scope {
+        debug_assert!(sees_registrant(caller, owner));
+        q = q.filter(factories::created_by.eq(owner.to_string()));
+    }
+    if let Some(country) = &filter.country {
+        q = q.filter(factories::country.eq(country.as_str().to_string()));
+    }
+    if let Some(since) = filter.since {
+        q = q.filter(factories::updated_at.ge(since.and_time(chrono::NaiveTime::MIN)));
+    }
+    Ok(q.load(conn)?)
 }
