@@ -564,13 +564,16 @@ async fn xlsx_lists_templates_and_formula_cells(backend: Backend) {
     let (_, links) = app.get("/api/v1/factories?country=CL", &s.contractor).await;
     assert_eq!(links["items"][0]["longitude"], -70.65, "{links}");
 
-    // The CSV export neutralises formula cells, and reads back unchanged.
+    // The CSV export neutralises formula cells (a plain negative number is none), and reads
+    // back unchanged.
     let (_, csv) = app
         .download(&s.contractor, "/api/v1/disclosures/export.csv")
         .await;
     let text = String::from_utf8(csv.clone()).unwrap();
     assert!(
-        text.contains("\"'=HYPERLINK(") && text.contains("'+Plant Two") && text.contains("'-70.65"),
+        text.contains("\"'=HYPERLINK(")
+            && text.contains("'+Plant Two")
+            && text.contains(",-33.45,-70.65"),
         "{text}"
     );
     let (_, again) = app.upload(&s.contractor, "", "text/csv", csv).await;
