@@ -335,3 +335,13 @@ diesel::allow_columns_to_appear_in_same_group_by_clause!(
     cases::severity,
     cases::escalation_level,
 );
+
+diesel::table! {
+    pending_imports (id) {
+        id -> Text,
+        organization_id -> Text,
+        filename -> Text,
+        content -> Binary,
+        created_at -> Timestamp,
+    }
+}

@@ -47,17 +47,24 @@ impl Viewer {
     /// Reads a form that changes something: refused unless it came from one of our pages with
     /// this session's CSRF token.
     pub fn form(&self, req: &HttpRequest, body: &[u8]) -> Result<FormData, Error> {
+        let form = FormData::parse(body);
+        self.check_form(req, form.get("csrf_token"))?;
+        Ok(form)
+    }
+
+    /// Refuses a form sent from another site or without this session's CSRF token (for forms
+    /// read otherwise, such as a multipart upload).
+    pub fn check_form(&self, req: &HttpRequest, csrf_token: Option<&str>) -> Result<(), Error> {
         let cross_site = req
             .headers()
             .get("sec-fetch-site")
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
-        let form = FormData::parse(body);
-        if cross_site || !sessions::csrf_matches(&self.session, form.get("csrf_token")) {
+        if cross_site || !sessions::csrf_matches(&self.session, csrf_token) {
             return Err(Error::Forbidden(
                 "this form is out of date or did not come from ketenzorg; reload the page and send it again".into(),
             ));
         }
-        Ok(form)
+        Ok(())
     }
 }
 
