@@ -488,6 +488,31 @@ async fn the_other_pages_of_each_role_pass_axe(backend: Backend) {
     browser
         .assert_accessible("the disclosures with a refused link")
         .await;
+    // The upload page: a list checked in the browser, its report, then applied.
+    browser.open("/disclosures/import").await;
+    browser.assert_accessible("the upload page").await;
+    let list = tempfile::Builder::new()
+        .suffix(".csv")
+        .tempfile()
+        .expect("a list file");
+    std::fs::write(
+        list.path(),
+        "contract references,product model,component path,factory name,address,country,OS ID,tier,valid from,valid to\n\
+         K0,Product 0,Part 0,Shared Factory,1 Industrial Road,CN,,2,2026-01-01,\n\
+         K0,Product 0,Part 0,Second Plant,7 Harbour Road,VN,,2,2026-02-01,\n",
+    )
+    .expect("the list written");
+    browser.attach("#file", list.path()).await;
+    browser.click("#form-upload button[type=submit]").await;
+    assert!(
+        browser.exists("#report-rows").await,
+        "{}",
+        browser.html().await
+    );
+    browser.assert_accessible("the upload's report").await;
+    browser.click("#form-apply button[type=submit]").await;
+    assert!(browser.exists("#applied").await, "{}", browser.html().await);
+    browser.assert_accessible("the applied upload").await;
     sign_out(&browser).await;
 
     for (org, email, start) in [

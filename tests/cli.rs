@@ -489,7 +489,119 @@ fn bad_configuration_is_refused_at_start() {
     }
 }
 
+/// `import disclosure`: a dry run prints the report and changes nothing; `--commit` applies
+/// the list (ending the demo contractor's links it no longer holds); a file with an error
+/// exits non-zero and changes nothing.
+async fn import_disclosure_dry_runs_then_commits(backend: Backend) {
+    let db = TestDb::new(backend);
+    run(&db, &["demo"]);
+    let served = serve(&db).await;
+    let admin = run(&db, &["admin-token"]);
+    let admin = admin.split_whitespace().last().unwrap().to_string();
+    let (_, orgs) = get(&served.base, "/api/v1/organizations?limit=500", &admin).await;
+    let contractor = orgs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "contractor")
+        .expect("a demo contractor")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("list.csv");
+    std::fs::write(
+        &file,
+        "product model;component path;factory name;address;country;OS ID;tier;valid from;valid to;contract references\n\
+         CLI Model;Keyboard;Keyboard Works;4 Factory Lane;TH;;2;2026-01-01;;\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let dry: Value = serde_json::from_str(&run(
+        &db,
+        &["import", "disclosure", path, "--contractor", &contractor],
+    ))
+    .unwrap();
+    assert_eq!(
+        (dry["dry_run"].as_bool(), dry["created"].as_u64()),
+        (Some(true), Some(1)),
+        "{dry}"
+    );
+    assert!(
+        dry["ended"].as_u64().unwrap() > 0,
+        "the demo's links are not in this list: {dry}"
+    );
+    let components = || async {
+        let (_, page) = get(&served.base, "/api/v1/components?limit=500", &admin).await;
+        page["items"].as_array().unwrap().len()
+    };
+    let before = components().await;
+    let done: Value = serde_json::from_str(&run(
+        &db,
+        &[
+            "import",
+            "disclosure",
+            path,
+            "--contractor",
+            &contractor,
+            "--commit",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(
+        (done["committed"].as_bool(), done["ended"].clone()),
+        (Some(true), dry["ended"].clone())
+    );
+    assert_eq!(components().await, before + 2, "CLI Model and its keyboard");
+
+    std::fs::write(
+        &file,
+        "product model;component path;factory name;address;country;OS ID;tier;valid from;valid to;contract references\n\
+         CLI Model;Keyboard;Keyboard Works;4 Factory Lane;ZZ;;2;2026-01-01;;\n",
+    )
+    .unwrap();
+    let (ok, out, err) = try_run(
+        &db,
+        &[
+            "import",
+            "disclosure",
+            path,
+            "--contractor",
+            &contractor,
+            "--commit",
+        ],
+    );
+    assert!(!ok, "{out}");
+    assert!(err.contains("1 of 1 rows have errors"), "{err}");
+    assert!(out.contains("unknown country"), "{out}");
+    let (ok, _, err) = try_run(
+        &db,
+        &[
+            "import",
+            "disclosure",
+            path,
+            "--contractor",
+            &a_buyer(&orgs),
+        ],
+    );
+    assert!(!ok);
+    assert!(err.contains("no contractor organization"), "{err}");
+}
+
+fn a_buyer(orgs: &Value) -> String {
+    orgs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "buyer")
+        .expect("a demo buyer")["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 on_both_backends!(
+    import_disclosure_dry_runs_then_commits,
     admin_token_and_restart_keep_everything,
     demo_prints_a_working_token_per_role,
     demo_then_sweep_leaves_readable_mails_in_several_languages,

@@ -2,6 +2,7 @@
 //! `verify-audit`, `recompute-deadlines`, `backup`.
 
 mod error;
+mod import;
 mod invite;
 
 pub use error::CliError;
@@ -78,10 +79,34 @@ pub enum Command {
         #[arg(long)]
         print_link: bool,
     },
+    /// Take in a file: a contractor's disclosure list (CSV or XLSX).
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
     /// Write a consistent copy of the live SQLite database to PATH (PostgreSQL: use pg_dump).
     Backup {
         /// A file that does not exist yet.
         path: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A contractor's disclosure list (the columns of docs/imports.md). A dry run that prints
+    /// the report, unless --commit.
+    Disclosure {
+        /// The CSV or XLSX file.
+        file: std::path::PathBuf,
+        /// The id of the contractor whose list it is.
+        #[arg(long)]
+        contractor: crate::values::OrganizationId,
+        /// Apply the file (all of it, or nothing when a row has an error).
+        #[arg(long)]
+        commit: bool,
+        /// Near matches to use instead of new factories: ROW:FACTORY_ID pairs, comma separated.
+        #[arg(long)]
+        confirm: Option<String>,
     },
 }
 
@@ -145,6 +170,15 @@ pub fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             .context("writing to stdout")
         }
         Command::Backup { path } => backup(config, &path),
+        Command::Import {
+            what:
+                ImportCommand::Disclosure {
+                    file,
+                    contractor,
+                    commit,
+                    confirm,
+                },
+        } => import::disclosure(config, &file, contractor, commit, confirm.as_deref()),
         Command::Invite {
             email,
             organization,

@@ -160,6 +160,15 @@ impl Browser {
         field.send_keys(value).await.expect("typed");
     }
 
+    /// Chooses the file at `path` in the file input `css`.
+    pub async fn attach(&self, css: &str, path: &std::path::Path) {
+        let field = self.element(css).await;
+        field
+            .send_keys(&path.to_string_lossy())
+            .await
+            .expect("file chosen");
+    }
+
     pub async fn select(&self, css: &str, value: &str) {
         let field = self.element(css).await;
         field.select_by_value(value).await.expect("chosen");
