@@ -118,6 +118,10 @@ fn body(method: &Method, path: &str, w: &World) -> Option<Value> {
     let c = &w.ids["components"];
     let org = &w.ids["organizations"];
     Some(match (method.as_str(), path) {
+        // A disclosure list is a file; tests/disclosures.rs covers whose list may be imported.
+        ("POST", "/api/v1/disclosures") => json!({"__csv": format!(
+            "{LIST_HEADER}\n;Thing;;Other works;1 Road;VN;;1;2026-01-01;\n"
+        )}),
         ("POST", "/api/v1/organizations") => {
             json!({"name": "New", "kind": "buyer", "country": "BE", "notification_emails": ["n@new.example.org"]})
         }
@@ -324,6 +328,8 @@ struct Registry {
     user: String,
 }
 
+const LIST_HEADER: &str = "contract references;product model;component path;factory name;address;country;OS ID;tier;valid from;valid to";
+
 const FACTORY: (&str, &str, &str) = (
     "Shenzhen Bright Electronics Co., Ltd.",
     "12 Industrial Rd, Bao'an",
@@ -435,6 +441,18 @@ fn writes(role: &str, method: &Method, template: &str, r: &Registry) -> Vec<(Str
         ("POST", "/api/v1/tokens") => vec![(
             template.into(),
             json!({"organization_id": own_org, "label": "x"}),
+        )],
+        // A dry run naming the registry's factory by a respelling and by its OS ID, and a near
+        // match of it; the contractor's contract reference (a competitor's is "none of yours").
+        ("POST", "/api/v1/disclosures") => vec![(
+            format!("{template}?dry_run=true"),
+            json!({"__csv": format!(
+                "{LIST_HEADER}\n\
+                 K1;Laptop;Battery;SHENZHEN BRIGHT ELECTRONICS CO LTD;12 industrial rd., bao an;CN;;2;2026-01-01;\n\
+                 ;Monitor X;;Shenzhen Bright Electronic Company;12 Industrial Road Bao'an;CN;;1;2026-01-01;\n\
+                 K1;Laptop;;Bright;elsewhere;CN;{};1;2026-01-01;\n",
+                FACTORY.2.to_lowercase()
+            )}),
         )],
         ("POST", "/api/v1/factories") => vec![
             (

@@ -187,7 +187,8 @@ impl Matcher {
         Ok(found)
     }
 
-    /// Remembers a factory the import registered, so that later rows match it.
+    /// Remembers a factory the import registered, so that later rows match it exactly. It is
+    /// no near-match candidate: a dry run rolls it back, and its id must not be offered.
     pub fn registered(
         &mut self,
         id: FactoryId,
@@ -201,9 +202,6 @@ impl Matcher {
         }
         self.by_key
             .insert(dedup_key(name, address, country), Some(id));
-        if let Some(index) = self.countries.get_mut(country) {
-            index.add(id, name.to_string(), address.to_string());
-        }
     }
 
     fn country(&mut self, conn: &mut DbConnection, country: &str) -> Result<&CountryIndex, Error> {

@@ -87,7 +87,8 @@ pub struct RowReport {
     pub product_model: String,
     pub component_path: String,
     pub factory_name: String,
-    /// The factory the row was tied to (absent for a row with errors).
+    /// The factory the row was tied to (absent for a row with errors, and for a factory that
+    /// a dry run or a refused commit would register).
     pub factory_id: Option<FactoryId>,
     /// `new`, or how an existing factory was found.
     pub factory: FactoryOutcome,

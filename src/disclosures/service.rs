@@ -97,6 +97,12 @@ pub fn import(
         let mut report = apply(c, path, format, request, now, policy).map_err(Undo::Failed)?;
         if request.dry_run || report.errors > 0 {
             report.committed = false;
+            // A factory this import would register has no id once rolled back.
+            for row in &mut report.listed {
+                if row.factory == FactoryOutcome::New {
+                    row.factory_id = None;
+                }
+            }
             return Err(Undo::Report(Box::new(report)));
         }
         report.committed = true;

@@ -134,6 +134,15 @@ pub fn config_with(url: &str, extra: &[(&str, &str)]) -> Config {
     Config::from_vars(vars).expect("test config")
 }
 
+/// A request body: JSON, or a file where the value is `{"__csv": "..."}` (a disclosure list,
+/// sent as `text/csv`), so that tables of requests can hold both.
+fn with_body(req: reqwest::RequestBuilder, body: &Value) -> reqwest::RequestBuilder {
+    match body.get("__csv").and_then(Value::as_str) {
+        Some(csv) => req.header("Content-Type", "text/csv").body(csv.to_string()),
+        None => req.json(body),
+    }
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -209,7 +218,7 @@ impl TestApp {
             req = req.bearer_auth(t);
         }
         if let Some(b) = body {
-            req = req.json(b);
+            req = with_body(req, b);
         }
         let res = req.send().await.expect("request");
         let status = res.status();
@@ -238,7 +247,7 @@ impl TestApp {
                 .header("X-CSRF-Token", &s.csrf),
         };
         if let Some(b) = body {
-            req = req.json(b);
+            req = with_body(req, b);
         }
         let res = req.send().await.expect("request");
         let status = res.status();
