@@ -89,7 +89,7 @@ gen() {
 }
 
 post() { # post FILE TOKEN -> "seconds http_code", report in $OUT/report.json
-    curl -s -o "$OUT/report.json" -w '%{time_total} %{http_code}' -X POST \
+    curl -s -o "$OUT/report.json" -w '%{time_total} %{http_code}\n' -X POST \
         "$BASE/api/v1/disclosures?dry_run=false" -H "Authorization: Bearer $2" \
         -H 'Content-Type: text/csv' --data-binary "@$1"
 }

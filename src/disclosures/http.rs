@@ -131,18 +131,19 @@ pub fn refused(report: &Report) -> HttpResponse {
 #[utoipa::path(post, path = "/disclosures", tag = "disclosures",
     params(
         ("dry_run" = Option<bool>, Query, description = "true (the default): report what the file would change and change nothing; false: apply the whole file, or nothing if a row has an error"),
-        ("contractor_id" = Option<OrganizationId>, Query, description = "Whose list this is: the caller's own organization for a contractor (may be left out); required for the admin"),
+        ("contractor_id" = Option<OrganizationId>, Query, description = "Whose list this is: the caller's own organization for a contractor (may be left out); any contractor's for the admin"),
         ("confirm" = Option<String>, Query, description = "Near matches to use instead of registering a new factory: ROW:FACTORY_ID pairs separated by commas, from a dry run's report"),
     ),
     request_body(description = "The disclosure list: CSV (UTF-8, comma or semicolon separated) or XLSX, as the raw body or as the part named `file` of a multipart form (see docs/imports.md for the columns)",
         content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
         (status = 200, description = "The report of a dry run, or of a commit that was applied", body = Report),
-        (status = 400, description = "A malformed query or form", body = Problem),
-        (status = 403, description = "Only contractors (their own list) and the admin import", body = Problem),
-        (status = 413, description = "The file is over KETENZORG_MAX_UPLOAD_BYTES", body = Problem),
-        (status = 415, description = "Not a spreadsheet, or sent as another media type", body = Problem),
-        (status = 422, description = "Wrong columns, an empty file, or a commit with row errors (`report` holds the report; nothing was changed)", body = Problem),
+        (status = 400, description = "A malformed query or form"),
+        (status = 403, description = "Only contractors (their own list) and the admin import"),
+        (status = 404, description = "contractor_id names no contractor"),
+        (status = 413, description = "The file is over KETENZORG_MAX_UPLOAD_BYTES"),
+        (status = 415, description = "Not a spreadsheet, or sent as another media type"),
+        (status = 422, description = "Wrong columns, an empty file, or a commit with row errors (`report` holds the report; nothing was changed)"),
     ))]
 pub async fn import(
     state: web::Data<AppState>,
@@ -190,7 +191,8 @@ fn attachment<B: actix_web::body::MessageBody + 'static>(
 
 #[utoipa::path(get, path = "/disclosures/template.csv", tag = "disclosures",
     params(("lang" = Option<Language>, Query, description = "The language of the headers (default en)")),
-    responses((status = 200, description = "The header row and one example row", content((String = "text/csv")))))]
+    responses((status = 200, description = "The header row and one example row", content((String = "text/csv"))),
+        (status = 400, description = "A malformed query parameter")))]
 pub async fn template_csv(_caller: Caller, q: QueryParams) -> Result<HttpResponse, Error> {
     let lang = lang_of(&q)?;
     Ok(attachment(
@@ -202,7 +204,8 @@ pub async fn template_csv(_caller: Caller, q: QueryParams) -> Result<HttpRespons
 
 #[utoipa::path(get, path = "/disclosures/template.xlsx", tag = "disclosures",
     params(("lang" = Option<Language>, Query, description = "The language of the headers and explanations (default en)")),
-    responses((status = 200, description = "The header row and one example row; a second sheet explains each column", content((String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
+    responses((status = 200, description = "The header row and one example row; a second sheet explains each column", content((String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 400, description = "A malformed query parameter")))]
 pub async fn template_xlsx(_caller: Caller, q: QueryParams) -> Result<HttpResponse, Error> {
     let lang = lang_of(&q)?;
     Ok(attachment(
@@ -230,11 +233,13 @@ async fn export_rows(
 
 #[utoipa::path(get, path = "/disclosures/export.csv", tag = "disclosures",
     params(
-        ("contractor_id" = Option<OrganizationId>, Query, description = "Whose list: the caller's own for a contractor; required for the admin"),
+        ("contractor_id" = Option<OrganizationId>, Query, description = "Whose list: the caller's own for a contractor; any contractor's for the admin"),
         ("lang" = Option<Language>, Query, description = "The language of the headers (default en)"),
     ),
     responses((status = 200, description = "The sourcing links in force today in the import's format (importing it changes nothing)", content((String = "text/csv"))),
-        (status = 403, description = "Only contractors (their own list) and the admin", body = Problem)))]
+        (status = 400, description = "A malformed query parameter"),
+        (status = 403, description = "Only contractors (their own list) and the admin"),
+        (status = 404, description = "contractor_id names no contractor")))]
 pub async fn export_csv(
     state: web::Data<AppState>,
     caller: Caller,
@@ -251,11 +256,13 @@ pub async fn export_csv(
 
 #[utoipa::path(get, path = "/disclosures/export.xlsx", tag = "disclosures",
     params(
-        ("contractor_id" = Option<OrganizationId>, Query, description = "Whose list: the caller's own for a contractor; required for the admin"),
+        ("contractor_id" = Option<OrganizationId>, Query, description = "Whose list: the caller's own for a contractor; any contractor's for the admin"),
         ("lang" = Option<Language>, Query, description = "The language of the headers (default en)"),
     ),
     responses((status = 200, description = "The sourcing links in force today in the import's format", content((String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-        (status = 403, description = "Only contractors (their own list) and the admin", body = Problem)))]
+        (status = 400, description = "A malformed query parameter"),
+        (status = 403, description = "Only contractors (their own list) and the admin"),
+        (status = 404, description = "contractor_id names no contractor")))]
 pub async fn export_xlsx(
     state: web::Data<AppState>,
     caller: Caller,

@@ -41,7 +41,8 @@ pub struct ImportRequest {
 }
 
 /// Whose list the caller may import or export: a contractor its own; the admin any
-/// contractor's, named. Buyers and monitors disclose nothing.
+/// contractor's, named by `contractor_id` (without it, the admin organization's own
+/// components, as `POST /components` registers them). Buyers and monitors disclose nothing.
 pub fn contractor_for(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -52,17 +53,12 @@ pub fn contractor_for(
         "import or export disclosure lists",
     )?;
     match (caller.kind, requested) {
-        (OrgKind::Admin, Some(org)) => match organizations::service::kind_of(conn, org)? {
-            Some(OrgKind::Contractor) => Ok(org),
-            _ => Err(Error::bad_param(
-                "contractor_id",
-                "no contractor organization with this id",
-            )),
-        },
-        (OrgKind::Admin, None) => Err(Error::bad_param(
-            "contractor_id",
-            "name the contractor whose list this is (contractor_id)",
-        )),
+        (OrgKind::Admin, Some(org)) if org != caller.organization_id => {
+            match organizations::service::kind_of(conn, org)? {
+                Some(OrgKind::Contractor) => Ok(org),
+                _ => Err(Error::NotFound("contractor")),
+            }
+        }
         (_, Some(org)) if org != caller.organization_id => Err(Error::Forbidden(
             "a contractor imports and exports its own disclosure list only (contractor_id)".into(),
         )),

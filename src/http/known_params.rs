@@ -109,19 +109,24 @@ fn op_names(op: &Operation) -> Vec<String> {
 
 /// The query parameters of the operation a request is for; `None` when no documented
 /// operation matches (routing then answers 404 or 405). A literal segment beats a
-/// placeholder, as in the router.
+/// placeholder, as in the router, whatever the method: `PATCH /factories/export.csv` is for
+/// the export's resource (a 405), not for `PATCH /factories/{id}`.
 fn known_for<'k>(operations: &'k [Known], method: &Method, path: &str) -> Option<&'k [String]> {
     let parts: Vec<&str> = path.split('/').collect();
-    operations
-        .iter()
-        .filter(|k| k.method == *method && k.segments.len() == parts.len())
-        .filter(|k| {
-            k.segments.iter().zip(&parts).all(|(s, p)| match s {
-                Some(literal) => literal == p,
-                None => !p.is_empty(),
+    let matching = || {
+        operations
+            .iter()
+            .filter(|k| k.segments.len() == parts.len())
+            .filter(|k| {
+                k.segments.iter().zip(&parts).all(|(s, p)| match s {
+                    Some(literal) => literal == p,
+                    None => !p.is_empty(),
+                })
             })
-        })
-        .max_by_key(|k| k.segments.iter().filter(|s| s.is_some()).count())
+    };
+    let best = matching().max_by_key(|k| k.segments.iter().filter(|s| s.is_some()).count())?;
+    matching()
+        .find(|k| k.segments == best.segments && k.method == *method)
         .map(|k| k.query.as_slice())
 }
 
