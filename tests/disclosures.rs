@@ -449,7 +449,10 @@ async fn only_the_contractor_and_the_admin_import_and_export_a_list(backend: Bac
     // (whose contracts K-1 is not).
     let (status, p) = app.csv(&app.admin_token, "", &FIRST[..1]).await;
     assert_eq!(status, StatusCode::OK, "{p}");
-    assert_eq!(p["listed"][0]["errors"][0]["column"], "contract_references", "{p}");
+    assert_eq!(
+        p["listed"][0]["errors"][0]["column"], "contract_references",
+        "{p}"
+    );
     let (status, p) = app
         .csv(
             &app.admin_token,

@@ -34,7 +34,10 @@ fn example() -> Vec<String> {
 }
 
 pub fn csv(lang: Language) -> Result<String, Error> {
-    super::export::csv(lang, &[example()])
+    let mut sheet = crate::export::Sheet::new();
+    sheet.row(ALL.iter().map(|c| c.header(lang)))?;
+    sheet.row(example())?;
+    sheet.finish()
 }
 
 pub fn xlsx(lang: Language) -> Result<Vec<u8>, Error> {

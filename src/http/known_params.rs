@@ -180,7 +180,12 @@ mod tests {
         // ... whatever the method: a method the literal path does not take is left to the
         // router's 405, not checked against the placeholder path's parameters.
         assert!(check(&Method::PATCH, "/api/v1/factories/export.csv", "country=BE").is_ok());
-        assert!(check(&Method::PATCH, &format!("/api/v1/factories/{id}"), "country=BE").is_err());
+        assert!(check(
+            &Method::PATCH,
+            &format!("/api/v1/factories/{id}"),
+            "country=BE"
+        )
+        .is_err());
         assert!(check(&Method::GET, "/healthz", "x=1").is_ok());
     }
 }
