@@ -129,6 +129,11 @@ async fn a_list_is_checked_then_applied_with_a_near_match_chosen(backend: Backen
         checked.body
     );
     assert!(
+        checked.body.contains("(new in the registry)"),
+        "{}",
+        checked.body
+    );
+    assert!(
         checked.body.contains(&format!("value=\"{foxconn}\"")),
         "the near match is offered"
     );
