@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use crate::db::DbConnection;
 use crate::error::Error;
-use crate::factories::{dedup_key, normalize_os_id};
+use crate::factories::{dedup_key, fold, normalize_os_id};
 use crate::schema::factories;
 use crate::values::FactoryId;
 
@@ -218,16 +218,6 @@ impl Matcher {
         }
         Ok(&self.countries[country])
     }
-}
-
-fn fold(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .flat_map(char::to_lowercase)
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn trigrams(folded: &str) -> Vec<[char; 3]> {

@@ -113,7 +113,7 @@ impl FactoryRow {
 }
 
 /// Lower case, punctuation and runs of white space folded to one space.
-fn fold(s: &str) -> String {
+pub fn fold(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_alphanumeric() { c } else { ' ' })
         .flat_map(char::to_lowercase)

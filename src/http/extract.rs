@@ -17,6 +17,20 @@ use crate::pagination::{Cursor, PageRequest};
 
 pub const DEFAULT_MAX_BODY: usize = 256 * 1024;
 
+/// The request's declared media type, lower case, without parameters.
+pub fn media_type(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+}
+
 /// A JSON request body, size-limited, parsed straight into typed values.
 pub struct JsonBody<T>(pub T);
 
@@ -28,17 +42,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let limit = req
             .app_data::<web::Data<AppState>>()
             .map_or(DEFAULT_MAX_BODY, |s| s.config.max_body_bytes);
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            });
+        let content_type = media_type(req);
         let declared_len = req
             .headers()
             .get(header::CONTENT_LENGTH)
