@@ -1,7 +1,8 @@
 //! The command line: `serve` (default), `admin-token`, `demo`, `invite`, `sweep`,
-//! `verify-audit`, `recompute-deadlines`, `backup`.
+//! `verify-audit`, `recompute-deadlines`, `backup`, `import`.
 
 mod error;
+mod import_ocds;
 mod invite;
 
 pub use error::CliError;
@@ -83,6 +84,28 @@ pub enum Command {
         /// A file that does not exist yet.
         path: std::path::PathBuf,
     },
+    /// Import data from a file (a dry run that prints the report, unless --commit).
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Contracts from an OCDS 1.1 release package or record package (JSON); see
+    /// docs/imports.md.
+    Ocds {
+        /// The package, a JSON file.
+        file: std::path::PathBuf,
+        /// Write the import (all of it, or nothing when the report has an error).
+        #[arg(long)]
+        commit: bool,
+        /// Import as this organization: a buyer imports its own contracts. By default the
+        /// admin imports, for any buyer.
+        #[arg(long = "as", value_name = "ORGANIZATION_ID")]
+        as_organization: Option<crate::values::OrganizationId>,
+    },
 }
 
 pub fn run(cli: Cli, config: Config) -> Result<(), CliError> {
@@ -145,6 +168,13 @@ pub fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             .context("writing to stdout")
         }
         Command::Backup { path } => backup(config, &path),
+        Command::Import { what } => match what {
+            ImportCommand::Ocds {
+                file,
+                commit,
+                as_organization,
+            } => import_ocds::run(config, &file, commit, as_organization),
+        },
         Command::Invite {
             email,
             organization,
