@@ -222,12 +222,24 @@ impl Run<'_> {
         };
         if self.caller.is(OrgKind::Buyer) {
             let me = self.caller.organization_id;
-            for party in named {
-                if let Resolved::Failed(reason) = self.own_buyer(conn, process, party)? {
-                    return Ok(Resolved::Failed(reason));
+            if let [party] = named.as_slice() {
+                return self.own_buyer(conn, process, party);
+            }
+            // Several buyers share a framework agreement: the caller imports its part when it
+            // is known as one of them (others' names are in the package, not learnt here).
+            for party in &named {
+                for (scheme, id) in &party.identifiers {
+                    if owner(conn, scheme, id)? == Some(me) {
+                        return self.own_buyer(conn, process, party);
+                    }
                 }
             }
-            return Ok(Resolved::Org(me));
+            if named.is_empty() {
+                return Ok(Resolved::Org(me));
+            }
+            return Ok(Resolved::Failed(
+                "several parties have role buyer and none has your organization's identifier: a buyer imports only its own contracts".into(),
+            ));
         }
         match named.as_slice() {
             [party] => self.organization(conn, process, party, OrgKind::Buyer),
@@ -295,8 +307,9 @@ impl Run<'_> {
                 "your organization; its identifier is recorded".to_string(),
             )
         };
+        let org = (outcome != Outcome::Error).then_some(me);
         self.report
-            .add_party(party_report("buyer", party, outcome, Some(me), reason));
+            .add_party(party_report("buyer", party, outcome, org, reason));
         self.parties.insert(key, resolved.clone());
         Ok(resolved)
     }
