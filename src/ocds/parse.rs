@@ -97,6 +97,9 @@ pub struct Item {
     pub path: String,
 }
 
+/// A release read on its own, with its date for the merge.
+type Dated = (Option<DateTime<FixedOffset>>, Process);
+
 /// Parses a request body. Not JSON is a 400; JSON that is no OCDS package, or a package with
 /// bad fields, a 422 naming them.
 pub fn package(bytes: &[u8]) -> Result<Package, Error> {
@@ -173,8 +176,7 @@ pub fn from_value(value: &Value) -> Result<Package, Error> {
     }
     // Each release read on its own, then merged per process in the order of release dates.
     let mut order: Vec<String> = Vec::new();
-    let mut by_ocid: HashMap<String, Vec<(Option<DateTime<FixedOffset>>, Process)>> =
-        HashMap::new();
+    let mut by_ocid: HashMap<String, Vec<Dated>> = HashMap::new();
     for (path, release) in &releases {
         if let Some((date, p)) = r.release(release, path) {
             if !by_ocid.contains_key(&p.ocid) {
@@ -465,11 +467,7 @@ impl Reader {
         out
     }
 
-    fn release(
-        &mut self,
-        m: &Map<String, Value>,
-        path: &str,
-    ) -> Option<(Option<DateTime<FixedOffset>>, Process)> {
+    fn release(&mut self, m: &Map<String, Value>, path: &str) -> Option<Dated> {
         let ocid = self.required_text(m, "ocid", path);
         let date = self.instant(m, "date", path);
         let buyer_ref = match self.member(m, "buyer", path) {

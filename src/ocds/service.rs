@@ -709,14 +709,15 @@ impl Run<'_> {
         if items.is_empty() {
             return Ok(0);
         }
-        if !self.components.contains_key(&contractor) {
-            let own: Vec<(ComponentId, String)> = components::table
-                .filter(components::owner_id.eq(contractor))
-                .select((components::id, components::name))
-                .load(conn)?;
-            self.components.insert(contractor, own);
-        }
-        let own = &self.components[&contractor];
+        let own = match self.components.entry(contractor) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                components::table
+                    .filter(components::owner_id.eq(contractor))
+                    .select((components::id, components::name))
+                    .load(conn)?,
+            ),
+        };
         let present: HashSet<ComponentId> = contract_items::table
             .filter(contract_items::contract_id.eq(contract))
             .select(contract_items::component_id)
