@@ -35,12 +35,21 @@ async fn import(app: &TestApp, token: &str, body: &Value, commit: bool) -> (Stat
     .await
 }
 
+async fn put_ids(app: &TestApp, org: &str, token: &str, body: Value) -> (StatusCode, Value) {
+    app.request(
+        reqwest::Method::PUT,
+        &format!("/api/v1/organizations/{org}/identifiers"),
+        Some(token),
+        Some(&body),
+    )
+    .await
+}
+
+/// Registers an organization's identifier, as the admin does before a buyer imports.
 async fn identify(app: &TestApp, org: &str, (scheme, identifier): (&str, &str)) {
-    app.execute(&format!(
-        "INSERT INTO organization_identifiers (scheme, identifier, organization_id, created_at) \
-         VALUES ('{scheme}', '{identifier}', '{org}', '2026-06-01 09:00:00')"
-    ))
-    .await;
+    let body = json!({"identifiers": [{"scheme": scheme, "id": identifier}]});
+    let (s, answer) = put_ids(app, org, &app.admin_token, body).await;
+    assert_eq!(s, StatusCode::OK, "{answer}");
 }
 
 async fn rows(app: &TestApp, table: &str) -> i64 {
@@ -694,7 +703,70 @@ async fn the_command_line_imports_as_the_admin_or_a_buyer(backend: Backend) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("may not import"));
 }
 
+async fn the_admin_sets_identifiers_and_those_who_read_an_organization_read_them(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (gent_id, gent) = app.org("buyer", "Stad Gent").await;
+    let (noordzee_id, noordzee) = app.org("contractor", "Noordzee IT Solutions").await;
+    let path = format!("/api/v1/organizations/{noordzee_id}/identifiers");
+    let (s, list) = put_ids(
+        &app,
+        &noordzee_id,
+        &app.admin_token,
+        json!({"identifiers": [{"scheme": "be-bce_kbo", "id": " 0456789123 "},
+            {"scheme": "BE-BCE_KBO", "id": "0456789123"}]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    assert_eq!(
+        list,
+        json!({"identifiers": [{"scheme": "BE-BCE_KBO", "id": "0456789123"}]})
+    );
+    // The buyer reads the contractor directory, so its identifiers too; it sets none.
+    let (s, read) = app.get(&path, &gent).await;
+    assert_eq!((s, &read), (StatusCode::OK, &list));
+    let (s, _) = put_ids(&app, &noordzee_id, &gent, json!({"identifiers": []})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = put_ids(&app, &noordzee_id, &noordzee, json!({"identifiers": []})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // A contractor does not read a buyer it has no contract with.
+    let (s, _) = app
+        .get(
+            &format!("/api/v1/organizations/{gent_id}/identifiers"),
+            &noordzee,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // One identifier names one organization.
+    let (s, p) = put_ids(
+        &app,
+        &gent_id,
+        &app.admin_token,
+        json!({"identifiers": [{"scheme": "BE-BCE_KBO", "id": "0456789123"}]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{p}");
+    let (s, p) = put_ids(
+        &app,
+        &noordzee_id,
+        &app.admin_token,
+        json!({"identifiers": [{"scheme": "", "id": "1"}]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "identifiers[0].scheme");
+    // Replaced as a whole.
+    let (s, list) = put_ids(
+        &app,
+        &noordzee_id,
+        &app.admin_token,
+        json!({"identifiers": []}),
+    )
+    .await;
+    assert_eq!((s, list), (StatusCode::OK, json!({"identifiers": []})));
+}
+
 on_both_backends!(
+    the_admin_sets_identifiers_and_those_who_read_an_organization_read_them,
     dry_run_changes_nothing_then_commit_links_call_offs,
     a_buyer_imports_its_own_and_items_name_components,
     an_unknown_supplier_is_proposed_to_a_buyer_and_created_only_by_the_admin,

@@ -3,6 +3,8 @@
 //! to organizations and turns its awards and contracts into contracts. docs/imports.md
 //! ("OCDS contracts") describes the mapping and the report.
 
+pub mod http;
+pub mod identifiers;
 pub mod parse;
 pub mod service;
 

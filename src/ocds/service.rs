@@ -903,7 +903,11 @@ fn money_columns(value: &Option<Money>) -> (Option<String>, Option<String>) {
     }
 }
 
-fn owner(conn: &mut DbConnection, scheme: &str, id: &str) -> Result<Option<OrganizationId>, Error> {
+pub(crate) fn owner(
+    conn: &mut DbConnection,
+    scheme: &str,
+    id: &str,
+) -> Result<Option<OrganizationId>, Error> {
     Ok(organization_identifiers::table
         .filter(organization_identifiers::scheme.eq(scheme))
         .filter(organization_identifiers::identifier.eq(id))
@@ -913,7 +917,7 @@ fn owner(conn: &mut DbConnection, scheme: &str, id: &str) -> Result<Option<Organ
 }
 
 /// An organization's identifiers: (scheme, id).
-pub fn identifiers_of(
+pub(crate) fn identifiers_of(
     conn: &mut DbConnection,
     org: OrganizationId,
 ) -> Result<Vec<(String, String)>, Error> {
@@ -930,7 +934,7 @@ pub fn identifiers_of(
         .load(conn)?)
 }
 
-fn record_identifier(
+pub(crate) fn record_identifier(
     conn: &mut DbConnection,
     org: OrganizationId,
     scheme: &str,
