@@ -648,6 +648,15 @@ async fn the_standards_framework_examples(backend: Backend) {
         .unwrap()
         .contains("contactPoint.email"));
     assert_eq!(rows(&app, "contracts").await, 3);
+
+    // A process still at its tender has nothing to import: no party is matched or created.
+    let orgs = rows(&app, "organizations").await;
+    let tender = fixture("standard/closed_single_first_stage.json");
+    let (s, report) = import(&app, &app.admin_token, &tender, true).await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    assert_eq!(counts(&report), [0; 6], "{report}");
+    assert_eq!(report["parties"], json!([]));
+    assert_eq!(rows(&app, "organizations").await, orgs);
 }
 
 async fn the_command_line_imports_as_the_admin_or_a_buyer(backend: Backend) {

@@ -175,7 +175,6 @@ struct Unit<'p> {
 
 impl Run<'_> {
     fn process(&mut self, conn: &mut DbConnection, process: &Process) -> Result<(), Error> {
-        let buyer = self.buyer(conn, process)?;
         let mut units: Vec<Unit> = process
             .contracts
             .iter()
@@ -205,6 +204,11 @@ impl Run<'_> {
                 });
             }
         }
+        // A process still at its tender has no contract yet: nothing to match or create.
+        if units.is_empty() {
+            return Ok(());
+        }
+        let buyer = self.buyer(conn, process)?;
         for unit in units {
             self.unit(conn, process, &buyer, &unit)?;
         }
