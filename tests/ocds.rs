@@ -319,6 +319,27 @@ async fn an_unknown_supplier_is_proposed_to_a_buyer_and_created_only_by_the_admi
             .await,
         0
     );
+
+    // The admin's import would create it, unless one of that name exists without the
+    // identifier: then it says where to record the identifier instead.
+    let (s, report) = import(&app, &app.admin_token, &package, false).await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    assert_eq!(counts(&report), [3, 0, 1, 0, 0, 0], "{report}");
+    let (noordzee_id, _) = app.org("contractor", "noordzee it solutions nv").await;
+    let (_, report) = import(&app, &app.admin_token, &package, false).await;
+    let supplier = report["parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["role"] == "supplier")
+        .unwrap();
+    assert_eq!(supplier["outcome"], "error", "{report}");
+    assert!(
+        supplier["reason"].as_str().unwrap().contains(&format!(
+            "PUT /api/v1/organizations/{noordzee_id}/identifiers"
+        )),
+        "{supplier}"
+    );
 }
 
 async fn bad_inputs_each_give_their_problem(backend: Backend) {

@@ -23,7 +23,10 @@ use crate::escalation::Policy;
 use crate::findings::routing;
 use crate::organizations::service as organizations;
 use crate::organizations::NewOrganization;
-use crate::schema::{components, contract_items, contracts, organization_identifiers};
+use crate::schema::{
+    components, contract_items, contracts, organization_identifiers,
+    organizations as organizations_table,
+};
 use crate::values::{
     ComponentId, ContractId, ContractItemId, CountryCode, Email, EmailList, Money, Name, OrgKind,
     OrganizationId, ShortText,
@@ -430,6 +433,19 @@ impl Run<'_> {
         else {
             return Ok(Err("cannot create it: the party has no name".into()));
         };
+        // An organization entered by hand has no identifier yet: a second one of the same name
+        // would split its contracts and cases in two.
+        let namesake: Option<OrganizationId> = organizations_table::table
+            .filter(organizations_table::kind.eq(kind.as_str()))
+            .filter(lower(organizations_table::name).eq(name.as_str().to_lowercase()))
+            .select(organizations_table::id)
+            .first(conn)
+            .optional()?;
+        if let Some(existing) = namesake {
+            return Ok(Err(format!(
+                "a {kind} of this name exists without this identifier ({existing}): record it there (PUT /api/v1/organizations/{existing}/identifiers) rather than create a second one"
+            )));
+        }
         let Some(country) = party.identifiers.iter().find_map(|(s, _)| country_of(s)) else {
             return Ok(Err(
                 "cannot create it: its identifier's scheme names no country (such as BE-BCE_KBO)"
