@@ -565,6 +565,20 @@ async fn a_buyer_cannot_touch_another_buyers_contracts(backend: Backend) {
         .await;
     assert_eq!(k["buyer_id"], json!(gent_id));
     assert_eq!(k["ocds_id"], "ocds-b5fd17-co-2026-0042");
+    // A supplier whose identifier is another buyer's is told as unknown: Brugge does not learn
+    // that Gent is registered.
+    let mut probe = own.clone();
+    probe["releases"][2]["parties"][1]["identifier"] = json!({"scheme": GENT.0, "id": GENT.1});
+    let (_, report) = import(&app, &brugge, &probe, false).await;
+    let supplier = report["parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["role"] == "supplier" && p["identifier"] == GENT.1)
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(supplier["outcome"], "proposed", "{report}");
+    assert!(!report.to_string().contains(&gent_id), "{report}");
+
     // Each buyer lists its own call-offs only.
     let fw = contract(&report, "FW-2026-001-LOT1")["contract_id"]
         .as_str()
