@@ -16,6 +16,7 @@ use crate::values::{ComponentId, ContractId, OrganizationId};
 /// What happened to one party or contract of the package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ImportOutcome)]
 pub enum Outcome {
     /// New: a contract, or an organization an admin's import creates.
     Created,
