@@ -5,8 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::error::Context;
-use super::CliError;
+use super::error::{CliError, Context};
 use crate::auth::Caller;
 use crate::clock::Clock;
 use crate::config::Config;

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::parse::{Award, Contract, Package, Process};
+use super::parse::{Package, Process};
 use super::{ContractReport, ImportReport, Outcome};
 use crate::auth::Caller;
 use crate::components::service as components_service;
@@ -20,15 +20,15 @@ use crate::db::DbConnection;
 use crate::error::{Error, FieldError};
 use crate::escalation::Policy;
 use crate::findings::routing;
-use crate::values::{ComponentId, Name, OrgKind, OrganizationId};
+use crate::values::OrgKind;
 
 mod parties;
+mod run;
 mod upsert;
 
 pub(crate) use parties::{identifiers_of, owner, record_identifier};
+use run::{Resolved, Run, Unit};
 use upsert::wanted;
-
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// Contractors and monitors have no contracts to import.
 pub fn may_import(caller: &Caller) -> Result<(), Error> {
@@ -92,6 +92,8 @@ pub fn import(
     Ok(report)
 }
 
+/// Why the import's savepoint ends without a commit: on purpose (a dry run, or a report with
+/// errors, whose report is still answered) or by a failure, answered as the error.
 enum Discard {
     RolledBack,
     Failed(Error),
@@ -107,26 +109,6 @@ impl From<Error> for Discard {
     fn from(e: Error) -> Discard {
         Discard::Failed(e)
     }
-}
-
-/// A party's organization, once resolved in this import.
-#[derive(Debug, Clone)]
-enum Resolved {
-    Org(OrganizationId),
-    /// Unknown, proposed for an admin to create.
-    Pending(String),
-    Failed(String),
-}
-
-struct Run<'a> {
-    caller: &'a Caller,
-    now: NaiveDateTime,
-    report: ImportReport,
-    /// Parties resolved so far, by role and identifier (or, without one, by process and id):
-    /// a supplier of many contracts is matched, and reported, once.
-    parties: HashMap<(&'static str, String, String), Resolved>,
-    components: HashMap<OrganizationId, Vec<(ComponentId, String)>>,
-    new_items: Vec<ComponentId>,
 }
 
 fn apply(
@@ -162,14 +144,6 @@ fn apply(
     factories.dedup();
     routing::reroute_factories(conn, &factories, now, policy)?;
     Ok(run.report)
-}
-
-/// One award, or one contract with its award, as the package has it.
-struct Unit<'p> {
-    id: &'p str,
-    award: Option<&'p Award>,
-    contract: Option<&'p Contract>,
-    path: &'p str,
 }
 
 impl Run<'_> {
@@ -288,19 +262,5 @@ impl Run<'_> {
             self.report.add_contract(entry);
         }
         Ok(())
-    }
-}
-
-/// OCDS titles and names may span lines and be longer than a name here: one line, the start
-/// kept.
-fn one_line(text: String) -> String {
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let max = Name::MAX_CHARS;
-    if text.chars().count() <= max {
-        text
-    } else {
-        let mut t: String = text.chars().take(max - 1).collect();
-        t.push('…');
-        t
     }
 }

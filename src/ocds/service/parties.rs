@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{lower, one_line, Resolved, Run};
+use super::run::{lower, one_line, Resolved, Run};
 use crate::db::DbConnection;
 use crate::error::Error;
 use crate::ocds::parse::{Party, Process};

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
 
-use super::{lower, one_line, Run, Unit};
+use super::run::{lower, one_line, Run, Unit};
 use crate::contracts::{ContractItemRow, ContractRow};
 use crate::db::DbConnection;
 use crate::error::Error;
