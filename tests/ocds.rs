@@ -416,6 +416,12 @@ async fn bad_inputs_each_give_their_problem(backend: Backend) {
             "releases[0].awards[0].value.amount",
             "non-negative",
         ),
+        (
+            release(json!({"ocid": "o", "parties": [{"id": "1",
+                "identifier": {"scheme": "BE-BCE_KBO", "id": "0".repeat(101)}}]})),
+            "releases[0].parties[0].identifier.id",
+            "at most 100 characters",
+        ),
     ];
     for (body, field, words) in cases {
         let before = rows(&app, "contracts").await;

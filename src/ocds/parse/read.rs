@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::{Award, Contract, Dated, Item, Party, Period, Process, Reader, MAX_ERRORS};
 use crate::error::FieldError;
-use crate::values::{Amount, CurrencyCode, Money};
+use crate::values::{Amount, CurrencyCode, Money, ShortText};
 
 impl Reader {
     pub(super) fn error(&mut self, field: impl Into<String>, message: impl Into<String>) {
@@ -266,9 +266,16 @@ impl Reader {
                 continue;
             };
             let mut identifiers = Vec::new();
+            // Kept as organizations' identifiers: short, one line, like any identifier here.
             let mut identifier = |r: &mut Reader, v: &Map<String, Value>, at: &str| {
-                if let (Some(s), Some(i)) = (r.text(v, "scheme", at), r.text(v, "id", at)) {
-                    identifiers.push((s.to_uppercase(), i));
+                let mut short = |key: &str| {
+                    let text = r.text(v, key, at)?;
+                    ShortText::try_from(text)
+                        .map_err(|e| r.error(format!("{at}.{key}"), e))
+                        .ok()
+                };
+                if let (Some(s), Some(i)) = (short("scheme"), short("id")) {
+                    identifiers.push((s.as_str().to_uppercase(), i.into_inner()));
                 }
             };
             if let Some(ident) = self.member(o, "identifier", &p) {
