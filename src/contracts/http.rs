@@ -114,7 +114,7 @@ pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
 #[utoipa::path(post, path = "/contracts/import", tag = "contracts",
     params(("dry_run" = Option<bool>, Query,
         description = "true (the default): answer the report and change nothing; false: import, all or nothing")),
-    request_body(content = Object, content_type = "application/json",
+    request_body(content = ocds::OcdsPackage, content_type = "application/json",
         description = "An OCDS 1.1 release package or record package (at most 8 MiB); see docs/imports.md"),
     responses(
         (status = 200, description = "What the import did (or, in a dry run, would do) with each party and contract, and why", body = ImportReport),

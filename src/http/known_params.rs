@@ -108,20 +108,26 @@ fn op_names(op: &Operation) -> Vec<String> {
 }
 
 /// The query parameters of the operation a request is for; `None` when no documented
-/// operation matches (routing then answers 404 or 405). A literal segment beats a
-/// placeholder, as in the router.
+/// operation matches (routing then answers 404 or 405). As in the router, the path is chosen
+/// first, a literal segment beating a placeholder, then the method: `GET /contracts/import`
+/// is the import's path, which takes no GET (405), not `GET /contracts/{id}`.
 fn known_for<'k>(operations: &'k [Known], method: &Method, path: &str) -> Option<&'k [String]> {
     let parts: Vec<&str> = path.split('/').collect();
-    operations
+    let literals = |k: &Known| k.segments.iter().filter(|s| s.is_some()).count();
+    let matching: Vec<&Known> = operations
         .iter()
-        .filter(|k| k.method == *method && k.segments.len() == parts.len())
+        .filter(|k| k.segments.len() == parts.len())
         .filter(|k| {
             k.segments.iter().zip(&parts).all(|(s, p)| match s {
                 Some(literal) => literal == p,
                 None => !p.is_empty(),
             })
         })
-        .max_by_key(|k| k.segments.iter().filter(|s| s.is_some()).count())
+        .collect();
+    let best = matching.iter().map(|k| literals(k)).max()?;
+    matching
+        .into_iter()
+        .find(|k| literals(k) == best && k.method == *method)
         .map(|k| k.query.as_slice())
 }
 
@@ -172,6 +178,10 @@ mod tests {
         let id = uuid::Uuid::nil();
         assert!(check(&Method::GET, &format!("/api/v1/cases/{id}"), "id=1").is_err());
         assert!(check(&Method::GET, "/api/v1/nothing-here", "x=1").is_ok());
+        // A literal path that does not take the method is left to the router's 405.
+        assert!(check(&Method::POST, "/api/v1/contracts/import", "dry_run=true").is_ok());
+        assert!(check(&Method::POST, "/api/v1/contracts/import", "dryrun=1").is_err());
+        assert!(check(&Method::GET, "/api/v1/contracts/import", "dry_run=true").is_ok());
         assert!(check(&Method::GET, "/healthz", "x=1").is_ok());
     }
 }

@@ -13,6 +13,48 @@ use utoipa::ToSchema;
 
 use crate::values::{ComponentId, ContractId, OrganizationId};
 
+/// The body of an import as the OpenAPI document describes it: the parser reads the JSON
+/// itself (`parse`), and this states the little JSON Schema can of what it requires. Other
+/// members of the package are read as docs/imports.md says, or ignored.
+pub struct OcdsPackage;
+
+impl utoipa::PartialSchema for OcdsPackage {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder};
+        let ocid = <crate::values::ShortText as utoipa::PartialSchema>::schema;
+        let release = || {
+            ObjectBuilder::new()
+                .description(Some("An OCDS 1.1 release: its parties, tender, awards, contracts and relatedProcesses are read"))
+                .property("ocid", ocid())
+                .required("ocid")
+        };
+        let record = ObjectBuilder::new()
+            .description(Some("An OCDS 1.1 record; its compiledRelease is read"))
+            .property("ocid", ocid())
+            .required("ocid")
+            .property(
+                "compiledRelease",
+                ObjectBuilder::new().property("ocid", ocid()),
+            )
+            .required("compiledRelease");
+        AnyOfBuilder::new()
+            .description(Some("An OCDS 1.1 release package or record package"))
+            .item(
+                ObjectBuilder::new()
+                    .property("releases", ArrayBuilder::new().items(release()))
+                    .required("releases"),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .property("records", ArrayBuilder::new().items(record))
+                    .required("records"),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for OcdsPackage {}
+
 /// What happened to one party or contract of the package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

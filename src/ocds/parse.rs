@@ -135,7 +135,7 @@ pub fn from_value(value: &Value) -> Result<Package, Error> {
                 let Some(m) = r.object(record, &path) else {
                     continue;
                 };
-                let ocid = r.required_text(m, "ocid", &path);
+                let ocid = r.ocid(m, &path);
                 if let Some(Value::Object(compiled)) = m.get("compiledRelease") {
                     let mut compiled = compiled.clone();
                     if let Some(ocid) = ocid {

@@ -71,6 +71,32 @@ impl Reader {
         }
     }
 
+    /// A contracting process's id: a string (not a number, as ids elsewhere may be), kept on
+    /// contracts as `ocds_id` (at most 100 characters, one line).
+    pub(super) fn ocid(&mut self, m: &Map<String, Value>, path: &str) -> Option<String> {
+        let field = format!("{path}.ocid");
+        match m.get("ocid") {
+            Some(Value::String(s)) => match ShortText::try_from(s.clone()) {
+                Ok(ocid) => Some(ocid.into_inner()),
+                Err(e) => {
+                    self.error(field, e);
+                    None
+                }
+            },
+            None | Some(Value::Null) => {
+                self.error(
+                    field,
+                    "missing: every release names its contracting process",
+                );
+                None
+            }
+            Some(other) => {
+                self.error(field, format!("{other} is not a string"));
+                None
+            }
+        }
+    }
+
     pub(super) fn required_text(
         &mut self,
         m: &Map<String, Value>,
@@ -250,7 +276,7 @@ impl Reader {
     }
 
     pub(super) fn release(&mut self, m: &Map<String, Value>, path: &str) -> Option<Dated> {
-        let ocid = self.required_text(m, "ocid", path);
+        let ocid = self.ocid(m, path);
         let date = self.instant(m, "date", path);
         let buyer_ref = match self.member(m, "buyer", path) {
             Some(b) => self.text(b, "id", &format!("{path}.buyer")),
