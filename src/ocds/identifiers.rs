@@ -1,7 +1,6 @@
 //! The identifiers an organization is known by in registers (`BE-BCE_KBO` + `0207451227`): what
-//! the OCDS import matches parties by. Everyone who reads an organization reads its
-//! identifiers; only the admin sets them (an identifier already taken would tell anyone else
-//! which organizations exist).
+//! the OCDS import matches parties by. Only the admin sets them (an identifier already taken
+//! would tell anyone else which organizations exist).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -32,16 +31,8 @@ pub struct Identifier {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Identifiers {
+    #[schema(max_items = 20)]
     pub identifiers: Vec<Identifier>,
-}
-
-pub fn list(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    org: OrganizationId,
-) -> Result<Identifiers, Error> {
-    organizations::get(conn, caller, org)?;
-    view(conn, org)
 }
 
 /// Replaces the organization's identifiers with `input`'s.
