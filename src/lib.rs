@@ -24,6 +24,7 @@ pub mod findings;
 pub mod http;
 pub mod idempotency;
 pub mod notifications;
+pub mod ocds;
 pub mod openapi;
 pub mod organizations;
 pub mod pagination;

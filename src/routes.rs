@@ -33,6 +33,7 @@ where
     .service(
         scope::scope("/api/v1")
             .configure(crate::organizations::http::routes)
+            .configure(crate::ocds::http::routes)
             .configure(crate::auth::http::routes)
             .configure(crate::users::http::routes)
             .configure(crate::factories::http::routes)

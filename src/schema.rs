@@ -85,6 +85,16 @@ diesel::table! {
         ocds_id -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        framework_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    organization_identifiers (scheme, identifier) {
+        scheme -> Text,
+        identifier -> Text,
+        organization_id -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -98,6 +108,7 @@ diesel::table! {
 }
 
 diesel::joinable!(api_tokens -> organizations (organization_id));
+diesel::joinable!(organization_identifiers -> organizations (organization_id));
 diesel::joinable!(sourcing_links -> components (component_id));
 diesel::joinable!(sourcing_links -> factories (factory_id));
 diesel::joinable!(contract_items -> contracts (contract_id));
@@ -310,6 +321,7 @@ diesel::joinable!(case_events -> cases (case_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
+    organization_identifiers,
     contracts,
     findings,
     finding_components,

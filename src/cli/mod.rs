@@ -1,8 +1,9 @@
 //! The command line: `serve` (default), `admin-token`, `demo`, `invite`, `sweep`,
-//! `verify-audit`, `recompute-deadlines`, `backup`.
+//! `verify-audit`, `recompute-deadlines`, `backup`, `import`.
 
 mod error;
 mod import;
+mod import_ocds;
 mod invite;
 
 pub use error::CliError;
@@ -79,20 +80,34 @@ pub enum Command {
         #[arg(long)]
         print_link: bool,
     },
-    /// Take in a file: a contractor's disclosure list (CSV or XLSX).
-    Import {
-        #[command(subcommand)]
-        what: ImportCommand,
-    },
     /// Write a consistent copy of the live SQLite database to PATH (PostgreSQL: use pg_dump).
     Backup {
         /// A file that does not exist yet.
         path: std::path::PathBuf,
     },
+    /// Take in a file: a contractor's disclosure list (CSV or XLSX) or a buyer's contracts
+    /// (OCDS); a dry run that prints the report, unless --commit.
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
+    /// Contracts from an OCDS 1.1 release package or record package (JSON); see
+    /// docs/imports.md.
+    Ocds {
+        /// The package, a JSON file.
+        file: std::path::PathBuf,
+        /// Write the import (all of it, or nothing when the report has an error).
+        #[arg(long)]
+        commit: bool,
+        /// Import as this organization: a buyer imports its own contracts. By default the
+        /// admin imports, for any buyer.
+        #[arg(long = "as", value_name = "ORGANIZATION_ID")]
+        as_organization: Option<crate::values::OrganizationId>,
+    },
     /// A contractor's disclosure list (the columns of docs/imports.md). A dry run that prints
     /// the report, unless --commit.
     Disclosure {
@@ -170,15 +185,19 @@ pub fn run(cli: Cli, config: Config) -> Result<(), CliError> {
             .context("writing to stdout")
         }
         Command::Backup { path } => backup(config, &path),
-        Command::Import {
-            what:
-                ImportCommand::Disclosure {
-                    file,
-                    contractor,
-                    commit,
-                    confirm,
-                },
-        } => import::disclosure(config, &file, contractor, commit, confirm.as_deref()),
+        Command::Import { what } => match what {
+            ImportCommand::Disclosure {
+                file,
+                contractor,
+                commit,
+                confirm,
+            } => import::disclosure(config, &file, contractor, commit, confirm.as_deref()),
+            ImportCommand::Ocds {
+                file,
+                commit,
+                as_organization,
+            } => import_ocds::run(config, &file, commit, as_organization),
+        },
         Command::Invite {
             email,
             organization,

@@ -1,6 +1,8 @@
 //! HTTP handlers for contracts and their items.
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::service::{self, ContractFilter};
@@ -9,6 +11,7 @@ use crate::auth::Caller;
 use crate::error::Error;
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::{created, resource, AppState};
+use crate::ocds::{self, ImportReport};
 use crate::pagination::Page;
 use crate::values::{ContractId, OrganizationId};
 
@@ -39,6 +42,7 @@ pub async fn create(
     params(
         ("buyer_id" = Option<OrganizationId>, Query),
         ("contractor_id" = Option<OrganizationId>, Query),
+        ("framework" = Option<ContractId>, Query, description = "Only the call-offs of this framework agreement"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query),
     ),
     responses(
@@ -55,9 +59,10 @@ pub async fn list(
         buyer_id: q.get("buyer_id")?,
         contractor_id: q.get("contractor_id")?,
     };
+    let framework: Option<ContractId> = q.get("framework")?;
     let result = state
         .db
-        .read(move |c| service::list(c, &caller, filter, &page))
+        .read(move |c| service::list_call_offs(c, &caller, filter, framework, &page))
         .await?;
     Ok(HttpResponse::Ok().json(result))
 }
@@ -102,9 +107,92 @@ pub async fn add_item(
     })
 }
 
+/// The largest OCDS package an import takes, larger than other bodies: a buyer's contracts of
+/// several years fit in it.
+pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
+
+#[utoipa::path(post, path = "/contracts/import", tag = "contracts",
+    params(("dry_run" = Option<bool>, Query,
+        description = "true (the default): answer the report and change nothing; false: import, all or nothing")),
+    request_body(content = ocds::OcdsPackage, content_type = "application/json",
+        description = "An OCDS 1.1 release package or record package (at most 8 MiB); see docs/imports.md"),
+    responses(
+        (status = 200, description = "What the import did (or, in a dry run, would do) with each party and contract, and why", body = ImportReport),
+        (status = 403, description = "Only buyers (their own contracts) and admins import"),
+        (status = 422, description = "Not an OCDS package, a field that cannot be read (`errors` names it), or a commit whose report has errors (nothing was written)"),
+    ))]
+pub async fn import(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: QueryParams,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, Error> {
+    // Refused before the body is read: a contractor learns nothing from a package's errors.
+    ocds::service::may_import(&caller)?;
+    let dry_run = q.get::<bool>("dry_run")?.unwrap_or(true);
+    let body = json_bytes(&req, payload, MAX_IMPORT_BYTES).await?;
+    let package = ocds::parse::package(&body)?;
+    drop(body);
+    let now = state.clock.now_naive();
+    let policy = state.policy.clone();
+    let report = state
+        .db
+        .write(move |c| ocds::service::import(c, &caller, &package, !dry_run, now, &policy))
+        .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// A JSON body of at most `limit` bytes, as bytes: the OCDS parser names its own fields.
+async fn json_bytes(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Vec<u8>, Error> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if content_type.as_deref() != Some("application/json") {
+        return Err(Error::UnsupportedMediaType(format!(
+            "send the OCDS package as application/json (got {})",
+            content_type.as_deref().unwrap_or("no Content-Type")
+        )));
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(Error::PayloadTooLarge(limit));
+    }
+    let mut body = Vec::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| Error::BadRequest {
+            detail: format!("could not read the request body: {e}"),
+            field: None,
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(Error::PayloadTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// Mounted under `/api/v1`; each route is documented by its handler's `#[utoipa::path]`.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(resource(create, __path_create).and(list, __path_list));
+    // Before `/contracts/{id}`, which would otherwise take the path and answer 405.
+    cfg.service(resource(import, __path_import));
     cfg.service(resource(get, __path_get));
     cfg.service(resource(add_item, __path_add_item));
 }

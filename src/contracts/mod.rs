@@ -61,6 +61,9 @@ pub struct Contract {
     pub ends_on: NaiveDate,
     pub value: Option<Money>,
     pub ocds_id: Option<String>,
+    /// The framework agreement this contract is a call-off of (set by the OCDS import from
+    /// `relatedProcesses` with relationship `framework`).
+    pub framework_id: Option<ContractId>,
     /// The components the contract covers.
     pub items: Vec<ContractItem>,
     pub created_at: DateTime<Utc>,
@@ -82,6 +85,7 @@ pub struct ContractRow {
     pub ocds_id: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub framework_id: Option<ContractId>,
 }
 
 impl ContractRow {
@@ -103,6 +107,7 @@ impl ContractRow {
             ends_on: self.ends_on,
             value,
             ocds_id: self.ocds_id,
+            framework_id: self.framework_id,
             items,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),

@@ -90,6 +90,7 @@ pub fn create(
         ocds_id: input.ocds_id.map(|s| s.into_inner()),
         created_at: now,
         updated_at: now,
+        framework_id: None,
     };
     // A concurrent request may have taken the reference since the check: the unique index
     // refuses the row, and the answer is the same.
@@ -161,6 +162,18 @@ pub fn list(
     filter: ContractFilter,
     page: &PageRequest,
 ) -> Result<Page<Contract>, Error> {
+    list_call_offs(conn, caller, filter, None, page)
+}
+
+/// As `list`; with `framework`, only the call-offs of that framework agreement (a framework
+/// outside the caller's reach lists nothing, as any filter does).
+pub fn list_call_offs(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    filter: ContractFilter,
+    framework: Option<ContractId>,
+    page: &PageRequest,
+) -> Result<Page<Contract>, Error> {
     caller.require(
         &[OrgKind::Admin, OrgKind::Buyer, OrgKind::Contractor],
         "list contracts",
@@ -179,6 +192,9 @@ pub fn list(
     }
     if let Some(contractor) = filter.contractor_id {
         q = q.filter(contracts::contractor_id.eq(contractor.to_string()));
+    }
+    if let Some(framework) = framework {
+        q = q.filter(contracts::framework_id.eq(framework.to_string()));
     }
     let rows = q.load(conn)?;
     let ids: Vec<ContractId> = rows.iter().map(|r| r.id).collect();

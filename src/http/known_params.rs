@@ -186,6 +186,10 @@ mod tests {
             "country=BE"
         )
         .is_err());
+        // A literal path that does not take the method is left to the router's 405.
+        assert!(check(&Method::POST, "/api/v1/contracts/import", "dry_run=true").is_ok());
+        assert!(check(&Method::POST, "/api/v1/contracts/import", "dryrun=1").is_err());
+        assert!(check(&Method::GET, "/api/v1/contracts/import", "dry_run=true").is_ok());
         assert!(check(&Method::GET, "/healthz", "x=1").is_ok());
     }
 }
