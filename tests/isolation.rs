@@ -122,6 +122,11 @@ fn body(method: &Method, path: &str, w: &World) -> Option<Value> {
         ("POST", "/api/v1/disclosures") => json!({"__csv": format!(
             "{LIST_HEADER}\n;Thing;;Other works;1 Road;VN;;1;2026-01-01;\n"
         )}),
+        // An OCDS package (a dry run by default); tests/ocds.rs covers who imports what.
+        ("POST", "/api/v1/contracts/import") => ocds_package("Some buyer", "Some supplier"),
+        ("PUT", "/api/v1/organizations/{id}/identifiers") => {
+            json!({"identifiers": [{"scheme": "XI-TEST", "id": "outsider"}]})
+        }
         ("POST", "/api/v1/organizations") => {
             json!({"name": "New", "kind": "buyer", "country": "BE", "notification_emails": ["n@new.example.org"]})
         }
@@ -172,7 +177,9 @@ fn allowed(who: &str, method: &Method, path: &str) -> Option<u16> {
             Some(200)
         }
         ("other monitor", "/api/v1/contracts/{id}/due-diligence") => Some(200),
-        ("other buyer", "/api/v1/organizations/{id}") => Some(if get { 200 } else { 403 }), // the contractor directory
+        // The contractor directory; only the admin sets identifiers.
+        ("other buyer", "/api/v1/organizations/{id}") => Some(if get { 200 } else { 403 }),
+        ("other buyer", "/api/v1/organizations/{id}/identifiers") => Some(403),
         // Operations of a role the caller does not have: refused before any lookup.
         (
             "other monitor" | "other buyer",
@@ -328,6 +335,23 @@ struct Registry {
     user: String,
 }
 
+/// A release package: one contract of `buyer` awarded to `supplier`, each with an identifier.
+fn ocds_package(buyer: &str, supplier: &str) -> Value {
+    json!({"releases": [{
+        "ocid": "ocds-xitest-1", "id": "1", "date": "2026-01-01T00:00:00Z", "tag": ["contract"],
+        "initiationType": "tender",
+        "parties": [
+            {"id": "B", "name": buyer, "roles": ["buyer"], "identifier": {"scheme": "XI-TEST", "id": "B1"}},
+            {"id": "S", "name": supplier, "roles": ["supplier"], "identifier": {"scheme": "XI-TEST", "id": "S1"}}
+        ],
+        "buyer": {"id": "B", "name": buyer},
+        "awards": [{"id": "A1", "status": "active", "suppliers": [{"id": "S", "name": supplier}]}],
+        "contracts": [{"id": "C1", "awardID": "A1", "title": "Laptops", "status": "active",
+            "period": {"startDate": "2026-01-01T00:00:00Z", "endDate": "2026-12-31T00:00:00Z"},
+            "value": {"amount": 1000, "currency": "EUR"}}]
+    }]})
+}
+
 const LIST_HEADER: &str = "contract references;product model;component path;factory name;address;country;OS ID;tier;valid from;valid to";
 
 const FACTORY: (&str, &str, &str) = (
@@ -365,6 +389,19 @@ async fn registry(app: &TestApp) -> Registry {
     let (_, outbox) = app.get("/api/v1/notifications", &app.admin_token).await;
     let notification = outbox["items"][0]["id"].as_str().unwrap().to_string();
     let competitor_part = app.component(&c2, "Monitor", None).await;
+    // The identifiers of the buyer and the contractor in `ocds_package`, so that an import of it
+    // makes a contract.
+    for (org, identifier) in [(&buyer_id, "B1"), (&c1_id, "S1")] {
+        let (s, answer) = app
+            .request(
+                Method::PUT,
+                &format!("/api/v1/organizations/{org}/identifiers"),
+                Some(&app.admin_token),
+                Some(&json!({"identifiers": [{"scheme": "XI-TEST", "id": identifier}]})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{answer}");
+    }
     let (user, _) = app
         .person(&c1_id, "person@contractor-one.example.org", "Chris One")
         .await;
@@ -453,6 +490,22 @@ fn writes(role: &str, method: &Method, template: &str, r: &Registry) -> Vec<(Str
                  K1;Laptop;;Bright;elsewhere;CN;{};1;2026-01-01;\n",
                 FACTORY.2.to_lowercase()
             )}),
+        )],
+        // A dry run of the buyer's package with the contractor as supplier, then with the
+        // contractor's identifier recorded (the admin records it in the first request).
+        ("POST", "/api/v1/contracts/import") => vec![
+            (
+                format!("{template}?dry_run=true"),
+                ocds_package("Buyer one", "Contractor one"),
+            ),
+            (
+                format!("{template}?dry_run=false"),
+                ocds_package("Buyer one", "Contractor one"),
+            ),
+        ],
+        ("PUT", "/api/v1/organizations/{id}/identifiers") => vec![(
+            format!("/api/v1/organizations/{own_org}/identifiers"),
+            json!({"identifiers": [{"scheme": "XI-TEST", "id": "S1"}]}),
         )],
         ("POST", "/api/v1/factories") => vec![
             (

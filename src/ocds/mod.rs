@@ -86,6 +86,7 @@ pub struct PartyReport {
     pub scheme: Option<String>,
     pub identifier: Option<String>,
     pub outcome: Outcome,
+    /// The organization; absent when a dry run would create it (its id is not kept).
     pub organization_id: Option<OrganizationId>,
     pub reason: String,
     /// Where the party is in the package, e.g. `releases[0].parties[1]`.
@@ -112,8 +113,10 @@ pub struct ContractReport {
     pub reference: String,
     pub title: Option<String>,
     pub outcome: Outcome,
+    /// The contract; absent when a dry run would create it (its id is not kept).
     pub contract_id: Option<ContractId>,
-    /// The framework agreement this call-off is linked to.
+    /// The framework agreement this call-off is linked to (absent when a dry run would create
+    /// the framework).
     pub framework_id: Option<ContractId>,
     pub reason: String,
     pub items: Vec<ItemReport>,
@@ -156,5 +159,29 @@ impl ImportReport {
     pub(crate) fn add_contract(&mut self, c: ContractReport) {
         self.count(c.outcome);
         self.contracts.push(c);
+    }
+
+    /// After a rollback, the ids of the organizations and contracts the run created name
+    /// nothing: a caller must not be handed an id it cannot read.
+    pub(crate) fn forget_created(&mut self) {
+        for p in &mut self.parties {
+            if p.outcome == Outcome::Created {
+                p.organization_id = None;
+            }
+        }
+        let created: Vec<ContractId> = self
+            .contracts
+            .iter()
+            .filter(|c| c.outcome == Outcome::Created)
+            .filter_map(|c| c.contract_id)
+            .collect();
+        for c in &mut self.contracts {
+            if c.contract_id.is_some_and(|id| created.contains(&id)) {
+                c.contract_id = None;
+            }
+            if c.framework_id.is_some_and(|id| created.contains(&id)) {
+                c.framework_id = None;
+            }
+        }
     }
 }

@@ -56,6 +56,9 @@ pub fn import(
         if keep {
             Ok(())
         } else {
+            if let Some(r) = report.as_mut() {
+                r.forget_created();
+            }
             Err(Discard::RolledBack)
         }
     });
