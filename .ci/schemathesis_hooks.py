@@ -12,7 +12,9 @@ can rightly be refused by them:
 - rules against the clock or the stored state: `observed_on` not in the future, an extension
   later than the current deadline, `at` not in the future, an Idempotency-Key reused for
   another body;
-- rules on the caller: only admins name another owner or buyer.
+- rules on the caller: only admins name another owner or buyer;
+- the content of an uploaded file: a disclosure list's header row names its columns, each
+  row's cells parse (the document can only say "text/csv").
 
 `positive_data_acceptance_beyond_schema` runs the built-in check, except that it lets pass a
 400 or 422 problem whose every `errors[].message` is one of those rules (matched below, each
@@ -40,6 +42,13 @@ BEYOND_SCHEMA = [
     re.compile(r"^an extension moves the deadline later than its current "),
     re.compile(r"^at must be a past or present date$"),
     re.compile(r"^this key was already used for a different request"),
+    # the content of an uploaded file (a disclosure list's columns and rows), which the
+    # document can only describe as text
+    re.compile(r"^(missing|unknown) columns: "),
+    re.compile(r"^the column .* appears twice$"),
+    re.compile(r"^row [0-9]+: "),
+    re.compile(r"^the file is empty$"),
+    re.compile(r"^the file has a header row but no rows under it"),
     # rules on the caller
     re.compile(r"^only admins register components for another organization$"),
     re.compile(r"^a buyer registers contracts in its own name$"),

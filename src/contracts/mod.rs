@@ -33,6 +33,9 @@ pub struct NewContract {
     pub value: Option<Money>,
     /// Open Contracting Data Standard id, e.g. `ocds-b5fd17-2026-0042`.
     pub ocds_id: Option<ShortText>,
+    /// The framework agreement this contract is a call-off (or lot) of: another contract of
+    /// the same buyer that is not itself a call-off.
+    pub framework_id: Option<ContractId>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -61,8 +64,8 @@ pub struct Contract {
     pub ends_on: NaiveDate,
     pub value: Option<Money>,
     pub ocds_id: Option<String>,
-    /// The framework agreement this contract is a call-off of (set by the OCDS import from
-    /// `relatedProcesses` with relationship `framework`).
+    /// The framework agreement this contract is a call-off of (given when it is registered, or
+    /// set by the OCDS import from `relatedProcesses` with relationship `framework`).
     pub framework_id: Option<ContractId>,
     /// The components the contract covers.
     pub items: Vec<ContractItem>,

@@ -64,6 +64,21 @@ pub fn create(
     if input.ends_on < input.starts_on {
         return Err(Error::field("ends_on", "must be on or after starts_on"));
     }
+    if let Some(framework) = input.framework_id {
+        // One level: a framework agreement of this buyer, not a call-off of another one.
+        let found: i64 = contracts::table
+            .filter(contracts::id.eq(framework.to_string()))
+            .filter(contracts::buyer_id.eq(input.buyer_id.to_string()))
+            .filter(contracts::framework_id.is_null())
+            .count()
+            .get_result(conn)?;
+        if found == 0 {
+            return Err(Error::field(
+                "framework_id",
+                "no contract of this buyer with this id that could be a framework agreement (it must not be a call-off itself)",
+            ));
+        }
+    }
     // Unique per buyer ignoring case, folded as the index folds it (see the migration
     // `contract_reference_nocase`).
     let duplicate: i64 = contracts::table
@@ -90,7 +105,7 @@ pub fn create(
         ocds_id: input.ocds_id.map(|s| s.into_inner()),
         created_at: now,
         updated_at: now,
-        framework_id: None,
+        framework_id: input.framework_id,
     };
     // A concurrent request may have taken the reference since the check: the unique index
     // refuses the row, and the answer is the same.

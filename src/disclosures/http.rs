@@ -132,7 +132,8 @@ pub fn refused(report: &Report) -> HttpResponse {
     params(
         ("dry_run" = Option<bool>, Query, description = "true (the default): report what the file would change and change nothing; false: apply the whole file, or nothing if a row has an error"),
         ("contractor_id" = Option<OrganizationId>, Query, description = "Whose list this is: the caller's own organization for a contractor (may be left out); any contractor's for the admin"),
-        ("confirm" = Option<String>, Query, description = "Near matches to use instead of registering a new factory: ROW:FACTORY_ID pairs separated by commas, from a dry run's report"),
+        ("confirm" = Option<String>, Query, pattern = r"^([0-9]{1,9}:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(,[0-9]{1,9}:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})*)?$",
+            description = "Near matches to use instead of registering a new factory: ROW:FACTORY_ID pairs separated by commas, from a dry run's report"),
     ),
     request_body(description = "The disclosure list: CSV (UTF-8, comma or semicolon separated) or XLSX, as the raw body or as the part named `file` of a multipart form (see docs/imports.md for the columns)",
         content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),

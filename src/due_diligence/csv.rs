@@ -108,6 +108,8 @@ pub fn portfolio_csv(entries: &[PortfolioEntry]) -> Result<String, Error> {
         "open_cases",
         "overdue_cases",
         "max_escalation_level",
+        "framework_id",
+        "framework_reference",
     ])?;
     for e in entries {
         w.row([
@@ -126,6 +128,8 @@ pub fn portfolio_csv(entries: &[PortfolioEntry]) -> Result<String, Error> {
             e.open_cases.to_string(),
             e.overdue_cases.to_string(),
             e.max_escalation_level.to_string(),
+            e.framework_id.map(|f| f.to_string()).unwrap_or_default(),
+            e.framework_reference.clone().unwrap_or_default(),
         ])?;
     }
     w.finish()

@@ -83,6 +83,7 @@ pub async fn contract(
 #[utoipa::path(get, path = "/due-diligence", tag = "due-diligence",
     params(
         ("status" = Option<Status>, Query, description = "Only contracts with this status"),
+        ("framework" = Option<ContractId>, Query, description = "Only this framework agreement and its call-offs"),
         ("sort" = Option<PortfolioOrder>, Query, description = "`status` (red first, default), `reference`, `open_cases`, `overdue_cases`"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query),
     ),
@@ -96,6 +97,7 @@ pub async fn portfolio(
 ) -> Result<HttpResponse, Error> {
     let page = q.page()?;
     let only = q.get::<Status>("status")?;
+    let framework = q.get::<ContractId>("framework")?;
     let sort = match q.get::<PortfolioOrder>("sort")? {
         None | Some(PortfolioOrder::Status) => PortfolioSort::Status,
         Some(PortfolioOrder::Reference) => PortfolioSort::Reference,
@@ -105,7 +107,7 @@ pub async fn portfolio(
     let now = state.clock.now_naive();
     let result = state
         .db
-        .read(move |c| service::portfolio(c, &caller, only, sort, &page, now))
+        .read(move |c| service::portfolio(c, &caller, only, framework, sort, &page, now))
         .await?;
     if wants_csv(&req) {
         Ok(csv(

@@ -154,6 +154,9 @@ pub struct PortfolioEntry {
     pub open_cases: i64,
     pub overdue_cases: i64,
     pub max_escalation_level: i32,
+    /// The framework agreement this contract is a call-off of, and its reference.
+    pub framework_id: Option<ContractId>,
+    pub framework_reference: Option<String>,
 }
 
 /// The green/amber/red rules, in one place (documented in docs/due-diligence.md).

@@ -49,6 +49,7 @@ struct Row {
 /// (a page shows the default rather than an error for a hand-edited address).
 struct Filters {
     status: Option<Status>,
+    framework: Option<ContractId>,
     text: String,
     sort: &'static str,
 }
@@ -57,6 +58,7 @@ impl Filters {
     fn of(q: &QueryParams) -> Filters {
         Filters {
             status: q.get::<Status>("status").ok().flatten(),
+            framework: q.get::<ContractId>("framework").ok().flatten(),
             text: q.raw("q").unwrap_or_default().trim().to_string(),
             sort: q
                 .raw("sort")
@@ -101,6 +103,9 @@ impl Filters {
         if let Some(s) = self.status {
             q.append_pair("status", s.as_str());
         }
+        if let Some(f) = self.framework {
+            q.append_pair("framework", &f.to_string());
+        }
         if !self.text.is_empty() {
             q.append_pair("q", &self.text);
         }
@@ -113,6 +118,7 @@ impl Filters {
 async fn entries(
     state: &AppState,
     viewer: &Viewer,
+    framework: Option<ContractId>,
     sort: PortfolioSort,
 ) -> Result<(Vec<Row>, bool), Error> {
     let caller = viewer.caller;
@@ -124,6 +130,7 @@ async fn entries(
                 c,
                 &caller,
                 None,
+                framework,
                 sort,
                 &PageRequest::first(PORTFOLIO_LIMIT),
                 now,
@@ -149,7 +156,8 @@ pub async fn portfolio(
     q: QueryParams,
 ) -> Result<HttpResponse, Error> {
     let filters = Filters::of(&q);
-    let (mut list, truncated) = entries(&state, &viewer, filters.service_sort()).await?;
+    let (mut list, truncated) =
+        entries(&state, &viewer, filters.framework, filters.service_sort()).await?;
     let count = |s: Status| list.iter().filter(|r| r.entry.status == s).count();
     let summary = json!({
         "total": list.len(),
@@ -162,10 +170,22 @@ pub async fn portfolio(
         .iter()
         .map(|s| json!({ "key": s, "href": format!("/contracts?{}", filters.with_sort(s)), "current": *s == filters.sort }))
         .collect();
+    // The frameworks the viewer's contracts are call-offs of, to filter by.
+    let mut frameworks: Vec<serde_json::Value> = list
+        .iter()
+        .filter_map(|r| Some((r.entry.framework_id?, r.entry.framework_reference.clone()?)))
+        .collect::<BTreeMap<_, _>>()
+        .into_iter()
+        .map(|(id, reference)| json!({ "id": id, "reference": reference, "current": Some(id) == filters.framework }))
+        .collect();
+    frameworks.sort_by(|a, b| a["reference"].as_str().cmp(&b["reference"].as_str()));
     let csv_query = {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         if let Some(s) = filters.status {
             q.append_pair("status", s.as_str());
+        }
+        if let Some(f) = filters.framework {
+            q.append_pair("framework", &f.to_string());
         }
         if !filters.text.is_empty() {
             q.append_pair("q", &filters.text);
@@ -179,6 +199,7 @@ pub async fn portfolio(
             "contracts": list,
             "summary": summary,
             "truncated": truncated,
+            "frameworks": frameworks,
             "filters": {
                 "status": filters.status.map(|s| s.as_str()),
                 "q": filters.text,
@@ -199,7 +220,7 @@ pub async fn portfolio_csv(
     q: QueryParams,
 ) -> Result<HttpResponse, Error> {
     let filters = Filters::of(&q);
-    let (mut list, _) = entries(&state, &viewer, filters.service_sort()).await?;
+    let (mut list, _) = entries(&state, &viewer, filters.framework, filters.service_sort()).await?;
     filters.apply(&mut list);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")

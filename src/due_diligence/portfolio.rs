@@ -26,15 +26,22 @@ pub enum PortfolioSort {
     OverdueCases,
 }
 
-/// Every contract of the caller with its status and key figures at `now`, by reference.
+/// Every contract of the caller with its status and key figures at `now`, by reference; with
+/// `framework`, only that framework agreement and its call-offs.
 pub(super) fn entries(
     conn: &mut DbConnection,
     caller: &Caller,
+    framework: Option<ContractId>,
     now: NaiveDateTime,
 ) -> Result<Vec<PortfolioEntry>, Error> {
     let me = caller.organization_id.to_string();
     let mut q = contracts::table
-        .select((contracts::id, contracts::reference, contracts::title))
+        .select((
+            contracts::id,
+            contracts::reference,
+            contracts::title,
+            contracts::framework_id,
+        ))
         .order(contracts::reference.asc())
         .into_boxed();
     match caller.kind {
@@ -42,8 +49,25 @@ pub(super) fn entries(
         OrgKind::Buyer => q = q.filter(contracts::buyer_id.eq(me)),
         OrgKind::Contractor => q = q.filter(contracts::contractor_id.eq(me)),
     }
-    let rows: Vec<(String, String, String)> = q.load(conn)?;
+    if let Some(f) = framework {
+        let f = f.to_string();
+        q = q.filter(
+            contracts::id
+                .eq(f.clone())
+                .or(contracts::framework_id.eq(f)),
+        );
+    }
+    let rows: Vec<(String, String, String, Option<String>)> = q.load(conn)?;
     let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    // The frameworks' references: the buyer's own contracts, read by id (a contractor's
+    // call-off may be under a framework contract held by another contractor).
+    let framework_ids: Vec<&String> = rows.iter().filter_map(|r| r.3.as_ref()).collect();
+    let framework_refs: HashMap<String, String> = contracts::table
+        .filter(contracts::id.eq_any(framework_ids))
+        .select((contracts::id, contracts::reference))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
     // Coverage of all contracts in two queries.
     let items: Vec<(String, String)> = contract_items::table
         .filter(contract_items::contract_id.eq_any(&ids))
@@ -97,7 +121,7 @@ pub(super) fn entries(
             .push((severity.clone(), *level, *n));
     }
     let mut entries = Vec::with_capacity(rows.len());
-    for (id, reference, title) in &rows {
+    for (id, reference, title, framework_id) in &rows {
         let (n, c) = cov.get(id.as_str()).copied().unwrap_or((0, 0));
         let coverage = Coverage {
             items: n,
@@ -119,6 +143,13 @@ pub(super) fn entries(
             open_cases: open.iter().map(|o| o.2).sum(),
             overdue_cases: open.iter().filter(|o| o.1 >= 2).map(|o| o.2).sum(),
             max_escalation_level: max_level.get(id).copied().unwrap_or(0),
+            framework_id: framework_id
+                .as_deref()
+                .map(ContractId::from_db)
+                .transpose()?,
+            framework_reference: framework_id
+                .as_ref()
+                .and_then(|f| framework_refs.get(f).cloned()),
         });
     }
     Ok(entries)

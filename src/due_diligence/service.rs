@@ -114,11 +114,12 @@ pub fn portfolio(
     conn: &mut DbConnection,
     caller: &Caller,
     only: Option<Status>,
+    framework: Option<ContractId>,
     sort: PortfolioSort,
     page: &PageRequest,
     now: NaiveDateTime,
 ) -> Result<Page<PortfolioEntry>, Error> {
-    let mut entries = portfolio::entries(conn, caller, now)?;
+    let mut entries = portfolio::entries(conn, caller, framework, now)?;
     if let Some(s) = only {
         entries.retain(|e| e.status == s);
     }
