@@ -153,6 +153,22 @@ fn get_row(conn: &mut DbConnection, id: FactoryId) -> Result<FactoryRow, Error> 
         .ok_or(Error::NotFound("factory"))
 }
 
+/// The names of factories, in one query (the registry is readable by everyone; ids that name
+/// no factory are left out).
+pub fn names(
+    conn: &mut DbConnection,
+    ids: &[FactoryId],
+) -> Result<std::collections::HashMap<FactoryId, String>, Error> {
+    let keys: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+    factories::table
+        .filter(factories::id.eq_any(keys))
+        .select((factories::id, factories::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .map(|(id, name)| Ok((FactoryId::from_db(&id)?, name)))
+        .collect()
+}
+
 /// Whether a factory exists at all (for disclosures, which may name any factory).
 pub fn exists(conn: &mut DbConnection, id: FactoryId) -> Result<bool, Error> {
     let n: i64 = factories::table

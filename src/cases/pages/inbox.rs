@@ -6,28 +6,11 @@ use serde_json::{json, Value};
 
 use super::super::query::{self, CaseFilter, CaseSort};
 use super::super::CaseState;
-use crate::auth::Caller;
-use crate::db::DbConnection;
 use crate::error::Error;
 use crate::http::extract::QueryParams;
 use crate::http::AppState;
 use crate::values::{FactoryId, OrgKind};
 use crate::web::{Page, Viewer};
-
-/// Factory names of a page of cases, each looked up once through the registry's service.
-fn factory_names(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    ids: impl Iterator<Item = FactoryId>,
-) -> Result<std::collections::HashMap<FactoryId, String>, Error> {
-    let mut names = std::collections::HashMap::new();
-    for id in ids {
-        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(id) {
-            slot.insert(crate::factories::service::get(conn, caller, id)?.name);
-        }
-    }
-    Ok(names)
-}
 
 /// `GET /cases`: a contractor's inbox (soonest deadline first); for everyone else the cases
 /// they may see, newest first. Both filter by state and page with the API's cursor.
@@ -56,7 +39,8 @@ pub async fn list(
         .db
         .read(move |c| {
             let cases = query::list(c, &caller, filter, sort, &page)?;
-            let names = factory_names(c, &caller, cases.items.iter().map(|k| k.factory_id))?;
+            let ids: Vec<FactoryId> = cases.items.iter().map(|k| k.factory_id).collect();
+            let names = crate::factories::service::names(c, &ids)?;
             Ok((cases, names))
         })
         .await?;
