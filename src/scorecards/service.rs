@@ -14,7 +14,7 @@ use super::{
 use crate::auth::Caller;
 use crate::cases::access::visible_to;
 use crate::clock::utc;
-use crate::db::DbConnection;
+use crate::db::{Backend, DbConnection};
 use crate::due_diligence::{coverage_of_many, durations, hours_between, service::end_of};
 use crate::error::Error;
 use crate::schema::{cases, contracts, organizations};
@@ -102,9 +102,26 @@ struct Totals {
     disputes: i64,
 }
 
-/// The cases of `org` opened in [start, end), as SQL with $1 = org, $2 = start, $3 = end.
-const OF_PERIOD: &str =
-    "FROM cases WHERE cases.contractor_id = $1 AND cases.opened_at >= $2 AND cases.opened_at < $3";
+/// The `n`th bound parameter. Numbered, not positional: the instant of the question appears
+/// in the select list before the others (SQLite numbers `$name`s by first appearance, `?n` it
+/// takes as written).
+fn param(backend: Backend, n: u8) -> String {
+    match backend {
+        Backend::Sqlite => format!("?{n}"),
+        Backend::Postgres => format!("${n}"),
+    }
+}
+
+/// The cases of `org` opened in [start, end): parameters 1, 2 and 3.
+fn of_period(backend: Backend) -> String {
+    let p = |n| param(backend, n);
+    format!(
+        "FROM cases WHERE cases.contractor_id = {} AND cases.opened_at >= {} AND cases.opened_at < {}",
+        p(1),
+        p(2),
+        p(3)
+    )
+}
 
 /// Every case figure over all the contractor's cases of the period, in one aggregate.
 fn totals(
@@ -112,7 +129,9 @@ fn totals(
     org: &str,
     (start, end, now): (NaiveDateTime, NaiveDateTime, NaiveDateTime),
 ) -> Result<Totals, Error> {
-    let bound = |rule: String| rule.replace(NOW, "$4");
+    let backend = conn.backend();
+    let now_param = param(backend, 4);
+    let bound = |rule: String| rule.replace(NOW, &now_param);
     let (ack, plan, rem) = (
         bound(rules::acknowledged_on_time()),
         rules::plan_accepted_first_time(),
@@ -122,7 +141,7 @@ fn totals(
     let sql_text = format!(
         "SELECT COUNT(*) AS cases, {} AS ack_n, COUNT({ack}) AS ack_d, {} AS plan_n, \
          COUNT({plan}) AS plan_d, {} AS rem_n, COUNT({rem}) AS rem_d, {} AS l1, {} AS l2, \
-         {} AS l3, {} AS disputes {OF_PERIOD}",
+         {} AS l3, {} AS disputes {}",
         sum(&format!("{ack} = 1")),
         sum(&format!("{plan} = 1")),
         sum(&format!("{rem} = 1")),
@@ -130,6 +149,7 @@ fn totals(
         sum("cases.max_escalation_level >= 2"),
         sum("cases.max_escalation_level >= 3"),
         sum(&format!("{} = 1", rules::disputed())),
+        of_period(backend),
     );
     Ok(diesel::sql_query(sql_text)
         .bind::<Text, _>(org)
@@ -151,9 +171,11 @@ fn ack_hours(
         #[diesel(sql_type = diesel::sql_types::Double)]
         h: f64,
     }
-    let h = hours_between(conn.backend(), "cases.opened_at", "cases.acknowledged_at");
+    let backend = conn.backend();
+    let h = hours_between(backend, "cases.opened_at", "cases.acknowledged_at");
     let spans: Vec<Span> = diesel::sql_query(format!(
-        "SELECT {h} AS h {OF_PERIOD} AND cases.acknowledged_at IS NOT NULL"
+        "SELECT {h} AS h {} AND cases.acknowledged_at IS NOT NULL",
+        of_period(backend)
     ))
     .bind::<Text, _>(org)
     .bind::<Timestamp, _>(start)
@@ -163,7 +185,15 @@ fn ack_hours(
 }
 
 /// One case of the period in the caller's reach, classified by the same rules.
-type Listed = (String, i32, bool, Option<i32>, Option<i32>, Option<i32>, i32);
+type Listed = (
+    String,
+    i32,
+    bool,
+    Option<i32>,
+    Option<i32>,
+    Option<i32>,
+    i32,
+);
 
 /// The cases of the period the caller may read (`cases::access::visible_to`), newest first.
 fn listed(
@@ -253,9 +283,7 @@ fn disclosure(
         .load(conn)?;
     let ids: Vec<String> = running.iter().map(|r| r.0.clone()).collect();
     let of = coverage_of_many(conn, &ids, t)?;
-    let (items, covered) = of
-        .values()
-        .fold((0, 0), |(i, c), (n, k)| (i + n, c + k));
+    let (items, covered) = of.values().fold((0, 0), |(i, c), (n, k)| (i + n, c + k));
     let me = caller.organization_id.to_string();
     let mut contract_ids = Vec::new();
     for (id, buyer) in &running {
@@ -335,7 +363,11 @@ pub fn scorecard(
             push(&mut e.cases.cases, &mut e.cases.complete, case.clone());
         }
         if disputed == 1 {
-            push(&mut c.disputes.cases, &mut c.disputes.complete, case.clone());
+            push(
+                &mut c.disputes.cases,
+                &mut c.disputes.complete,
+                case.clone(),
+            );
         }
         if acknowledged {
             let t = &mut c.time_to_acknowledge;
