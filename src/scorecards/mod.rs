@@ -84,7 +84,8 @@ pub struct DisclosureCoverage {
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct Scorecard {
     pub organization_id: OrganizationId,
-    pub name: String,
+    /// Null for a monitor, which does not read the organization directory.
+    pub name: Option<String>,
     pub from: NaiveDate,
     pub to: NaiveDate,
     /// When the figures were computed: a deadline counts as passed before this instant.

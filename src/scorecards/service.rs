@@ -42,10 +42,11 @@ pub fn period(
     Ok((from, to))
 }
 
-/// The contractor's name, if the caller may see its scorecard: the contractor itself, a buyer
+/// Whether the caller may see the scorecard of `org`, with its name unless the caller is a
+/// monitor (monitors do not read the organization directory): the contractor itself, a buyer
 /// with a contract with it, monitors and admins. Not a contractor, or another contractor
 /// asking: 404; a buyer without a contract with it (it can read the directory): 403.
-fn in_reach(conn: &mut DbConnection, caller: &Caller, org: &str) -> Result<String, Error> {
+fn in_reach(conn: &mut DbConnection, caller: &Caller, org: &str) -> Result<Option<String>, Error> {
     let row: Option<(String, String)> = organizations::table
         .filter(organizations::id.eq(org))
         .select((organizations::kind, organizations::name))
@@ -73,7 +74,7 @@ fn in_reach(conn: &mut DbConnection, caller: &Caller, org: &str) -> Result<Strin
             }
         }
     }
-    Ok(name)
+    Ok((!caller.is(OrgKind::Monitor)).then_some(name))
 }
 
 #[derive(QueryableByName)]
