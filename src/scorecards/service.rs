@@ -259,10 +259,10 @@ fn count_of(n: i64) -> Count {
 }
 
 /// Puts a classified case into a share's lists.
-fn classify(s: &mut Share, id: &CaseId, class: Option<i32>) {
+fn classify(s: &mut Share, id: CaseId, class: Option<i32>) {
     match class {
-        Some(1) => push(&mut s.cases, &mut s.complete, id.clone()),
-        Some(_) => push(&mut s.missed_cases, &mut s.complete, id.clone()),
+        Some(1) => push(&mut s.cases, &mut s.complete, id),
+        Some(_) => push(&mut s.missed_cases, &mut s.complete, id),
         None => {}
     }
 }
@@ -355,24 +355,20 @@ pub fn scorecard(
         push(
             &mut c.cases_in_period.cases,
             &mut c.cases_in_period.complete,
-            case.clone(),
+            case,
         );
-        classify(&mut c.acknowledged_on_time, &case, ack);
-        classify(&mut c.plans_accepted_first_time, &case, plan);
-        classify(&mut c.remediated_on_time, &case, rem);
+        classify(&mut c.acknowledged_on_time, case, ack);
+        classify(&mut c.plans_accepted_first_time, case, plan);
+        classify(&mut c.remediated_on_time, case, rem);
         for e in c.escalated.iter_mut().filter(|e| max_level >= e.level) {
-            push(&mut e.cases.cases, &mut e.cases.complete, case.clone());
+            push(&mut e.cases.cases, &mut e.cases.complete, case);
         }
         if disputed == 1 {
-            push(
-                &mut c.disputes.cases,
-                &mut c.disputes.complete,
-                case.clone(),
-            );
+            push(&mut c.disputes.cases, &mut c.disputes.complete, case);
         }
         if acknowledged {
             let t = &mut c.time_to_acknowledge;
-            push(&mut t.cases, &mut t.complete, case.clone());
+            push(&mut t.cases, &mut t.complete, case);
         }
     }
     Ok(card)
