@@ -478,7 +478,47 @@ async fn the_page_shows_the_figures_and_the_cases_behind_them(backend: Backend) 
     assert_eq!(none.status, StatusCode::NOT_FOUND);
 }
 
+/// 5,000 cases of one contractor, half acknowledged: the scorecard answers from aggregates
+/// (a query per case would take seconds here, even in a debug build), and the lists stop at 500.
+async fn five_thousand_cases_answer_quickly(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.clock.set(at(T0));
+    let chain = app.chain(1).await;
+    let (c_id, c, ..) = chain.contractors[0].clone();
+    app.bulk_findings(&chain.monitor, &chain.factory, "major", 5_000)
+        .await;
+    // Half acknowledged after an hour (in place: the figures only read the case rows).
+    let later = match backend {
+        Backend::Sqlite => "datetime(opened_at, '+1 hour')",
+        Backend::Postgres => "opened_at + INTERVAL '1 hour'",
+    };
+    let n = app
+        .execute(&format!(
+            "UPDATE cases SET acknowledged_at = {later} \
+             WHERE id IN (SELECT id FROM cases ORDER BY id LIMIT 2500)"
+        ))
+        .await;
+    assert_eq!(n, 2500);
+    app.clock.set(t(30, 0));
+    let path = format!("/api/v1/organizations/{c_id}/scorecard");
+    let started = std::time::Instant::now();
+    for _ in 0..5 {
+        let (s, v) = app.get(&path, &c).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["cases_in_period"]["count"], 5_000);
+        assert_eq!(v["cases_in_period"]["cases"].as_array().unwrap().len(), 500);
+        assert_eq!(v["cases_in_period"]["complete"], false);
+        assert_eq!(v["acknowledged_on_time"]["numerator"], 2500);
+        assert_eq!(v["acknowledged_on_time"]["denominator"], 5_000);
+        assert_eq!(v["time_to_acknowledge"]["median_hours"], 1.0);
+    }
+    let each = started.elapsed() / 5;
+    eprintln!("{backend:?}: {each:?} per scorecard over 5,000 cases");
+    assert!(each < std::time::Duration::from_secs(2), "{each:?}");
+}
+
 on_both_backends!(
+    five_thousand_cases_answer_quickly,
     every_figure_for_every_reader,
     who_may_ask_and_what_is_refused,
     the_page_shows_the_figures_and_the_cases_behind_them,

@@ -139,17 +139,20 @@ fn totals(
         bound(rules::remediated_on_time()),
     );
     let sum = |cond: &str| format!("COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0)");
+    // Each rule evaluated once per case (in the derived table), then counted.
     let sql_text = format!(
-        "SELECT COUNT(*) AS cases, {} AS ack_n, COUNT({ack}) AS ack_d, {} AS plan_n, \
-         COUNT({plan}) AS plan_d, {} AS rem_n, COUNT({rem}) AS rem_d, {} AS l1, {} AS l2, \
-         {} AS l3, {} AS disputes {}",
-        sum(&format!("{ack} = 1")),
-        sum(&format!("{plan} = 1")),
-        sum(&format!("{rem} = 1")),
-        sum("cases.max_escalation_level >= 1"),
-        sum("cases.max_escalation_level >= 2"),
-        sum("cases.max_escalation_level >= 3"),
-        sum(&format!("{} = 1", rules::disputed())),
+        "SELECT COUNT(*) AS cases, {} AS ack_n, COUNT(ack) AS ack_d, {} AS plan_n, \
+         COUNT(plan) AS plan_d, {} AS rem_n, COUNT(rem) AS rem_d, {} AS l1, {} AS l2, \
+         {} AS l3, {} AS disputes FROM (SELECT {ack} AS ack, {plan} AS plan, {rem} AS rem, \
+         cases.max_escalation_level AS lvl, {} AS disputed {}) AS c",
+        sum("ack = 1"),
+        sum("plan = 1"),
+        sum("rem = 1"),
+        sum("lvl >= 1"),
+        sum("lvl >= 2"),
+        sum("lvl >= 3"),
+        sum("disputed = 1"),
+        rules::disputed(),
         of_period(backend),
     );
     Ok(diesel::sql_query(sql_text)
