@@ -444,6 +444,52 @@ async fn the_page_shows_the_figures_and_the_cases_behind_them(backend: Backend) 
             "another buyer's case {l} listed"
         );
     }
+    // The download, with the session only, the same figures one row per figure.
+    let csv = w
+        .app
+        .page(
+            &format!(
+                "/organizations/{}/scorecard.csv?from=2026-06-01&to=2026-07-10",
+                w.c_id
+            ),
+            Some(&buyer),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.headers["cache-control"], "no-store");
+    let rows: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(
+        rows[0],
+        "organization_id,from,to,figure,value,numerator,denominator,cases,missed_cases"
+    );
+    let ack = rows
+        .iter()
+        .find(|r| r.contains(",acknowledged_on_time,"))
+        .unwrap();
+    let (a, d, f) = (&w.cases[&'A'], &w.cases[&'D'], &w.cases[&'F']);
+    assert_eq!(
+        *ack,
+        format!(
+            "{},2026-06-01,2026-07-10,acknowledged_on_time,0.5,3,6,{d}; {a},{f}",
+            w.c_id
+        )
+    );
+    assert_eq!(rows.len(), 12, "{}", csv.body);
+    // The API answers the same CSV to `Accept: text/csv`.
+    let res = w
+        .app
+        .client
+        .get(format!(
+            "{}/api/v1/organizations/{}/scorecard?from=2026-06-01&to=2026-07-10",
+            w.app.base, w.c_id
+        ))
+        .bearer_auth(&w.b1)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.text().await.unwrap(), csv.body);
     // The contractor's own page; refused as the API refuses.
     let (_, person) = w
         .app

@@ -1,12 +1,13 @@
 //! `GET /api/v1/organizations/{id}/scorecard`: a contractor's scorecard over a period.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::service;
 use super::Scorecard;
 use crate::auth::Caller;
+use crate::due_diligence::http::{csv, wants_csv};
 use crate::error::Error;
 use crate::http::extract::QueryParams;
 use crate::http::{resource, AppState};
@@ -34,7 +35,8 @@ pub fn read_period(q: &QueryParams, today: NaiveDate) -> Result<(NaiveDate, Naiv
         ("to" = Option<chrono::NaiveDate>, Query, description = "Last day of the period, included (YYYY-MM-DD, UTC); default: today"),
     ),
     responses(
-        (status = 200, description = "The contractor's scorecard over the period", body = Scorecard),
+        (status = 200, description = "The contractor's scorecard over the period; CSV (one row per figure) with `Accept: text/csv`",
+            content((Scorecard = "application/json"), (String = "text/csv"))),
         (status = 403, description = "A buyer without a contract with the contractor"),
         (status = 404, description = "No such contractor, or another contractor asking"),
         (status = 422, description = "`from` after `to`"),
@@ -44,6 +46,7 @@ pub async fn scorecard(
     caller: Caller,
     id: web::Path<OrganizationId>,
     q: QueryParams,
+    req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     let now = state.clock.now_naive();
@@ -52,7 +55,15 @@ pub async fn scorecard(
         .db
         .read(move |c| service::scorecard(c, &caller, id, period, now))
         .await?;
-    Ok(HttpResponse::Ok().json(card))
+    if wants_csv(&req) {
+        let name = format!(
+            "scorecard-{}-{}-{}",
+            card.organization_id, card.from, card.to
+        );
+        Ok(csv(super::scorecard_csv(&card)?, &name))
+    } else {
+        Ok(HttpResponse::Ok().json(card))
+    }
 }
 
 /// Mounted under `/api/v1`.

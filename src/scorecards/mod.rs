@@ -4,10 +4,13 @@
 //! The figures are aggregated by the database over every case of the contractor; the case ids
 //! behind each figure are only those the caller may read. Rules: docs/scorecards.md.
 
+mod csv;
 pub mod http;
 pub mod pages;
 mod rules;
 pub mod service;
+
+pub use csv::scorecard_csv;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
