@@ -399,8 +399,13 @@ async fn who_may_ask_and_what_is_refused(backend: Backend) {
         assert_eq!(s, StatusCode::BAD_REQUEST, "{q}: {p}");
         assert_eq!(p["errors"][0]["field"], field, "{p}");
     }
-    // A defaulted `from` after an explicit `to`... is before it by construction; a `from`
-    // after today with no `to`: 422 naming `to`.
+    // `to` after today (2026-07-11), or `from` after today with `to` defaulted: 422 naming `to`.
+    let (s, p) = w.app.get(&path(&w.c_id, "?to=2026-07-12"), &w.c).await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("to")),
+        "the future: {p}"
+    );
     let (s, p) = w.app.get(&path(&w.c_id, "?from=2027-01-01"), &w.c).await;
     assert_eq!(
         (s, p["errors"][0]["field"].as_str()),

@@ -15,7 +15,8 @@ use crate::values::dates::parse_date;
 use crate::values::OrganizationId;
 
 /// `from` and `to` as the query string has them: a date that does not parse is refused naming
-/// its parameter; `from` after `to` is a 422 naming `to`. Shared with the page.
+/// its parameter (400); `from` after `to`, or `to` after today, is a 422 naming `to`. Shared
+/// with the page.
 pub fn read_period(q: &QueryParams, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), Error> {
     let date = |name: &str| -> Result<Option<NaiveDate>, Error> {
         match q.raw(name) {
@@ -32,14 +33,14 @@ pub fn read_period(q: &QueryParams, today: NaiveDate) -> Result<(NaiveDate, Naiv
     params(
         ("id" = OrganizationId, Path, description = "A contractor"),
         ("from" = Option<chrono::NaiveDate>, Query, description = "First day of the period (YYYY-MM-DD, UTC); default: twelve months before `to`"),
-        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day of the period, included (YYYY-MM-DD, UTC); default: today"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day of the period, included (YYYY-MM-DD, UTC), today or earlier; default: today"),
     ),
     responses(
         (status = 200, description = "The contractor's scorecard over the period; CSV (one row per figure) with `Accept: text/csv`",
             content((Scorecard = "application/json"), (String = "text/csv"))),
         (status = 403, description = "A buyer without a contract with the contractor"),
         (status = 404, description = "No such contractor, or another contractor asking"),
-        (status = 422, description = "`from` after `to`"),
+        (status = 422, description = "`from` after `to`, or `to` after today"),
     ))]
 pub async fn scorecard(
     state: web::Data<AppState>,

@@ -20,14 +20,21 @@ use crate::error::Error;
 use crate::schema::{cases, contracts, organizations};
 use crate::values::{CaseId, ContractId, OrgKind, OrganizationId};
 
-/// The period asked for: `to` defaults to today, `from` to twelve months before `to` (the day
-/// after the same date a year earlier, so the period is 365 or 366 days).
+/// The period asked for: `to` (today or earlier) defaults to today, `from` to twelve months
+/// before `to` (the day after the same date a year earlier, so 365 or 366 days).
 pub fn period(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     today: NaiveDate,
 ) -> Result<(NaiveDate, NaiveDate), Error> {
     let to = to.unwrap_or(today);
+    // Nothing is known of the future: no case opened then, no link valid then yet.
+    if to > today {
+        return Err(Error::field(
+            "to",
+            format!("to ({to}) is after today ({today})"),
+        ));
+    }
     let from = from.unwrap_or_else(|| {
         to.checked_sub_months(Months::new(12))
             .and_then(|d| d.succ_opt())
@@ -331,6 +338,7 @@ pub fn scorecard(
         to,
         as_of: utc(now),
         cases_in_period: count_of(totals.cases),
+        // `to` is not after today, so the coverage is as known at its end, or now for today.
         disclosure_coverage: disclosure(conn, caller, &org, to, end_of(to).min(now))?,
         acknowledged_on_time: share_of(totals.ack_n, totals.ack_d),
         plans_accepted_first_time: share_of(totals.plan_n, totals.plan_d),
