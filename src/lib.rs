@@ -30,6 +30,7 @@ pub mod organizations;
 pub mod pagination;
 pub mod routes;
 pub mod schema;
+pub mod scorecards;
 pub mod server;
 pub mod users;
 pub mod values;

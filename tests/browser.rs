@@ -470,6 +470,12 @@ async fn the_other_pages_of_each_role_pass_axe(backend: Backend) {
         "Jeroen",
     )
     .await;
+    browser
+        .open(&format!("/organizations/{contractor}/scorecard"))
+        .await;
+    browser
+        .assert_accessible("the contractor's scorecard")
+        .await;
     browser.open("/disclosures").await;
     assert!(browser.text().await.contains("Shared Factory"));
     browser.assert_accessible("the disclosures").await;

@@ -177,6 +177,10 @@ fn allowed(who: &str, method: &Method, path: &str) -> Option<u16> {
             Some(200)
         }
         ("other monitor", "/api/v1/contracts/{id}/due-diligence") => Some(200),
+        // A contractor's scorecard: every monitor (without the name: no directory for
+        // monitors); a buyer only of a contractor it holds a contract with.
+        ("other monitor", "/api/v1/organizations/{id}/scorecard") => Some(200),
+        ("other buyer", "/api/v1/organizations/{id}/scorecard") => Some(403),
         // The contractor directory; only the admin sets identifiers.
         ("other buyer", "/api/v1/organizations/{id}") => Some(if get { 200 } else { 403 }),
         ("other buyer", "/api/v1/organizations/{id}/identifiers") => Some(403),

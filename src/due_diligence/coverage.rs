@@ -1,7 +1,7 @@
 //! Disclosure coverage and the supply chain of a contract as of an instant: which items have a
 //! tier-1 factory disclosed, and every factory (at any tier) below its items.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -42,6 +42,29 @@ pub(super) fn covered(
         .load(conn)?;
     let ok = valid_on(t.date());
     Ok(links.into_iter().filter(|l| ok(l)).map(|l| l.0).collect())
+}
+
+/// (items, covered items) at `t` of each of `contracts` that has items, in two queries: the
+/// same rule as `coverage`, for many contracts at once (the contractor scorecards).
+pub(crate) fn coverage_of_many(
+    conn: &mut DbConnection,
+    contracts: &[String],
+    t: NaiveDateTime,
+) -> Result<HashMap<String, (i64, i64)>, Error> {
+    let items: Vec<(String, String)> = contract_items::table
+        .filter(contract_items::contract_id.eq_any(contracts))
+        .filter(contract_items::created_at.le(t))
+        .select((contract_items::contract_id, contract_items::component_id))
+        .load(conn)?;
+    let components: Vec<String> = items.iter().map(|i| i.1.clone()).collect();
+    let covered = covered(conn, &components, t)?;
+    let mut out: HashMap<String, (i64, i64)> = HashMap::new();
+    for (contract, component) in items {
+        let e = out.entry(contract).or_default();
+        e.0 += 1;
+        e.1 += i64::from(covered.contains(&component));
+    }
+    Ok(out)
 }
 
 /// The coverage of a contract's items at `t`, and the components of those items.

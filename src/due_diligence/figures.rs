@@ -181,14 +181,8 @@ pub(super) fn tally_now(
         #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
         plan: Option<f64>,
     }
-    let hours_between = |from: &str, to: &str| match conn.backend() {
-        Backend::Sqlite => {
-            format!("ROUND((julianday({to}) - julianday({from})) * 86400.0) / 3600.0")
-        }
-        Backend::Postgres => {
-            format!("CAST(ROUND(EXTRACT(EPOCH FROM ({to} - {from}))) / 3600.0 AS DOUBLE PRECISION)")
-        }
-    };
+    let backend = conn.backend();
+    let hours_between = |from: &str, to: &str| hours_between(backend, from, to);
     let sql = format!(
         "SELECT {} AS ack, {} AS plan FROM case_contracts WHERE contract_id = $1 \
          AND (case_acknowledged_at IS NOT NULL OR case_plan_accepted_at IS NOT NULL)",
@@ -258,6 +252,18 @@ pub(super) fn listed_for(
         _ => false,
     });
     Ok(open)
+}
+
+/// SQL for the hours from column `from` to column `to`, whole seconds (also the scorecards').
+pub(crate) fn hours_between(backend: Backend, from: &str, to: &str) -> String {
+    match backend {
+        Backend::Sqlite => {
+            format!("ROUND((julianday({to}) - julianday({from})) * 86400.0) / 3600.0")
+        }
+        Backend::Postgres => {
+            format!("CAST(ROUND(EXTRACT(EPOCH FROM ({to} - {from}))) / 3600.0 AS DOUBLE PRECISION)")
+        }
+    }
 }
 
 fn hours(from: NaiveDateTime, to: NaiveDateTime) -> f64 {

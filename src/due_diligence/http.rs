@@ -24,14 +24,16 @@ text_enum!(
     }
 );
 
-fn wants_csv(req: &HttpRequest) -> bool {
+/// Whether the client asked for CSV (`Accept: text/csv`); also the scorecards'.
+pub(crate) fn wants_csv(req: &HttpRequest) -> bool {
     req.headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim().starts_with("text/csv")))
 }
 
-fn csv(body: String, name: &str) -> HttpResponse {
+/// A CSV answer, as an attachment named `name`.csv; also the scorecards'.
+pub(crate) fn csv(body: String, name: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

@@ -14,6 +14,9 @@ pub mod pages;
 mod portfolio;
 pub mod service;
 
+pub(crate) use coverage::coverage_of_many;
+pub(crate) use figures::hours_between;
+
 use std::collections::BTreeMap;
 
 /// The states in which a case is over: it counts as neither open nor overdue.
