@@ -193,6 +193,16 @@ async fn the_contract_page_shows_coverage_factories_cases_and_a_chart(backend: B
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let body = &page.body;
     assert!(body.contains("<h1>K1: Lot</h1>"), "{body}");
+    // The buyer reaches the contractor's scorecard from the contract; it opens.
+    let scorecard = format!("/organizations/{cid1}/scorecard");
+    assert!(
+        body.contains(&format!(
+            "<p><a href=\"{scorecard}\">The contractor&#x27;s scorecard</a>"
+        )),
+        "{body}"
+    );
+    let opened = app.page(&scorecard, Some(&w.buyer)).await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.body);
     assert!(body.contains(r#"<span class="badge amber">Amber</span>"#));
     // Coverage: the item's product lacks a tier-1 factory.
     assert!(body.contains("0 of 1 items have a tier-1 factory"));
@@ -260,6 +270,10 @@ async fn the_contract_page_shows_coverage_factories_cases_and_a_chart(backend: B
         .await;
     assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
     assert!(mine.body.contains("0 of 1 items have a tier-1 factory"));
+    assert!(
+        !mine.body.contains(&format!("<p><a href=\"{scorecard}\">")),
+        "the buyer's link only"
+    );
     let not_mine = app
         .page(&format!("/contracts/{k0}"), Some(&contractor))
         .await;

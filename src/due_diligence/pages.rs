@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::http::extract::QueryParams;
 use crate::http::{undocumented, AppState};
 use crate::pagination::PageRequest;
-use crate::values::ContractId;
+use crate::values::{ContractId, OrgKind};
 use crate::web::i18n;
 use crate::web::{Page, Viewer};
 
@@ -242,12 +242,19 @@ pub async fn contract(
     let id = id.into_inner();
     let caller = viewer.caller;
     let now = viewer.now;
-    let (dd, series) = state
+    let (dd, series, contractor) = state
         .db
         .read(move |c| {
             let dd = service::contract(c, &caller, id, None, now)?;
             let series = service::series(c, &caller, id, CHART_WEEKS, now)?;
-            Ok((dd, series))
+            // The buyer (and the admin) read who holds the contract, and so its scorecard;
+            // monitors see the status only, not who holds it.
+            let contractor = if caller.is(OrgKind::Buyer) || caller.is(OrgKind::Admin) {
+                Some(crate::contracts::service::get(c, &caller, id)?.contractor_id)
+            } else {
+                None
+            };
+            Ok((dd, series, contractor))
         })
         .await?;
     // The supply chain by country, then tier, as the page lists it.
@@ -325,6 +332,7 @@ pub async fn contract(
             "countries": countries,
             "series": series,
             "chart": svg,
+            "contractor_id": contractor,
         }),
     )
     .render(&viewer)
