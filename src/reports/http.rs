@@ -3,46 +3,15 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::NaiveDate;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{pages, service, Report, ReportQuery};
+use super::respond::{csv_response, printable, query};
+use super::{service, Report};
 use crate::auth::Caller;
 use crate::error::Error;
 use crate::http::extract::QueryParams;
 use crate::http::{resource, AppState};
-use crate::values::dates::{parse_date, DATE_EXPECTED};
 use crate::values::{ContractId, Language, OrganizationId};
-
-fn date(q: &QueryParams, name: &str) -> Result<NaiveDate, Error> {
-    match q.raw(name) {
-        None | Some("") => Err(Error::field(
-            name,
-            format!("{name} is required: {DATE_EXPECTED}"),
-        )),
-        Some(raw) => parse_date(raw).map_err(|e| Error::field(name, format!("{name}: {e}"))),
-    }
-}
-
-fn id<T: std::str::FromStr>(q: &QueryParams, name: &str) -> Result<Option<T>, Error> {
-    match q.raw(name) {
-        None | Some("") => Ok(None),
-        Some(raw) => raw
-            .parse()
-            .map(Some)
-            .map_err(|_| Error::field(name, format!("{name}: {raw:?} is not an id (a UUID)"))),
-    }
-}
-
-/// The report's parameters, each parsed here so that a problem names its field (422).
-pub fn query(q: &QueryParams) -> Result<ReportQuery, Error> {
-    Ok(ReportQuery {
-        buyer: id::<OrganizationId>(q, "buyer")?,
-        from: date(q, "from")?,
-        to: date(q, "to")?,
-        framework: id::<ContractId>(q, "framework")?,
-    })
-}
 
 /// What the `Accept` header asks for first among CSV and HTML (JSON otherwise).
 fn wants(req: &HttpRequest) -> Option<&'static str> {
@@ -57,21 +26,6 @@ fn wants(req: &HttpRequest) -> Option<&'static str> {
             None
         }
     })
-}
-
-/// The CSV answer, a file named after the buyer's period.
-pub fn csv_response(r: &Report) -> Result<HttpResponse, Error> {
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"due-diligence-report-{}-{}.csv\"",
-                r.from, r.to
-            ),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(service::report_csv(r)?))
 }
 
 #[utoipa::path(get, path = "/reports/due-diligence", tag = "due-diligence",
@@ -99,7 +53,7 @@ pub async fn report(
         Some("csv") => csv_response(&r),
         Some("html") => {
             let lang = r.buyer.language.parse().unwrap_or(Language::En);
-            pages::printable(&r, lang)
+            printable(&r, lang)
         }
         _ => Ok(HttpResponse::Ok().json(r)),
     }

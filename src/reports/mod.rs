@@ -9,6 +9,7 @@ mod csv;
 mod figures;
 pub mod http;
 pub mod pages;
+mod respond;
 mod scope;
 pub mod service;
 

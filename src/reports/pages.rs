@@ -3,35 +3,17 @@
 //! page. All call `service::due_diligence`, as the API does: the same figures, the same rule
 //! of who may ask (buyers for themselves, the operator for a named buyer; others 403).
 
-use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use chrono::{Datelike, NaiveDate};
 use serde_json::json;
 
-use super::http::{csv_response, query};
-use super::{chart, service, Report, ReportQuery};
+use super::respond::{context, csv_response, printable, query};
+use super::{service, Report, ReportQuery};
 use crate::error::Error;
 use crate::http::extract::QueryParams;
 use crate::http::{undocumented, AppState};
-use crate::values::{Language, OrgKind};
-use crate::web::{public_page, Page, Viewer};
-
-/// The report's words and charts for the templates.
-fn context(r: &Report, lang: Language) -> serde_json::Value {
-    let (months, severity) = chart::charts(r, lang);
-    json!({ "r": r, "chart_months": months, "chart_severity": severity })
-}
-
-/// The printable page: a whole document with its print styles and inline SVG charts, in
-/// `lang` (the API: the buyer organization's; the web: the signed-in person's).
-pub fn printable(r: &Report, lang: Language) -> Result<HttpResponse, Error> {
-    let mut res = public_page(lang, StatusCode::OK, "reports/print.html", context(r, lang))?;
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    Ok(res)
-}
+use crate::values::OrgKind;
+use crate::web::{Page, Viewer};
 
 /// The page's parameters: those of the API, the whole previous year when none are given.
 fn page_query(q: &QueryParams, today: NaiveDate) -> Result<ReportQuery, Error> {
