@@ -35,8 +35,11 @@ fn wants(req: &HttpRequest) -> Option<&'static str> {
         ("framework" = Option<ContractId>, Query, description = "A framework agreement of the buyer: the report covers it and its call-offs"),
         ("buyer" = Option<OrganizationId>, Query, description = "The buyer (the operator only; others report on their own organization)"),
     ),
-    responses((status = 200, description = "The due-diligence report of the buyer over the period",
-        content((Report = "application/json"), (String = "text/csv"), (String = "text/html")))))]
+    responses(
+        (status = 200, description = "The due-diligence report of the buyer over the period",
+            content((Report = "application/json"), (String = "text/csv"), (String = "text/html"))),
+        (status = 403, description = "Reports are for buyers (their own) and admins (a named buyer)"),
+    ))]
 pub async fn report(
     state: web::Data<AppState>,
     caller: Caller,
