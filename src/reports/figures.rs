@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
 use super::{Month, ReportOpenCase, OPEN_CASES_LISTED};
-use crate::cases::EventKind;
+use crate::cases::{CaseState, EventKind};
 use crate::clock::utc;
 use crate::db::{Backend, DbConnection};
 use crate::error::Error;
@@ -77,16 +77,6 @@ fn quoted(kinds: impl Iterator<Item = &'static str>) -> String {
         .map(|k| format!("'{k}'"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The opening and the transitions: the events that set the state.
-fn state_kinds() -> String {
-    quoted(
-        EventKind::ALL
-            .iter()
-            .filter(|k| **k == EventKind::Opened || k.is_transition())
-            .map(|k| k.as_str()),
-    )
 }
 
 const DONE: &str = "'verified', 'closed'";
@@ -185,27 +175,65 @@ pub(super) fn escalations(conn: &mut DbConnection, s: &Scope) -> Result<Vec<Leve
         .load(conn)?)
 }
 
-/// Each case's state and level at the end of the period ($3), as the table `st`.
+/// The state each state-setting event leads to, whatever the state before (the lifecycle's
+/// table, checked by the test below); `None` for a reopening, which returns to the state the
+/// case left (its payload's `to`).
+const LEADS_TO: [(EventKind, Option<CaseState>); 10] = [
+    (EventKind::Opened, Some(CaseState::Open)),
+    (EventKind::Acknowledged, Some(CaseState::Acknowledged)),
+    (EventKind::PlanSubmitted, Some(CaseState::PlanSubmitted)),
+    (EventKind::PlanAccepted, Some(CaseState::PlanAccepted)),
+    (EventKind::PlanRejected, Some(CaseState::Acknowledged)),
+    (EventKind::RemediationReported, Some(CaseState::Remediated)),
+    (EventKind::Verified, Some(CaseState::Verified)),
+    (EventKind::Disputed, Some(CaseState::Disputed)),
+    (EventKind::Closed, Some(CaseState::Closed)),
+    (EventKind::Reopened, None),
+];
+
+/// Each case's state and level at the end of the period ($3), as the table `st`. A case not
+/// changed since (its `case_contracts` copy updated by then: every event updates it) is as its
+/// copy says; the others are replayed from their events by then. The last state-setting event
+/// is found from the index alone: its sequence number and its kind's position in `LEADS_TO`
+/// are packed into one number (seq * 16 + position) whose maximum names both.
 fn states_at_end(d: &Dialect) -> String {
-    let to = d.text("t.payload", "to");
-    let level = d.int("l.payload", "level");
-    let after = d.int("l.payload", "escalation_level.after");
+    let kinds = quoted(LEADS_TO.iter().map(|(k, _)| k.as_str()));
+    let mut code = String::from("CASE e.kind");
+    let mut state = String::from("CASE lt.m % 16");
+    for (i, (kind, to)) in LEADS_TO.iter().enumerate() {
+        code.push_str(&format!(" WHEN '{}' THEN {i}", kind.as_str()));
+        if let Some(to) = to {
+            state.push_str(&format!(" WHEN {i} THEN '{}'", to.as_str()));
+        }
+    }
+    code.push_str(" END");
+    state.push_str(&format!(
+        " ELSE (SELECT {} FROM case_events t WHERE t.case_id = lt.case_id AND t.seq = lt.m / 16) END",
+        d.text("t.payload", "to")
+    ));
+    let level = format!(
+        "(SELECT CASE WHEN l.kind = 'escalated' THEN {} ELSE {} END FROM case_events l \
+         WHERE l.case_id = ll.case_id AND l.seq = ll.seq)",
+        d.int("l.payload", "level"),
+        d.int("l.payload", "escalation_level.after")
+    );
     let has_after = d.text("e.payload", "escalation_level.after");
     format!(
-        "{SCOPE}, lt AS (SELECT e.case_id AS case_id, MAX(e.seq) AS seq FROM case_events e \
-           JOIN sc ON sc.case_id = e.case_id WHERE e.at <= $3 AND e.kind IN ({kinds}) \
-           GROUP BY e.case_id), \
+        "WITH sc AS (SELECT cc.case_id AS case_id, MAX(cc.case_updated_at) AS upd, \
+           MAX(cc.case_state) AS state, MAX(cc.case_level) AS level FROM case_contracts cc \
+           JOIN contracts k ON k.id = cc.contract_id WHERE k.buyer_id = $1 \
+           AND ($2 = '' OR k.id = $2 OR k.framework_id = $2) GROUP BY cc.case_id), \
+         lt AS (SELECT e.case_id AS case_id, MAX(e.seq * 16 + {code}) AS m FROM case_events e \
+           JOIN sc ON sc.case_id = e.case_id WHERE (sc.upd IS NULL OR sc.upd > $3) \
+           AND e.at <= $3 AND e.kind IN ({kinds}) GROUP BY e.case_id), \
          ll AS (SELECT e.case_id AS case_id, MAX(e.seq) AS seq FROM case_events e \
-           JOIN sc ON sc.case_id = e.case_id WHERE e.at <= $3 AND (e.kind = 'escalated' \
-           OR (e.kind IN ('extension_granted', 'deadlines_recomputed') AND {has_after} IS NOT NULL)) \
-           GROUP BY e.case_id), \
-         st AS (SELECT lt.case_id AS case_id, \
-           CASE WHEN t.kind = 'opened' THEN 'open' ELSE {to} END AS state, \
-           COALESCE(CASE WHEN l.kind = 'escalated' THEN {level} ELSE {after} END, 0) AS level \
-           FROM lt JOIN case_events t ON t.case_id = lt.case_id AND t.seq = lt.seq \
-           LEFT JOIN ll ON ll.case_id = lt.case_id \
-           LEFT JOIN case_events l ON l.case_id = ll.case_id AND l.seq = ll.seq)",
-        kinds = state_kinds()
+           JOIN sc ON sc.case_id = e.case_id WHERE (sc.upd IS NULL OR sc.upd > $3) \
+           AND e.at <= $3 AND e.kind IN ('escalated', 'extension_granted', 'deadlines_recomputed') \
+           AND (e.kind = 'escalated' OR {has_after} IS NOT NULL) GROUP BY e.case_id), \
+         st AS (SELECT sc.case_id AS case_id, sc.state AS state, sc.level AS level FROM sc \
+           WHERE sc.upd <= $3 \
+           UNION ALL SELECT lt.case_id, {state}, COALESCE({level}, 0) \
+           FROM lt LEFT JOIN ll ON ll.case_id = lt.case_id)"
     )
 }
 
@@ -361,4 +389,33 @@ fn first_of_next_month(day: NaiveDate) -> NaiveDate {
         (day.year(), day.month() + 1)
     };
     NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(NaiveDate::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cases::lifecycle::{next_state, Action};
+
+    #[test]
+    fn each_kind_leads_where_the_lifecycle_does() {
+        for action in Action::ALL {
+            let kind = EventKind::of(*action);
+            let (_, to) = LEADS_TO.iter().find(|(k, _)| *k == kind).expect("listed");
+            for from in CaseState::ALL {
+                for resume in [None, Some(CaseState::Acknowledged)] {
+                    if let Some(next) = next_state(*from, *action, resume) {
+                        if *action != Action::Reopen {
+                            assert_eq!(*to, Some(next), "{kind} from {from}");
+                        }
+                    }
+                }
+            }
+        }
+        let transitions = EventKind::ALL.iter().filter(|k| k.is_transition()).count();
+        assert_eq!(
+            LEADS_TO.len(),
+            transitions + 1,
+            "every transition and the opening"
+        );
+    }
 }
