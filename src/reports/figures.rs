@@ -11,7 +11,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
-use super::{Month, ReportOpenCase, OPEN_CASES_LISTED};
+use super::{Month, ReportOpenCase};
 use crate::cases::{CaseState, EventKind};
 use crate::clock::utc;
 use crate::db::{Backend, DbConnection};
@@ -238,38 +238,11 @@ fn states_at_end(d: &Dialect) -> String {
 }
 
 #[derive(QueryableByName)]
-pub(super) struct OpenGroup {
-    #[diesel(sql_type = Text)]
-    pub state: String,
-    #[diesel(sql_type = Text)]
-    pub severity: String,
-    #[diesel(sql_type = Integer)]
-    pub level: i32,
-    #[diesel(sql_type = BigInt)]
-    pub n: i64,
-}
-
-/// The cases open at the end of the period, counted by (state, severity, level).
-pub(super) fn open_at_end(conn: &mut DbConnection, s: &Scope) -> Result<Vec<OpenGroup>, Error> {
-    let st = states_at_end(&Dialect(conn.backend()));
-    let sql = format!(
-        "{st} SELECT st.state AS state, c.severity AS severity, st.level AS level, \
-         COUNT(*) AS n FROM st JOIN cases c ON c.id = st.case_id \
-         WHERE st.state NOT IN ({DONE}) GROUP BY st.state, c.severity, st.level"
-    );
-    Ok(bind_scope!(diesel::sql_query(sql), s)
-        .bind::<Timestamp, _>(s.end)
-        .load(conn)?)
-}
-
-#[derive(QueryableByName)]
 struct OpenRow {
     #[diesel(sql_type = Text)]
     case_id: String,
     #[diesel(sql_type = Text)]
     factory_id: String,
-    #[diesel(sql_type = Text)]
-    factory: String,
     #[diesel(sql_type = Text)]
     severity: String,
     #[diesel(sql_type = Text)]
@@ -280,15 +253,19 @@ struct OpenRow {
     opened_at: NaiveDateTime,
 }
 
-/// The open cases at the end of the period, most escalated first, then the oldest.
-pub(super) fn open_list(conn: &mut DbConnection, s: &Scope) -> Result<Vec<ReportOpenCase>, Error> {
+/// Every case open at the end of the period, most escalated first, then the oldest. One pass
+/// over the history gives both the counts and the list (the list's factories are named by the
+/// caller for the listed ones only); a row is a few short columns per open case.
+pub(super) fn open_at_end(
+    conn: &mut DbConnection,
+    s: &Scope,
+) -> Result<Vec<ReportOpenCase>, Error> {
     let st = states_at_end(&Dialect(conn.backend()));
     let sql = format!(
-        "{st} SELECT st.case_id AS case_id, c.factory_id AS factory_id, f.name AS factory, \
-         c.severity AS severity, st.state AS state, st.level AS level, c.opened_at AS opened_at \
-         FROM st JOIN cases c ON c.id = st.case_id JOIN factories f ON f.id = c.factory_id \
-         WHERE st.state NOT IN ({DONE}) \
-         ORDER BY st.level DESC, c.opened_at ASC, st.case_id ASC LIMIT {OPEN_CASES_LISTED}"
+        "{st} SELECT st.case_id AS case_id, c.factory_id AS factory_id, c.severity AS severity, \
+         st.state AS state, st.level AS level, c.opened_at AS opened_at \
+         FROM st JOIN cases c ON c.id = st.case_id WHERE st.state NOT IN ({DONE}) \
+         ORDER BY st.level DESC, c.opened_at ASC, st.case_id ASC"
     );
     let rows: Vec<OpenRow> = bind_scope!(diesel::sql_query(sql), s)
         .bind::<Timestamp, _>(s.end)
@@ -298,7 +275,7 @@ pub(super) fn open_list(conn: &mut DbConnection, s: &Scope) -> Result<Vec<Report
             Ok(ReportOpenCase {
                 id: CaseId::from_db(&r.case_id)?,
                 factory_id: FactoryId::from_db(&r.factory_id)?,
-                factory: r.factory,
+                factory: String::new(),
                 severity: r.severity,
                 state: r.state,
                 escalation_level: r.level,
@@ -306,6 +283,28 @@ pub(super) fn open_list(conn: &mut DbConnection, s: &Scope) -> Result<Vec<Report
             })
         })
         .collect()
+}
+
+/// Names the factories of the listed cases.
+pub(super) fn name_factories(
+    conn: &mut DbConnection,
+    list: &mut [ReportOpenCase],
+) -> Result<(), Error> {
+    use crate::schema::factories;
+    let ids: Vec<String> = list.iter().map(|c| c.factory_id.to_string()).collect();
+    let names: std::collections::HashMap<String, String> = factories::table
+        .filter(factories::id.eq_any(&ids))
+        .select((factories::id, factories::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    for c in list {
+        c.factory = names
+            .get(&c.factory_id.to_string())
+            .cloned()
+            .unwrap_or_default();
+    }
+    Ok(())
 }
 
 /// Hours from opening to the first answer (acknowledgement or dispute), for the cases first

@@ -9,7 +9,9 @@ use diesel::prelude::*;
 
 use super::figures::{self, Scope};
 use super::scope;
-use super::{CaseCounts, Escalations, FindingCount, FindingFigures, Report, ReportQuery};
+use super::{
+    CaseCounts, Escalations, FindingCount, FindingFigures, Report, ReportQuery, OPEN_CASES_LISTED,
+};
 use crate::auth::Caller;
 use crate::clock::utc;
 use crate::db::DbConnection;
@@ -86,18 +88,24 @@ pub fn due_diligence(
         open_by_state: BTreeMap::new(),
         open_by_severity: BTreeMap::new(),
     };
+    let mut open_cases = figures::open_at_end(conn, &s)?;
     let mut non_cooperation_open = 0;
-    for g in figures::open_at_end(conn, &s)? {
-        cases.still_open += g.n;
-        if g.level >= 2 {
-            cases.overdue += g.n;
+    for c in &open_cases {
+        cases.still_open += 1;
+        if c.escalation_level >= 2 {
+            cases.overdue += 1;
         }
-        if g.level >= 3 {
-            non_cooperation_open += g.n;
+        if c.escalation_level >= 3 {
+            non_cooperation_open += 1;
         }
-        *cases.open_by_state.entry(g.state).or_default() += g.n;
-        *cases.open_by_severity.entry(g.severity).or_default() += g.n;
+        *cases.open_by_state.entry(c.state.clone()).or_default() += 1;
+        *cases
+            .open_by_severity
+            .entry(c.severity.clone())
+            .or_default() += 1;
     }
+    open_cases.truncate(OPEN_CASES_LISTED as usize);
+    figures::name_factories(conn, &mut open_cases)?;
     let mut escalations = Escalations {
         total: 0,
         by_level: BTreeMap::new(),
@@ -146,7 +154,7 @@ pub fn due_diligence(
         escalations,
         time_to_acknowledge: durations(figures::ack_hours(conn, &s)?),
         months,
-        open_cases: figures::open_list(conn, &s)?,
+        open_cases,
     })
 }
 
