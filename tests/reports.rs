@@ -205,6 +205,7 @@ async fn two_years_by_hand(backend: Backend) {
     assert_eq!(admin, y2026);
     access::formats(&w).await;
     access::who_may_ask(&w, &y2026).await;
+    access::in_a_browser(&w).await;
 }
 
 on_both_backends!(two_years_by_hand);

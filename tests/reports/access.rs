@@ -163,3 +163,41 @@ pub async fn who_may_ask(w: &World, y2026: &Value) {
 fn uuid_nil() -> &'static str {
     "00000000-0000-0000-0000-000000000000"
 }
+
+/// The page and the printable page pass axe-core, for a person of B who reads English.
+pub async fn in_a_browser(w: &World) {
+    use crate::common::browser::Browser;
+    let Some(browser) = Browser::start(&w.app.base).await else {
+        return;
+    };
+    let email = "ben@buyer.example.org";
+    let (s, user) = w
+        .app
+        .post(
+            "/api/v1/users",
+            &w.app.admin_token,
+            serde_json::json!({"email": email, "display_name": "Ben",
+                "organization_id": w.b.0, "language": "en"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{user}");
+    let token = w.app.link_token(email).await;
+    browser.open(&format!("/auth/link?token={token}")).await;
+    browser.click("main form button[type=submit]").await;
+    browser
+        .open("/reports/due-diligence?from=2026-01-01&to=2026-12-31")
+        .await;
+    assert!(
+        browser.exists("#report-open-cases").await,
+        "{}",
+        browser.html().await
+    );
+    assert!(browser.text().await.contains("Due-diligence report"));
+    browser.assert_accessible("the report page").await;
+    browser
+        .open("/reports/due-diligence/print?from=2026-01-01&to=2026-12-31")
+        .await;
+    assert!(browser.exists("svg").await);
+    browser.assert_accessible("the printable report").await;
+    browser.close().await;
+}
