@@ -12,6 +12,8 @@ pub mod pages;
 mod respond;
 mod scope;
 pub mod service;
+mod sql;
+mod states;
 
 use std::collections::BTreeMap;
 

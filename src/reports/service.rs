@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::figures::{self, Scope};
+use super::figures;
 use super::scope;
+use super::sql::Scope;
+use super::states;
 use super::{
     CaseCounts, Escalations, FindingCount, FindingFigures, Report, ReportQuery, OPEN_CASES_LISTED,
 };
@@ -88,7 +90,7 @@ pub fn due_diligence(
         open_by_state: BTreeMap::new(),
         open_by_severity: BTreeMap::new(),
     };
-    let mut open_cases = figures::open_at_end(conn, &s)?;
+    let mut open_cases = states::open_at_end(conn, &s)?;
     let mut non_cooperation_open = 0;
     for c in &open_cases {
         cases.still_open += 1;
@@ -105,7 +107,7 @@ pub fn due_diligence(
             .or_default() += 1;
     }
     open_cases.truncate(OPEN_CASES_LISTED as usize);
-    figures::name_factories(conn, &mut open_cases)?;
+    states::name_factories(conn, &mut open_cases)?;
     let mut escalations = Escalations {
         total: 0,
         by_level: BTreeMap::new(),
