@@ -28,6 +28,7 @@ pub mod ocds;
 pub mod openapi;
 pub mod organizations;
 pub mod pagination;
+pub mod reports;
 pub mod routes;
 pub mod schema;
 pub mod scorecards;

@@ -46,6 +46,7 @@ where
             .configure(crate::due_diligence::http::routes)
             .configure(crate::due_diligence::factories_export::routes)
             .configure(crate::scorecards::http::routes)
+            .configure(crate::reports::http::routes)
             // The document itself needs no token and is no operation in it.
             .map(|scope| scope.service(http::undocumented("/openapi.json").get(openapi::serve))),
     )
@@ -66,6 +67,7 @@ where
                     .configure(crate::cases::pages::routes)
                     .configure(crate::due_diligence::pages::routes)
                     .configure(crate::scorecards::pages::routes)
+                    .configure(crate::reports::pages::routes)
                     .configure(crate::findings::pages::routes),
             )
     })

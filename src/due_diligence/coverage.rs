@@ -24,7 +24,7 @@ fn valid_on(day: NaiveDate) -> impl Fn(&(String, i32, NaiveDate, Option<NaiveDat
 
 /// Which of `components` have a tier-1 factory disclosed by `t` through a link valid on
 /// `t`'s day: the coverage rule, for one contract and for the portfolio alike.
-pub(super) fn covered(
+pub(crate) fn covered(
     conn: &mut DbConnection,
     components: &[String],
     t: NaiveDateTime,

@@ -4,7 +4,7 @@
 //! the end of a past day (replayed from the event history).
 
 pub mod chart;
-mod coverage;
+pub(crate) mod coverage;
 mod csv;
 pub mod factories_export;
 mod figures;
