@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::figures;
 use super::scope;
-use super::sql::Scope;
+use super::sql::{self, Scope};
 use super::states;
 use super::{
     CaseCounts, Escalations, FindingCount, FindingFigures, Report, ReportQuery, OPEN_CASES_LISTED,
@@ -72,6 +72,7 @@ pub fn due_diligence(
         start: q.from.and_time(chrono::NaiveTime::MIN),
         end: end_of(q.to),
     };
+    sql::materialize(conn, &s)?;
     let counted = figures::in_period(conn, &s)?;
     let count = |k: &str| counted.get(k).copied().unwrap_or(0);
     let opened = figures::opened(conn, &s)?;
@@ -142,6 +143,8 @@ pub fn due_diligence(
         .by_category_and_severity
         .sort_by(|a, b| (&a.category, &a.severity).cmp(&(&b.category, &b.severity)));
     let months = figures::months(conn, &s, q.from, q.to, &opened)?;
+    let ack_hours = figures::ack_hours(conn, &s)?;
+    sql::release(conn)?;
     Ok(Report {
         buyer,
         framework,
@@ -154,7 +157,7 @@ pub fn due_diligence(
         findings,
         cases,
         escalations,
-        time_to_acknowledge: durations(figures::ack_hours(conn, &s)?),
+        time_to_acknowledge: durations(ack_hours),
         months,
         open_cases,
     })

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamp};
 
-use super::sql::{quoted, scoped, Dialect, Scope, DONE};
+use super::sql::{quoted, scoped, Dialect, Scope, DONE, SCOPE};
 use super::ReportOpenCase;
 use crate::cases::{CaseState, EventKind};
 use crate::clock::utc;
@@ -57,10 +57,7 @@ fn states_at_end(d: &Dialect) -> String {
     );
     let has_after = d.text("e.payload", "escalation_level.after");
     format!(
-        "WITH sc AS (SELECT cc.case_id AS case_id, MAX(cc.case_updated_at) AS upd, \
-           MAX(cc.case_state) AS state, MAX(cc.case_level) AS level FROM case_contracts cc \
-           JOIN contracts k ON k.id = cc.contract_id WHERE k.buyer_id = $1 \
-           AND ($2 = '' OR k.id = $2 OR k.framework_id = $2) GROUP BY cc.case_id), \
+        "{SCOPE}, \
          lt AS (SELECT e.case_id AS case_id, MAX(e.seq * 16 + {code}) AS m FROM case_events e \
            JOIN sc ON sc.case_id = e.case_id WHERE (sc.upd IS NULL OR sc.upd > $3) \
            AND e.at <= $3 AND e.kind IN ({kinds}) GROUP BY e.case_id), \
