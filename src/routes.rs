@@ -45,6 +45,7 @@ where
             .configure(crate::notifications::http::routes)
             .configure(crate::due_diligence::http::routes)
             .configure(crate::due_diligence::factories_export::routes)
+            .configure(crate::leverage::http::routes)
             // The document itself needs no token and is no operation in it.
             .map(|scope| scope.service(http::undocumented("/openapi.json").get(openapi::serve))),
     )
@@ -64,6 +65,7 @@ where
                     .configure(crate::notifications::pages::routes)
                     .configure(crate::cases::pages::routes)
                     .configure(crate::due_diligence::pages::routes)
+                    .configure(crate::leverage::pages::routes)
                     .configure(crate::findings::pages::routes),
             )
     })
