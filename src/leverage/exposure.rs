@@ -116,8 +116,10 @@ pub fn exposure(
             components: parts,
         });
     }
-    let mut component_list: Vec<ComponentRef> =
-        component_ids.iter().map(|id| component(id)).collect::<Result<_, _>>()?;
+    let mut component_list: Vec<ComponentRef> = component_ids
+        .iter()
+        .map(|id| component(id))
+        .collect::<Result<_, _>>()?;
     component_list.sort_by(|a, b| (&a.name, a.id.to_string()).cmp(&(&b.name, b.id.to_string())));
     // Contractors' names are withheld from monitors: they read contract figures and component
     // owners by id, never who a contractor is (the isolation matrix holds them to it).
@@ -232,4 +234,3 @@ fn listed_cases(
         })
         .collect()
 }
-

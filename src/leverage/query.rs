@@ -71,20 +71,21 @@ pub fn dependents_of(
     at: NaiveDate,
     factory: &str,
 ) -> Result<Vec<(String, String)>, Error> {
+    // SQLite numbers `$n` parameters in order of first appearance, so `$1` comes first.
     let sql = "WITH RECURSIVE up(linked, component_id) AS ( \
           SELECT l.component_id, l.component_id FROM sourcing_links l \
-           WHERE l.factory_id = $2 AND l.valid_from <= $1 \
-             AND (l.valid_to IS NULL OR l.valid_to >= $1) \
+           WHERE l.factory_id = $1 AND l.valid_from <= $2 \
+             AND (l.valid_to IS NULL OR l.valid_to >= $2) \
           UNION \
           SELECT u.linked, p.parent_id FROM components p JOIN up u ON p.id = u.component_id \
            WHERE p.parent_id IS NOT NULL) \
         SELECT DISTINCT ci.contract_id AS a, u.linked AS b \
           FROM up u JOIN contract_items ci ON ci.component_id = u.component_id \
           JOIN contracts k ON k.id = ci.contract_id \
-         WHERE k.starts_on <= $1 AND k.ends_on >= $1";
+         WHERE k.starts_on <= $2 AND k.ends_on >= $2";
     let rows: Vec<Pair> = diesel::sql_query(sql)
-        .bind::<Date, _>(at)
         .bind::<Text, _>(factory)
+        .bind::<Date, _>(at)
         .load(conn)?;
     Ok(rows.into_iter().map(|p| (p.a, p.b)).collect())
 }

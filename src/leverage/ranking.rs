@@ -165,8 +165,13 @@ fn order(
     let sev = |e: &Entry| e.highest.as_deref().map_or(0, severity_rank);
     match filters.sort {
         Sort::Buyers => entries.sort_by(|a, b| {
-            (b.buyers, b.open, sev(b), b.contracts, &a.factory)
-                .cmp(&(a.buyers, a.open, sev(a), a.contracts, &b.factory))
+            (b.buyers, b.open, sev(b), b.contracts, &a.factory).cmp(&(
+                a.buyers,
+                a.open,
+                sev(a),
+                a.contracts,
+                &b.factory,
+            ))
         }),
         Sort::OpenCases => entries.sort_by(|a, b| {
             (b.open, sev(b), b.buyers, &a.factory).cmp(&(a.open, sev(a), a.buyers, &b.factory))

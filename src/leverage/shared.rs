@@ -37,7 +37,9 @@ pub(super) fn highest(by_severity: Option<&BTreeMap<String, i64>>) -> Option<Str
 
 pub(super) type FactoryRow = (String, String, String, Option<String>, Option<i32>);
 
-pub(super) fn summary((id, name, country, sector, workers): FactoryRow) -> Result<FactorySummary, Error> {
+pub(super) fn summary(
+    (id, name, country, sector, workers): FactoryRow,
+) -> Result<FactorySummary, Error> {
     Ok(FactorySummary {
         id: FactoryId::from_db(&id)?,
         name,
@@ -62,4 +64,3 @@ pub(super) fn factory_columns() -> (
         factories::workers,
     )
 }
-
