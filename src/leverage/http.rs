@@ -16,35 +16,43 @@ use crate::http::{resource, AppState};
 use crate::values::dates::parse_date;
 use crate::values::{CountryCode, FactoryId, ShortText};
 
-/// A parameter's value, blank taken as absent (an empty field of a GET form).
-fn present<'a>(q: &'a QueryParams, name: &str) -> Option<&'a str> {
-    q.raw(name).map(str::trim).filter(|v| !v.is_empty())
+/// How a query is read: the API takes every value as sent (an empty one is refused as what
+/// it is); a page's GET form sends its empty fields too, which mean "any".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Blank {
+    Refused,
+    Absent,
+}
+
+fn present<'a>(q: &'a QueryParams, name: &str, blank: Blank) -> Option<&'a str> {
+    q.raw(name)
+        .filter(|v| blank == Blank::Refused || !v.trim().is_empty())
 }
 
 /// `at`, today when absent.
-pub(super) fn day(q: &QueryParams, today: NaiveDate) -> Result<NaiveDate, Error> {
-    present(q, "at").map_or(Ok(today), |raw| {
+pub(super) fn day(q: &QueryParams, today: NaiveDate, blank: Blank) -> Result<NaiveDate, Error> {
+    present(q, "at", blank).map_or(Ok(today), |raw| {
         parse_date(raw).map_err(|e| Error::field("at", e))
     })
 }
 
 /// The ranking's filters and order.
-pub(super) fn filters(q: &QueryParams, today: NaiveDate) -> Result<Filters, Error> {
-    let country = present(q, "country")
+pub(super) fn filters(q: &QueryParams, today: NaiveDate, blank: Blank) -> Result<Filters, Error> {
+    let country = present(q, "country", blank)
         .map(|raw| CountryCode::try_from(raw.to_string()).map(String::from))
         .transpose()
         .map_err(|e| Error::field("country", e))?;
-    let sector = present(q, "sector")
+    let sector = present(q, "sector", blank)
         .map(|raw| ShortText::try_from(raw.to_string()).map(String::from))
         .transpose()
         .map_err(|e| Error::field("sector", format!("sector {e}")))?;
-    let sort = present(q, "sort")
+    let sort = present(q, "sort", blank)
         .map(|raw| raw.parse::<Sort>())
         .transpose()
         .map_err(|e| Error::field("sort", e))?
         .unwrap_or(Sort::Buyers);
     Ok(Filters {
-        at: day(q, today)?,
+        at: day(q, today, blank)?,
         country,
         sector,
         sort,
@@ -83,7 +91,7 @@ pub async fn exposure(
     q: QueryParams,
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
-    let at = day(&q, state.clock.now_naive().date())?;
+    let at = day(&q, state.clock.now_naive().date(), Blank::Refused)?;
     let e = state
         .db
         .read(move |c| service::exposure(c, &caller, id, at))
@@ -110,7 +118,7 @@ pub async fn ranking(
     req: HttpRequest,
 ) -> Result<HttpResponse, Error> {
     let page = q.page()?;
-    let filters = filters(&q, state.clock.now_naive().date())?;
+    let filters = filters(&q, state.clock.now_naive().date(), Blank::Refused)?;
     let r = state
         .db
         .read(move |c| service::ranking(c, &caller, &filters, &page))

@@ -6,7 +6,7 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use super::http::{csv_response, day, filters};
+use super::http::{csv_response, day, filters, Blank};
 use super::service::{self, Filters};
 use super::Sort;
 use crate::error::Error;
@@ -44,7 +44,7 @@ pub async fn ranking(
     viewer: Viewer,
     q: QueryParams,
 ) -> Result<HttpResponse, Error> {
-    let f = filters(&q, viewer.now.date())?;
+    let f = filters(&q, viewer.now.date(), Blank::Absent)?;
     let mut page = q.page()?;
     page.limit = PAGE_ROWS;
     let caller = viewer.caller;
@@ -83,7 +83,7 @@ pub async fn ranking_csv(
     viewer: Viewer,
     q: QueryParams,
 ) -> Result<HttpResponse, Error> {
-    let f = filters(&q, viewer.now.date())?;
+    let f = filters(&q, viewer.now.date(), Blank::Absent)?;
     let caller = viewer.caller;
     let r = state
         .db
@@ -99,7 +99,7 @@ pub async fn exposure(
     q: QueryParams,
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
-    let at = day(&q, viewer.now.date())?;
+    let at = day(&q, viewer.now.date(), Blank::Absent)?;
     let caller = viewer.caller;
     let e = state
         .db
