@@ -28,7 +28,11 @@ pub struct Sums {
 
 /// A stored amount (`"1250000.00"`) in units of 1/10,000; None if it is not one.
 pub fn units(amount: &str) -> Option<i128> {
-    let (int, frac) = amount.split_once('.').unwrap_or((amount, ""));
+    let (int, frac) = match amount.split_once('.') {
+        Some((_, "")) => return None,
+        Some(parts) => parts,
+        None => (amount, ""),
+    };
     let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
     if int.is_empty() || int.len() > 15 || frac.len() > 4 || !digits(int) || !digits(frac) {
         return None;

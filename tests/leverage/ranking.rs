@@ -89,7 +89,7 @@ pub async fn ranking_per_role(backend: Backend) {
     assert_eq!(order(&get("country=cn").await), [f.clone(), h.clone()]);
     assert_eq!(
         order(&get("sector=electronics&country=VN").await),
-        [g.clone()]
+        vec![g.clone()]
     );
     // Pages of one, by cursor.
     let first = get("limit=2").await;

@@ -6,6 +6,16 @@ use serde_json::{json, Value};
 
 pub const D: &str = "2026-06-15";
 
+/// A contract to make: buyer, contractor (indexes), start, end, value, items.
+type Planned<'a> = (
+    usize,
+    usize,
+    &'a str,
+    &'a str,
+    Option<(&'a str, &'a str)>,
+    Vec<&'a String>,
+);
+
 pub struct World {
     pub app: TestApp,
     pub admin: String,
@@ -84,7 +94,7 @@ pub async fn world(backend: Backend) -> World {
     app.source(c2, &dock, &f, "2025-01-01", Some("2026-03-31"))
         .await;
     app.source(c2, &screen, &h, "2026-01-01", None).await;
-    let plan: [(usize, usize, &str, &str, Option<(&str, &str)>, Vec<&String>); 6] = [
+    let plan: [Planned; 6] = [
         (
             0,
             0,
