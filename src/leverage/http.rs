@@ -83,7 +83,8 @@ pub(super) fn csv_response(ranking: &Ranking) -> Result<HttpResponse, Error> {
         ("id" = FactoryId, Path),
         ("at" = Option<chrono::NaiveDate>, Query, description = "The day (YYYY-MM-DD), today by default: contracts running and sourcing links valid on it"),
     ),
-    responses((status = 200, description = "The buyers, contracts, contractors and components that depend on the factory, and its open cases, as far as the caller may see them (docs/security.md)", body = Exposure)))]
+    responses((status = 200, description = "The buyers, contracts, contractors and components that depend on the factory, and its open cases, as far as the caller may see them (docs/security.md)", body = Exposure),
+        (status = 422, description = "`at` is not a date; `errors` names it")))]
 pub async fn exposure(
     state: web::Data<AppState>,
     caller: Caller,
@@ -110,7 +111,9 @@ pub async fn exposure(
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 500), ("cursor" = Option<crate::pagination::Cursor>, Query),
     ),
     responses((status = 200, description = "Factories that running contracts depend on, ranked; monitors and admins see all, a buyer the factories behind its own contracts; contractors get 403",
-        content((Ranking = "application/json"), (String = "text/csv")))))]
+        content((Ranking = "application/json"), (String = "text/csv"))),
+        (status = 403, description = "Contractors do not rank factories"),
+        (status = 422, description = "`at`, `country`, `sector` or `sort` does not parse; `errors` names it")))]
 pub async fn ranking(
     state: web::Data<AppState>,
     caller: Caller,
