@@ -1,1 +1,1 @@
-DROP INDEX cases_factory_open;
+DROP INDEX cases_open_by_factory;
