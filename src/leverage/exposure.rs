@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::money::Sums;
 use super::query;
-use super::shared::{factory_columns, highest, scope_of, summary, tally, FactoryRow};
+use super::shared::{factory_columns, highest, scope_of, summary, FactoryRow};
 use super::{ComponentRef, ExposedContract, Exposure, OpenCaseRef, Party};
 use crate::auth::Caller;
 use crate::db::DbConnection;
@@ -133,9 +133,9 @@ pub fn exposure(
         OrgKind::Buyer if !visible.is_empty() => (Some(total), Some(total - 1)),
         OrgKind::Buyer | OrgKind::Contractor => (None, None),
     };
-    let by_severity = tally(query::open_cases(conn, &scope_of(caller), Some(&f))?)
-        .remove(&f)
-        .unwrap_or_default();
+    let by_severity: BTreeMap<String, i64> = query::open_cases(conn, &scope_of(caller), &f)?
+        .into_iter()
+        .collect();
     Ok(Exposure {
         factory: summary(row)?,
         at,
@@ -147,7 +147,7 @@ pub fn exposure(
         components: component_list,
         value: sums.done(),
         open_cases: by_severity.values().sum(),
-        highest_severity: highest(Some(&by_severity)),
+        highest_severity: highest(&by_severity),
         open_by_severity: by_severity,
         cases: listed_cases(conn, caller, &f)?,
     })

@@ -142,6 +142,16 @@ pub struct Ranking {
     pub next_cursor: Option<String>,
 }
 
+/// The severity of a rank (`severity_rank`); None for 0.
+pub(crate) fn severity_name(rank: u8) -> Option<&'static str> {
+    match rank {
+        3 => Some("critical"),
+        2 => Some("major"),
+        1 => Some("minor"),
+        _ => None,
+    }
+}
+
 /// Severities from the highest; a higher one ranks first.
 pub(crate) fn severity_rank(s: &str) -> u8 {
     match s {

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Text};
+use diesel::sql_types::{BigInt, Date, Integer, Text};
 
 use crate::db::DbConnection;
 use crate::due_diligence::DONE;
@@ -29,6 +29,14 @@ pub enum CaseScope {
     Contractor(String),
 }
 
+/// Which running contracts depend on which factories.
+pub struct Dependencies {
+    /// The running contracts with items, each once.
+    pub contracts: Vec<String>,
+    /// Factory id -> indexes into `contracts`, each once, ascending.
+    pub by_factory: HashMap<String, Vec<u32>>,
+}
+
 #[derive(QueryableByName)]
 struct Pair {
     #[diesel(sql_type = Text)]
@@ -48,7 +56,7 @@ pub fn dependencies(
     at: NaiveDate,
     country: Option<&str>,
     sector: Option<&str>,
-) -> Result<Vec<(String, String)>, Error> {
+) -> Result<Dependencies, Error> {
     let items: Vec<(String, String)> = contract_items::table
         .inner_join(contracts::table)
         .filter(contracts::starts_on.le(at))
@@ -94,8 +102,14 @@ pub fn dependencies(
             .or_default()
             .push(factory.as_str());
     }
-    let mut out: HashSet<(&str, &str)> = HashSet::new();
+    let mut index: HashMap<&str, u32> = HashMap::new();
+    let mut contracts: Vec<String> = Vec::new();
+    let mut by_factory: HashMap<&str, Vec<u32>> = HashMap::new();
     for (contract, root) in &items {
+        let k = *index.entry(contract.as_str()).or_insert_with(|| {
+            contracts.push(contract.clone());
+            (contracts.len() - 1) as u32
+        });
         // The item and all its parts; `seen` ends a corrupt cycle.
         let mut seen: HashSet<&str> = HashSet::new();
         let mut stack = vec![root.as_str()];
@@ -104,15 +118,22 @@ pub fn dependencies(
                 continue;
             }
             for f in made_at.get(c).into_iter().flatten() {
-                out.insert((f, contract.as_str()));
+                by_factory.entry(f).or_default().push(k);
             }
             stack.extend(children.get(c).into_iter().flatten());
         }
     }
-    Ok(out
-        .into_iter()
-        .map(|(f, k)| (f.to_string(), k.to_string()))
-        .collect())
+    Ok(Dependencies {
+        contracts,
+        by_factory: by_factory
+            .into_iter()
+            .map(|(f, mut ks)| {
+                ks.sort_unstable();
+                ks.dedup();
+                (f.to_string(), ks)
+            })
+            .collect(),
+    })
 }
 
 /// (contract, linked component) for every running contract on `at` that depends on `factory`:
@@ -142,56 +163,82 @@ pub fn dependents_of(
     Ok(rows.into_iter().map(|p| (p.a, p.b)).collect())
 }
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = Text)]
-    factory_id: String,
-    #[diesel(sql_type = Text)]
-    severity: String,
-    #[diesel(sql_type = BigInt)]
-    n: i64,
+/// The scope's condition on a case `c`, with its organization as parameter `$n`.
+fn scope_sql(scope: &CaseScope, n: u8) -> String {
+    match scope {
+        CaseScope::All => String::new(),
+        CaseScope::Buyer(_) => format!(
+            " AND c.id IN (SELECT cc.case_id FROM case_contracts cc \
+             JOIN contracts k ON k.id = cc.contract_id WHERE k.buyer_id = ${n})"
+        ),
+        CaseScope::Contractor(_) => format!(" AND c.contractor_id = ${n}"),
+    }
 }
 
-/// Open cases per (factory, severity) in `scope`, of one factory or of all. With the scope all,
-/// read from the partial index `cases_open_by_factory` alone (open cases only, covering).
+fn scope_org(scope: &CaseScope) -> Option<&str> {
+    match scope {
+        CaseScope::All => None,
+        CaseScope::Buyer(me) | CaseScope::Contractor(me) => Some(me.as_str()),
+    }
+}
+
+/// Open cases of one factory in `scope`, per severity (a seek on `cases_open_by_factory`).
 pub fn open_cases(
     conn: &mut DbConnection,
     scope: &CaseScope,
-    factory: Option<&str>,
-) -> Result<Vec<(String, String, i64)>, Error> {
-    let open = open();
-    // One factory is a seek on the index (an `OR $1 IS NULL` would make it a scan); `$1` is the
-    // factory when there is one, else the scope's organization.
-    let (which, me_at) = match factory {
-        Some(_) => (" AND c.factory_id = $1", "$2"),
-        None => ("", "$1"),
-    };
-    let head = format!(
-        "SELECT c.factory_id AS factory_id, c.severity AS severity, COUNT(*) AS n FROM cases c \
-         WHERE {open}{which}"
+    factory: &str,
+) -> Result<Vec<(String, i64)>, Error> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        severity: String,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let sql = format!(
+        "SELECT c.severity AS severity, COUNT(*) AS n FROM cases c \
+         WHERE {} AND c.factory_id = $1{} GROUP BY c.severity",
+        open(),
+        scope_sql(scope, 2)
     );
-    let tail = " GROUP BY c.factory_id, c.severity";
-    let sql = match scope {
-        CaseScope::All => format!("{head}{tail}"),
-        CaseScope::Buyer(_) => format!(
-            "{head} AND c.id IN (SELECT cc.case_id FROM case_contracts cc \
-             JOIN contracts k ON k.id = cc.contract_id WHERE k.buyer_id = {me_at}){tail}"
-        ),
-        CaseScope::Contractor(_) => format!("{head} AND c.contractor_id = {me_at}{tail}"),
+    let q = diesel::sql_query(sql).bind::<Text, _>(factory);
+    let rows: Vec<Row> = match scope_org(scope) {
+        None => q.load(conn)?,
+        Some(me) => q.bind::<Text, _>(me).load(conn)?,
     };
-    let me = match scope {
-        CaseScope::All => None,
-        CaseScope::Buyer(me) | CaseScope::Contractor(me) => Some(me.as_str()),
-    };
+    Ok(rows.into_iter().map(|r| (r.severity, r.n)).collect())
+}
+
+/// Open cases in `scope` per factory: how many, and the highest severity's rank (3 critical,
+/// 2 major, 1 minor). One row per factory, grouped in the order of `cases_open_by_factory`,
+/// which holds every column read: the database streams the groups off the index.
+pub fn open_by_factory(
+    conn: &mut DbConnection,
+    scope: &CaseScope,
+) -> Result<HashMap<String, (i64, u8)>, Error> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        factory_id: String,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+        #[diesel(sql_type = Integer)]
+        top: i32,
+    }
+    let sql = format!(
+        "SELECT c.factory_id AS factory_id, COUNT(*) AS n, \
+         MAX(CASE c.severity WHEN 'critical' THEN 3 WHEN 'major' THEN 2 WHEN 'minor' THEN 1 \
+         ELSE 0 END) AS top FROM cases c WHERE {}{} GROUP BY c.factory_id",
+        open(),
+        scope_sql(scope, 1)
+    );
     let q = diesel::sql_query(sql);
-    let rows: Vec<Count> = match (factory, me) {
-        (None, None) => q.load(conn)?,
-        (Some(f), None) => q.bind::<Text, _>(f).load(conn)?,
-        (None, Some(m)) => q.bind::<Text, _>(m).load(conn)?,
-        (Some(f), Some(m)) => q.bind::<Text, _>(f).bind::<Text, _>(m).load(conn)?,
+    let rows: Vec<Row> = match scope_org(scope) {
+        None => q.load(conn)?,
+        Some(me) => q.bind::<Text, _>(me).load(conn)?,
     };
     Ok(rows
         .into_iter()
-        .map(|c| (c.factory_id, c.severity, c.n))
+        .map(|r| (r.factory_id, (r.n, r.top.clamp(0, 3) as u8)))
         .collect())
 }

@@ -1,16 +1,17 @@
 //! The leverage ranking: every factory some running contract depends on, with how many buyers
-//! depend on it, the caller's contracts and their combined value, and open cases; in one
-//! dependency query and one case count, ordered and paged in memory.
+//! depend on it, the caller's contracts and their combined value, and open cases: the
+//! dependencies (three flat reads walked in memory), the running contracts and one grouped
+//! count of open cases, ordered and paged in memory.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::money::Sums;
 use super::query;
-use super::shared::{factory_columns, highest, scope_of, summary, tally, FactoryRow};
-use super::{severity_rank, RankedFactory, Ranking, Sort};
+use super::shared::{factory_columns, scope_of, summary, FactoryRow};
+use super::{severity_name, RankedFactory, Ranking, Sort};
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::Error;
@@ -35,7 +36,8 @@ struct Entry {
     contracts: i64,
     sums: Sums,
     open: i64,
-    highest: Option<String>,
+    /// The highest open severity's rank (`severity_rank`), 0 for none.
+    top: u8,
 }
 
 /// Every exposed factory matching the filters, ranked, one page; 403 for a contractor.
@@ -51,7 +53,7 @@ pub fn ranking(
         ));
     }
     let at = filters.at;
-    let pairs = query::dependencies(
+    let deps = query::dependencies(
         conn,
         at,
         filters.country.as_deref(),
@@ -67,42 +69,48 @@ pub fn ranking(
             contracts::value_currency,
         ))
         .load(conn)?;
-    let running: HashMap<&String, (&String, Option<&str>, Option<&str>)> = running
-        .iter()
-        .map(|(id, b, a, c)| (id, (b, a.as_deref(), c.as_deref())))
-        .collect();
+    let by_id: HashMap<&str, &(String, String, Option<String>, Option<String>)> =
+        running.iter().map(|r| (r.0.as_str(), r)).collect();
+    // The dependencies' contracts, by index: (buyer, amount, currency, the caller's own).
     let me = caller.organization_id.to_string();
-    let mut per: BTreeMap<&String, (BTreeSet<&String>, Vec<&String>)> = BTreeMap::new();
-    for (factory, contract) in &pairs {
-        let Some((buyer, _, _)) = running.get(contract) else {
-            continue;
-        };
-        let e = per.entry(factory).or_default();
-        e.0.insert(buyer);
-        if !caller.is(OrgKind::Buyer) || **buyer == me {
-            e.1.push(contract);
-        }
-    }
-    let cases = tally(query::open_cases(conn, &scope_of(caller), None)?);
-    let mut entries: Vec<Entry> = Vec::with_capacity(per.len());
-    for (factory, (buyers, visible)) in per {
-        // A buyer ranks only the factories behind its own contracts.
-        if visible.is_empty() {
-            continue;
-        }
+    let all = !caller.is(OrgKind::Buyer);
+    let contract: Vec<Option<(&str, Option<&str>, Option<&str>, bool)>> = deps
+        .contracts
+        .iter()
+        .map(|k| {
+            by_id.get(k.as_str()).map(|r| {
+                let shown = all || r.1 == me;
+                (r.1.as_str(), r.2.as_deref(), r.3.as_deref(), shown)
+            })
+        })
+        .collect();
+    let cases = query::open_by_factory(conn, &scope_of(caller))?;
+    let mut entries: Vec<Entry> = Vec::with_capacity(deps.by_factory.len());
+    for (factory, ks) in &deps.by_factory {
+        let mut buyers: Vec<&str> = Vec::new();
         let mut sums = Sums::default();
-        for c in &visible {
-            let (_, amount, currency) = running[c];
-            sums.add(amount, currency);
+        let mut shown = 0;
+        for (buyer, amount, currency, own) in ks.iter().filter_map(|k| contract[*k as usize]) {
+            if !buyers.contains(&buyer) {
+                buyers.push(buyer);
+            }
+            if own {
+                shown += 1;
+                sums.add(amount, currency);
+            }
         }
-        let open = cases.get(factory);
+        // A buyer ranks only the factories behind its own contracts.
+        if shown == 0 {
+            continue;
+        }
+        let (open, top) = cases.get(factory).copied().unwrap_or((0, 0));
         entries.push(Entry {
             factory: factory.clone(),
             buyers: buyers.len() as i64,
-            contracts: visible.len() as i64,
+            contracts: shown,
             sums,
-            open: open.map_or(0, |m| m.values().sum()),
-            highest: highest(open),
+            open,
+            top,
         });
     }
     let total = entries.len() as i64;
@@ -132,7 +140,7 @@ pub fn ranking(
                 contracts: e.contracts,
                 value: e.sums.done(),
                 open_cases: e.open,
-                highest_severity: e.highest.clone(),
+                highest_severity: severity_name(e.top).map(str::to_string),
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
@@ -162,7 +170,7 @@ fn order(
     entries: &mut [Entry],
     filters: &Filters,
 ) -> Result<Option<HashMap<String, FactoryRow>>, Error> {
-    let sev = |e: &Entry| e.highest.as_deref().map_or(0, severity_rank);
+    let sev = |e: &Entry| e.top;
     match filters.sort {
         Sort::Buyers => entries.sort_by(|a, b| {
             (b.buyers, b.open, sev(b), b.contracts, &a.factory).cmp(&(

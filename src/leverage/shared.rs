@@ -1,7 +1,7 @@
-//! What exposure and ranking share: whose cases count, the tally of open cases by severity,
-//! and the factory's record as both show it.
+//! What exposure and ranking share: whose cases count, the highest severity, and the
+//! factory's record as both show it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use super::query::CaseScope;
 use super::{severity_rank, FactorySummary};
@@ -19,17 +19,9 @@ pub(super) fn scope_of(caller: &Caller) -> CaseScope {
     }
 }
 
-/// Open cases, their count per severity, per factory.
-pub(super) fn tally(rows: Vec<(String, String, i64)>) -> HashMap<String, BTreeMap<String, i64>> {
-    let mut out: HashMap<String, BTreeMap<String, i64>> = HashMap::new();
-    for (f, severity, n) in rows {
-        *out.entry(f).or_default().entry(severity).or_default() += n;
-    }
-    out
-}
-
-pub(super) fn highest(by_severity: Option<&BTreeMap<String, i64>>) -> Option<String> {
-    by_severity?
+/// The highest severity among those counted.
+pub(super) fn highest(by_severity: &BTreeMap<String, i64>) -> Option<String> {
+    by_severity
         .keys()
         .max_by_key(|s| severity_rank(s))
         .cloned()
