@@ -67,9 +67,11 @@ pub fn dependencies(
         .filter(components::parent_id.is_not_null())
         .select((components::id, components::parent_id))
         .load(conn)?;
-    let valid = sourcing_links::valid_from
-        .le(at)
-        .and(sourcing_links::valid_to.is_null().or(sourcing_links::valid_to.ge(at)));
+    let valid = sourcing_links::valid_from.le(at).and(
+        sourcing_links::valid_to
+            .is_null()
+            .or(sourcing_links::valid_to.ge(at)),
+    );
     let links: Vec<(String, String)> = if country.is_none() && sector.is_none() {
         sourcing_links::table
             .filter(valid)

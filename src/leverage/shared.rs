@@ -21,10 +21,7 @@ pub(super) fn scope_of(caller: &Caller) -> CaseScope {
 
 /// The highest severity among those counted.
 pub(super) fn highest(by_severity: &BTreeMap<String, i64>) -> Option<String> {
-    by_severity
-        .keys()
-        .max_by_key(|s| severity_rank(s))
-        .cloned()
+    by_severity.keys().max_by_key(|s| severity_rank(s)).cloned()
 }
 
 pub(super) type FactoryRow = (String, String, String, Option<String>, Option<i32>);
