@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 
 use super::money::Sums;
 use super::query;
@@ -13,7 +14,6 @@ use super::shared::{factory_columns, highest, scope_of, summary, FactoryRow};
 use super::{ComponentRef, ExposedContract, Exposure, OpenCaseRef, Party};
 use crate::auth::Caller;
 use crate::db::DbConnection;
-use crate::due_diligence::DONE;
 use crate::error::Error;
 use crate::schema::{case_contracts, cases, components, contracts, factories, organizations};
 use crate::values::{CaseId, ComponentId, ContractId, FactoryId, OrgKind, OrganizationId};
@@ -197,7 +197,7 @@ fn listed_cases(
     let me = caller.organization_id.to_string();
     let mut q = cases::table
         .filter(cases::factory_id.eq(factory))
-        .filter(cases::state.ne_all(DONE))
+        .filter(diesel::dsl::sql::<Bool>(&query::open_on("cases")))
         .select((
             cases::id,
             cases::state,
