@@ -29,6 +29,12 @@ pub struct Filters {
     pub sort: Sort,
 }
 
+/// A running contract: id, buyer, value amount and currency.
+type Running = (String, String, Option<String>, Option<String>);
+
+/// A dependent contract as the ranking counts it: buyer, amount, currency, the caller's own.
+type Seen<'a> = (&'a str, Option<&'a str>, Option<&'a str>, bool);
+
 /// One factory's figures while ranking.
 struct Entry {
     factory: String,
@@ -59,7 +65,7 @@ pub fn ranking(
         filters.country.as_deref(),
         filters.sector.as_deref(),
     )?;
-    let running: Vec<(String, String, Option<String>, Option<String>)> = contracts::table
+    let running: Vec<Running> = contracts::table
         .filter(contracts::starts_on.le(at))
         .filter(contracts::ends_on.ge(at))
         .select((
@@ -69,12 +75,11 @@ pub fn ranking(
             contracts::value_currency,
         ))
         .load(conn)?;
-    let by_id: HashMap<&str, &(String, String, Option<String>, Option<String>)> =
-        running.iter().map(|r| (r.0.as_str(), r)).collect();
+    let by_id: HashMap<&str, &Running> = running.iter().map(|r| (r.0.as_str(), r)).collect();
     // The dependencies' contracts, by index: (buyer, amount, currency, the caller's own).
     let me = caller.organization_id.to_string();
     let all = !caller.is(OrgKind::Buyer);
-    let contract: Vec<Option<(&str, Option<&str>, Option<&str>, bool)>> = deps
+    let contract: Vec<Option<Seen>> = deps
         .contracts
         .iter()
         .map(|k| {
