@@ -114,6 +114,17 @@ async fn exposure_per_role(backend: Backend) {
         (b2h["open_cases"].clone(), b2h["highest_severity"].clone()),
         (json!(1), json!("major"))
     );
+    // The monitor on H: the other monitor's case is counted, not listed.
+    let (_, mh) = app
+        .get(
+            &format!("/api/v1/factories/{}/exposure?at={D}", w.h),
+            &w.monitor,
+        )
+        .await;
+    assert_eq!(
+        (mh["open_cases"].clone(), mh["cases"].clone()),
+        (json!(1), json!([]))
+    );
     // B3: nothing of its own depends on F on D, so not even the count.
     let (_, b3) = app.get(&path, &w.b[2].1).await;
     assert_eq!(b3["contracts"], json!([]));
