@@ -23,6 +23,7 @@ pub mod factories;
 pub mod findings;
 pub mod http;
 pub mod idempotency;
+pub mod leverage;
 pub mod notifications;
 pub mod ocds;
 pub mod openapi;

@@ -47,6 +47,7 @@ where
             .configure(crate::due_diligence::factories_export::routes)
             .configure(crate::scorecards::http::routes)
             .configure(crate::reports::http::routes)
+            .configure(crate::leverage::http::routes)
             // The document itself needs no token and is no operation in it.
             .map(|scope| scope.service(http::undocumented("/openapi.json").get(openapi::serve))),
     )
@@ -68,6 +69,7 @@ where
                     .configure(crate::due_diligence::pages::routes)
                     .configure(crate::scorecards::pages::routes)
                     .configure(crate::reports::pages::routes)
+                    .configure(crate::leverage::pages::routes)
                     .configure(crate::findings::pages::routes),
             )
     })

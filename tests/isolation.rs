@@ -173,6 +173,8 @@ fn allowed(who: &str, method: &Method, path: &str) -> Option<u16> {
         ("revoked token" | "ended session", _) => Some(401),
         // The factory registry: everyone reads it; only the registrant and admins change a factory.
         (_, "/api/v1/factories/{id}") => Some(if get { 200 } else { 403 }),
+        // A factory's exposure: each caller sees its own share of it (tests/leverage.rs).
+        (_, "/api/v1/factories/{id}/exposure") => Some(200),
         ("other monitor", "/api/v1/components/{id}" | "/api/v1/components/{id}/sources") if get => {
             Some(200)
         }

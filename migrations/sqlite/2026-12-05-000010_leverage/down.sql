@@ -1,0 +1,1 @@
+DROP INDEX cases_open_by_factory;
