@@ -530,6 +530,17 @@ async fn the_other_pages_of_each_role_pass_axe(backend: Backend) {
         browser.open("/cases").await;
         assert!(browser.text().await.contains("Excessive overtime"));
         browser.assert_accessible("a case list").await;
+        if start == "/findings" {
+            // The monitor's leverage ranking and the shared factory's exposure.
+            browser.open("/leverage").await;
+            assert!(browser.exists("table").await, "{}", browser.html().await);
+            browser.assert_accessible("the leverage ranking").await;
+            browser
+                .open(&format!("/factories/{}/exposure", w.factory))
+                .await;
+            assert!(browser.exists("h1").await, "{}", browser.html().await);
+            browser.assert_accessible("a factory's exposure").await;
+        }
         sign_out(&browser).await;
     }
     browser.close().await;

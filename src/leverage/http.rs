@@ -1,6 +1,6 @@
 //! HTTP handlers: a factory's exposure and the leverage ranking (JSON, or CSV with
 //! `Accept: text/csv`). Every query parameter is parsed here into a typed value; one that does
-//! not parse is a 422 naming it.
+//! not parse is a 400 naming it, as elsewhere in the API.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -32,7 +32,7 @@ fn present<'a>(q: &'a QueryParams, name: &str, blank: Blank) -> Option<&'a str> 
 /// `at`, today when absent.
 pub(super) fn day(q: &QueryParams, today: NaiveDate, blank: Blank) -> Result<NaiveDate, Error> {
     present(q, "at", blank).map_or(Ok(today), |raw| {
-        parse_date(raw).map_err(|e| Error::field("at", e))
+        parse_date(raw).map_err(|e| Error::bad_param("at", e))
     })
 }
 
@@ -41,15 +41,15 @@ pub(super) fn filters(q: &QueryParams, today: NaiveDate, blank: Blank) -> Result
     let country = present(q, "country", blank)
         .map(|raw| CountryCode::try_from(raw.to_string()).map(String::from))
         .transpose()
-        .map_err(|e| Error::field("country", e))?;
+        .map_err(|e| Error::bad_param("country", e))?;
     let sector = present(q, "sector", blank)
         .map(|raw| ShortText::try_from(raw.to_string()).map(String::from))
         .transpose()
-        .map_err(|e| Error::field("sector", format!("sector {e}")))?;
+        .map_err(|e| Error::bad_param("sector", format!("sector {e}")))?;
     let sort = present(q, "sort", blank)
         .map(|raw| raw.parse::<Sort>())
         .transpose()
-        .map_err(|e| Error::field("sort", e))?
+        .map_err(|e| Error::bad_param("sort", e))?
         .unwrap_or(Sort::Buyers);
     Ok(Filters {
         at: day(q, today, blank)?,
@@ -84,7 +84,7 @@ pub(super) fn csv_response(ranking: &Ranking) -> Result<HttpResponse, Error> {
         ("at" = Option<chrono::NaiveDate>, Query, description = "The day (YYYY-MM-DD), today by default: contracts running and sourcing links valid on it"),
     ),
     responses((status = 200, description = "The buyers, contracts, contractors and components that depend on the factory, and its open cases, as far as the caller may see them (docs/security.md)", body = Exposure),
-        (status = 422, description = "`at` is not a date; `errors` names it")))]
+        (status = 400, description = "`at` is not a date; `errors` names it")))]
 pub async fn exposure(
     state: web::Data<AppState>,
     caller: Caller,
@@ -113,7 +113,7 @@ pub async fn exposure(
     responses((status = 200, description = "Factories that running contracts depend on, ranked; monitors and admins see all, a buyer the factories behind its own contracts; contractors get 403",
         content((Ranking = "application/json"), (String = "text/csv"))),
         (status = 403, description = "Contractors do not rank factories"),
-        (status = 422, description = "`at`, `country`, `sector` or `sort` does not parse; `errors` names it")))]
+        (status = 400, description = "`at`, `country`, `sector` or `sort` does not parse; `errors` names it")))]
 pub async fn ranking(
     state: web::Data<AppState>,
     caller: Caller,

@@ -186,14 +186,14 @@ pub async fn ranking_per_role(backend: Backend) {
     );
     assert_eq!(lines.len(), 4);
 
-    // Bad parameters: 422 naming the field.
+    // Bad parameters: 400 naming the field.
     for (q, field) in [
         ("at=15-06-2026", "at"),
         ("country=XYZ", "country"),
         ("sort=cheapest", "sort"),
     ] {
         let (s, p) = app.get(&format!("/api/v1/leverage?{q}"), &w.monitor).await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{q}: {p}");
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{q}: {p}");
         assert_eq!(p["errors"][0]["field"], field, "{p}");
     }
 }
