@@ -19,6 +19,10 @@
 #   BENCH_PORT=18080
 #   BENCH_SERVER_CPU=1 BENCH_LOAD_CPU=0  cores for the server and for the load generator
 #   BENCH_KEEP=0                       1: keep the databases (bench/out/sqlite/bench.db, the schema)
+#   BENCH_ONLY=''                      a grep -E pattern: measure only the requests it names
+#                                      (e.g. 'leverage|exposure|scorecard|reports|portfolio of');
+#                                      the references and server figures are measured all the same
+#   BENCH_RESULTS=results              the results files: bench/<BENCH_RESULTS>-<backend>.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -168,6 +172,8 @@ run_wrk() {
 load() {
     local name=$1 script=$2
     shift 2
+    # BENCH_ONLY (a grep -E pattern): measure only the requests it names.
+    if [ -n "${BENCH_ONLY:-}" ] && ! grep -qE "$BENCH_ONLY" <<<"$name"; then return 0; fi
     run_wrk warmup 4 "$script" "$@"
     for c in $CONCURRENCY; do run_wrk "$name" "$c" "$script" "$@"; done
 }
@@ -312,6 +318,19 @@ bench_backend() {
     load "page: inbox /cases (contractor)" get.lua BENCH_COOKIE="$BENCH_CONTRACTOR_COOKIE" BENCH_PATH="/cases"
     load "API: case (contractor)" get.lua BENCH_TOKEN="$BENCH_CONTRACTOR_TOKEN" BENCH_PATH="/api/v1/cases/$a_case"
     load "page: case /cases/{id} (contractor)" get.lua BENCH_COOKIE="$BENCH_CONTRACTOR_COOKIE" BENCH_PATH="/cases/$a_case"
+    # Leverage, the contractor scorecard and the yearly report over the whole seeded volume.
+    say "$label: leverage, scorecard and yearly report"
+    local year_from year_to
+    year_to=$(date -u +%F)
+    year_from=$(date -u -d '1 year ago' +%F)
+    load "GET /leverage (monitor, first 100 of all factories)" get.lua BENCH_TOKEN="$BENCH_MONITOR_TOKEN" \
+        BENCH_PATH="/api/v1/leverage?limit=100"
+    load "GET /factories/{id}/exposure (monitor)" get.lua BENCH_TOKEN="$BENCH_MONITOR_TOKEN" \
+        BENCH_PATH="/api/v1/factories/$BENCH_FACTORY_ID/exposure"
+    load "GET /organizations/{id}/scorecard (buyer, a year)" get.lua BENCH_TOKEN="$BENCH_BUYER_TOKEN" \
+        BENCH_PATH="/api/v1/organizations/$BENCH_CONTRACTOR_ID/scorecard?from=$year_from&to=$year_to"
+    load "GET /reports/due-diligence (buyer, a year)" get.lua BENCH_TOKEN="$BENCH_BUYER_TOKEN" \
+        BENCH_PATH="/api/v1/reports/due-diligence?from=$year_from&to=$year_to"
     "$BIN/load" pool "$url" "$dir"
     local pool_size
     pool_size=$(wc -l <"$dir/pool.txt")
@@ -360,7 +379,7 @@ bench_backend() {
     fi
 
     # --- results file ------------------------------------------------------------------------
-    local file=$ROOT/bench/results-$backend.md
+    local file=$ROOT/bench/${BENCH_RESULTS:-results}-$backend.md
     local inproc_rate raw_rate http1 httpbest ref_raw
     inproc_rate=$(field rate "$inproc")
     raw_rate=$(field rate "$raw_line")
@@ -372,7 +391,7 @@ bench_backend() {
         echo "# Load benchmark: $label"
         echo
         echo "\`bash bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT$([ "$DIRTY" != 0 ] && echo " with $DIRTY uncommitted changed files"),"
-        echo "$(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), BENCH_SCALE=$BENCH_SCALE, BENCH_DURATION=${BENCH_DURATION}s."
+        echo "$(nproc) cores ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), BENCH_SCALE=$BENCH_SCALE, BENCH_DURATION=${BENCH_DURATION}s$([ -n "${BENCH_ONLY:-}" ] && echo ", only the requests matching BENCH_ONLY='$BENCH_ONLY'")."
         echo "Server \`ketenzorg serve\` (release build) pinned to core $SERVER_CPU, wrk (one thread) pinned to core $LOAD_CPU,"
         echo "over loopback; $([ "$backend" = postgres ] && echo "PostgreSQL 15 on the same host, not pinned (it shares both cores)" || echo "SQLite in WAL mode, synchronous=NORMAL, in the server process")."
         echo "Server settings: defaults (KETENZORG_POOL_SIZE $([ "$backend" = sqlite ] && echo 4 || echo 10); KETENZORG_WORKERS unset, so one HTTP worker per"
@@ -391,6 +410,7 @@ bench_backend() {
         echo "- GET /cases: \`$list\`, the first page, as the monitor and as a buyer."
         echo "- due-diligence: $dd_note; then one contract with ${BENCH_BIG_CASES:-10000} cases (the seed's big contract, 70% acknowledged, 30% with an accepted plan), as its buyer; then the portfolio as the monitor, who sees every contract (first page of 100, figures computed over all of them)."
         echo "- web pages: as a person of the same buyer (portfolio, its contracts in turn) or contractor (inbox, one case) with a session cookie, beside the API read of the same figures with the organization's token. A page also renders its template and reads what the API read leaves to other calls (the case page: its events, factory and contracts; the contract page: coverage, supply chain and the 12-week chart)."
+        echo "- issue 17: the leverage ranking (first page of 100, ranked over every factory) and one shared factory's exposure as the monitor; the scorecard of the seed's first contractor and the yearly due-diligence report over the last 12 months as the buyer."
         echo "- transitions: \`{\"action\":\"acknowledge\"}\` as the case's contractor, each request on a different open case (a shuffled pool of $pool_size open cases, $pool_used used; errors would be 409s from a used-up pool)."
         echo
         echo "| reference | per second | median (ms) | p99 (ms) |"
@@ -423,13 +443,26 @@ bench_backend() {
             done
         done
         echo
+        echo "| read (issue 17) | connections | requests/s ÷ the portfolio's (GET /due-diligence, monitor) | p99 (ms) |"
+        echo "|---|---:|---:|---:|"
+        local read portfolio_rate
+        for read in "GET /leverage (monitor, first 100 of all factories)" \
+            "GET /factories/{id}/exposure (monitor)" \
+            "GET /organizations/{id}/scorecard (buyer, a year)" \
+            "GET /reports/due-diligence (buyer, a year)"; do
+            for c in $CONCURRENCY; do
+                portfolio_rate=$(awk -F'\t' -v c="$c" '$1 ~ /^GET \/due-diligence \(portfolio/ && $2 == c { print $3 }' "$RESULTS")
+                echo "| $read | $c | $(ratio "$(awk -F'\t' -v n="$read" -v c="$c" '$1 == n && $2 == c { print $3 }' "$RESULTS")" "$portfolio_rate") | $(awk -F'\t' -v n="$read" -v c="$c" '$1 == n && $2 == c { print $5 }' "$RESULTS") |"
+            done
+        done
+        echo
         echo "| ratio | value |"
         echo "|---|---:|"
         echo "| service / in-process: HTTP findings/s at 1 connection ÷ in-process findings/s | $(ratio "$http1" "$inproc_rate") |"
         echo "| service / in-process: best HTTP findings/s (any concurrency) ÷ in-process findings/s | $(ratio "$httpbest" "$inproc_rate") |"
         echo "| in-process / raw: in-process findings/s ÷ raw transactions/s ($([ -n "$pgb1" ] && echo "pgbench -c 1" || echo "INSERT loop"), one connection) | $(ratio "$inproc_rate" "$ref_raw") |"
     } >"$file"
-    say "$label: written to bench/results-$backend.md"
+    say "$label: written to bench/${BENCH_RESULTS:-results}-$backend.md"
     cat "$file"
 }
 
