@@ -1,15 +1,13 @@
 //! HTTP handlers for contracts and their items.
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::service::{self, ContractFilter};
 use super::{Contract, ContractItem, NewContract, NewContractItem};
 use crate::auth::Caller;
 use crate::error::Error;
-use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::extract::{declared_length, media_type, read_limited, JsonBody, QueryParams};
 use crate::http::{created, resource, AppState};
 use crate::ocds::{self, ImportReport};
 use crate::pagination::Page;
@@ -146,46 +144,18 @@ pub async fn import(
 /// A JSON body of at most `limit` bytes, as bytes: the OCDS parser names its own fields.
 async fn json_bytes(
     req: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     limit: usize,
 ) -> Result<Vec<u8>, Error> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
+    let content_type = media_type(req);
     if content_type.as_deref() != Some("application/json") {
         return Err(Error::UnsupportedMediaType(format!(
             "send the OCDS package as application/json (got {})",
             content_type.as_deref().unwrap_or("no Content-Type")
         )));
     }
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(Error::PayloadTooLarge(limit));
-    }
-    let mut body = Vec::with_capacity(declared.unwrap_or(0));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| Error::BadRequest {
-            detail: format!("could not read the request body: {e}"),
-            field: None,
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(Error::PayloadTooLarge(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+    let body = read_limited(payload.into_inner(), declared_length(req), limit).await?;
+    Ok(body.to_vec())
 }
 
 /// Mounted under `/api/v1`; each route is documented by its handler's `#[utoipa::path]`.

@@ -17,6 +17,38 @@ use crate::pagination::{Cursor, PageRequest};
 
 pub const DEFAULT_MAX_BODY: usize = 256 * 1024;
 
+/// The request's declared `Content-Length`, when it parses.
+pub fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+}
+
+/// The body, at most `limit` bytes: a 413 as soon as the declared length or the bytes read
+/// exceed it, so an oversized body is never held whole.
+pub async fn read_limited(
+    mut payload: Payload,
+    declared: Option<usize>,
+    limit: usize,
+) -> Result<BytesMut, Error> {
+    if declared.is_some_and(|n| n > limit) {
+        return Err(Error::PayloadTooLarge(limit));
+    }
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| Error::BadRequest {
+            detail: format!("could not read the request body: {e}"),
+            field: None,
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(Error::PayloadTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// The request's declared media type, lower case, without parameters.
 pub fn media_type(req: &HttpRequest) -> Option<String> {
     req.headers()
@@ -43,12 +75,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .app_data::<web::Data<AppState>>()
             .map_or(DEFAULT_MAX_BODY, |s| s.config.max_body_bytes);
         let content_type = media_type(req);
-        let declared_len = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let declared_len = declared_length(req);
+        let payload = payload.take();
         Box::pin(async move {
             match content_type.as_deref() {
                 Some("application/json") => {}
@@ -60,20 +88,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     )))
                 }
             }
-            if declared_len.is_some_and(|n| n > limit) {
-                return Err(Error::PayloadTooLarge(limit));
-            }
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| Error::BadRequest {
-                    detail: format!("could not read the request body: {e}"),
-                    field: None,
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(Error::PayloadTooLarge(limit));
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_limited(payload, declared_len, limit).await?;
             parse_json(&body).map(JsonBody)
         })
     }

@@ -11,6 +11,7 @@ use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
 
 use crate::error::Error;
+use crate::http::extract::media_type;
 
 pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -20,20 +21,6 @@ pub struct Upload {
     pub size: u64,
     pub filename: Option<String>,
     pub fields: HashMap<String, String>,
-}
-
-/// The declared media type, lower case, without parameters.
-fn media_type(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
 }
 
 /// Reads the upload. `accepted` lists the raw media types taken besides multipart.
