@@ -13,20 +13,29 @@ use crate::http::{undocumented, AppState};
 use crate::values::OrganizationId;
 use crate::web::{Page, Viewer};
 
+/// The scorecard the viewer asks for: the period of the page's query, read as the viewer.
+async fn load(
+    state: &AppState,
+    viewer: &Viewer,
+    id: OrganizationId,
+    q: &QueryParams,
+) -> Result<super::Scorecard, Error> {
+    let caller = viewer.caller;
+    let now = viewer.now;
+    let period = read_period(q, now.date())?;
+    state
+        .db
+        .read(move |c| service::scorecard(c, &caller, id, period, now))
+        .await
+}
+
 pub async fn scorecard(
     state: web::Data<AppState>,
     viewer: Viewer,
     id: web::Path<OrganizationId>,
     q: QueryParams,
 ) -> Result<HttpResponse, Error> {
-    let id = id.into_inner();
-    let caller = viewer.caller;
-    let now = viewer.now;
-    let period = read_period(&q, now.date())?;
-    let card = state
-        .db
-        .read(move |c| service::scorecard(c, &caller, id, period, now))
-        .await?;
+    let card = load(&state, &viewer, id.into_inner(), &q).await?;
     // The shares in the order the page shows them, each with the key of its label.
     let shares = [
         ("acknowledged_on_time", &card.acknowledged_on_time),
@@ -50,14 +59,7 @@ pub async fn scorecard_csv(
     id: web::Path<OrganizationId>,
     q: QueryParams,
 ) -> Result<HttpResponse, Error> {
-    let id = id.into_inner();
-    let caller = viewer.caller;
-    let now = viewer.now;
-    let period = read_period(&q, now.date())?;
-    let card = state
-        .db
-        .read(move |c| service::scorecard(c, &caller, id, period, now))
-        .await?;
+    let card = load(&state, &viewer, id.into_inner(), &q).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
