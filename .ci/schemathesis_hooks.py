@@ -41,6 +41,10 @@ BEYOND_SCHEMA = [
     re.compile(r"^must not be in the future$"),
     re.compile(r"^an extension moves the deadline later than its current "),
     re.compile(r"^at must be a past or present date$"),
+    re.compile(r"^to \([0-9-]+\) is (after today|before from) "),
+    re.compile(r"^to must not be before from$"),
+    re.compile(r"^to must be today or earlier"),
+    re.compile(r"^a report covers at most [0-9]+ days$"),
     re.compile(r"^this key was already used for a different request"),
     # the content of an uploaded file (a disclosure list's columns and rows), which the
     # document can only describe as text
@@ -52,10 +56,23 @@ BEYOND_SCHEMA = [
     # rules on the caller
     re.compile(r"^only admins register components for another organization$"),
     re.compile(r"^a buyer registers contracts in its own name$"),
+    re.compile(r"^the operator names the buyer organization"),
+]
+
+# A 415 for a body of an accepted media type whose content is not that type: a "CSV" that
+# holds binary data (the document can only say which types are taken).
+BEYOND_MEDIA_TYPE = [
+    re.compile(r"^this is not a disclosure spreadsheet"),
 ]
 
 
 def _beyond_schema(response):
+    if response.status_code == 415:
+        try:
+            detail = str(response.json().get("detail", ""))
+        except Exception:
+            return False
+        return any(p.search(detail) for p in BEYOND_MEDIA_TYPE)
     if response.status_code not in (400, 422):
         return False
     try:

@@ -11,7 +11,7 @@ use diesel::sql_types::Bool;
 use super::money::Sums;
 use super::query;
 use super::shared::{factory_columns, highest, scope_of, summary, FactoryRow};
-use super::{ComponentRef, ExposedContract, Exposure, OpenCaseRef, Party};
+use super::{ComponentRef, ExposedContract, ExposedParty, Exposure, OpenCaseRef};
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::Error;
@@ -158,7 +158,7 @@ fn parties<'a>(
     conn: &mut DbConnection,
     ids: impl Iterator<Item = &'a String>,
     named: bool,
-) -> Result<Vec<Party>, Error> {
+) -> Result<Vec<ExposedParty>, Error> {
     let mut count: BTreeMap<&String, i64> = BTreeMap::new();
     for id in ids {
         *count.entry(id).or_default() += 1;
@@ -176,7 +176,7 @@ fn parties<'a>(
     let mut out = count
         .into_iter()
         .map(|(id, contracts)| {
-            Ok(Party {
+            Ok(ExposedParty {
                 id: OrganizationId::from_db(id)?,
                 name: names.get(id).cloned(),
                 contracts,

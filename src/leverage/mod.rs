@@ -49,7 +49,7 @@ pub struct FactorySummary {
 /// An organization named in an exposure. `name` is null where the caller may know that the
 /// organization exists but not who it is (a contractor's name, for a monitor).
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
-pub struct Party {
+pub struct ExposedParty {
     pub id: OrganizationId,
     pub name: Option<String>,
     /// The exposed contracts of this party the caller sees.
@@ -99,8 +99,8 @@ pub struct Exposure {
     pub exposed_buyers: Option<i64>,
     /// Exposed buyers not listed in `buyers` (for a buyer: the others, counted, never named).
     pub other_buyers: Option<i64>,
-    pub buyers: Vec<Party>,
-    pub contractors: Vec<Party>,
+    pub buyers: Vec<ExposedParty>,
+    pub contractors: Vec<ExposedParty>,
     pub contracts: Vec<ExposedContract>,
     /// The linked components of the listed contracts.
     pub components: Vec<ComponentRef>,

@@ -39,6 +39,8 @@ fn wants(req: &HttpRequest) -> Option<&'static str> {
         (status = 200, description = "The due-diligence report of the buyer over the period",
             content((Report = "application/json"), (String = "text/csv"), (String = "text/html"))),
         (status = 403, description = "Reports are for buyers (their own) and admins (a named buyer)"),
+        (status = 404, description = "No such buyer or framework agreement within the caller's reach"),
+        (status = 422, description = "`from`, `to`, `framework` or `buyer` is missing, does not parse or does not fit the period's rules; `errors` names it"),
     ))]
 pub async fn report(
     state: web::Data<AppState>,

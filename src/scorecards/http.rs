@@ -16,11 +16,17 @@ use crate::values::OrganizationId;
 
 /// `from` and `to` as the query string has them: a date that does not parse is refused naming
 /// its parameter (400); `from` after `to`, or `to` after today, is a 422 naming `to`. Shared
-/// with the page.
-pub fn read_period(q: &QueryParams, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), Error> {
+/// with the page, whose empty form field means the default (`blank_is_default`); the API takes
+/// a value as sent, and an empty one is no date.
+pub fn read_period(
+    q: &QueryParams,
+    today: NaiveDate,
+    blank_is_default: bool,
+) -> Result<(NaiveDate, NaiveDate), Error> {
     let date = |name: &str| -> Result<Option<NaiveDate>, Error> {
         match q.raw(name) {
-            None | Some("") => Ok(None),
+            None => Ok(None),
+            Some("") if blank_is_default => Ok(None),
             Some(raw) => parse_date(raw)
                 .map(Some)
                 .map_err(|e| Error::bad_param(name, format!("{name}: {e}"))),
@@ -51,7 +57,7 @@ pub async fn scorecard(
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     let now = state.clock.now_naive();
-    let period = read_period(&q, now.date())?;
+    let period = read_period(&q, now.date(), false)?;
     let card = state
         .db
         .read(move |c| service::scorecard(c, &caller, id, period, now))

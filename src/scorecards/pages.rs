@@ -22,7 +22,7 @@ async fn load(
 ) -> Result<super::Scorecard, Error> {
     let caller = viewer.caller;
     let now = viewer.now;
-    let period = read_period(q, now.date())?;
+    let period = read_period(q, now.date(), true)?;
     state
         .db
         .read(move |c| service::scorecard(c, &caller, id, period, now))
