@@ -446,7 +446,7 @@ fn required<T: TryFrom<String, Error = String>>(
         err(col, "required".into());
         return None;
     }
-    T::try_from(raw.to_string()).map_err(|e| err(col, e)).ok()
+    optional(raw, col, err)
 }
 
 fn optional<T: TryFrom<String, Error = String>>(

@@ -1,13 +1,12 @@
 //! Contract values added up exactly: per currency, never converted, in integer units of
-//! 1/10,000 (an `Amount` has at most 4 decimals and 15 integer digits, so an `i128` cannot
-//! overflow on any number of contracts this service holds).
+//! 1/10,000 (`values::amount_units`).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
-const SCALE: i128 = 10_000;
+use crate::values::{amount_units as units, AMOUNT_SCALE as SCALE};
 
 /// Contract values summed per currency.
 #[derive(Debug, Clone, Default, Serialize, ToSchema, PartialEq)]
@@ -24,22 +23,6 @@ pub struct CombinedValue {
 pub struct Sums {
     units: BTreeMap<String, i128>,
     without_value: i64,
-}
-
-/// A stored amount (`"1250000.00"`) in units of 1/10,000; None if it is not one.
-pub fn units(amount: &str) -> Option<i128> {
-    let (int, frac) = match amount.split_once('.') {
-        Some((_, "")) => return None,
-        Some(parts) => parts,
-        None => (amount, ""),
-    };
-    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty() || int.len() > 15 || frac.len() > 4 || !digits(int) || !digits(frac) {
-        return None;
-    }
-    let whole: i128 = int.parse().ok()?;
-    let frac_units: i128 = format!("{frac:0<4}").parse().ok()?;
-    Some(whole * SCALE + frac_units)
 }
 
 /// Units of 1/10,000 as a decimal, without trailing zeros after the point.

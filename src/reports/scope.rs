@@ -14,7 +14,7 @@ use crate::due_diligence::coverage::covered;
 use crate::due_diligence::service::end_of;
 use crate::error::Error;
 use crate::schema::{contract_items, contracts, organizations};
-use crate::values::{ContractId, OrgKind, OrganizationId};
+use crate::values::{amount_units, ContractId, OrgKind, OrganizationId, AMOUNT_SCALE};
 
 /// The buyer a report is about, as the caller may ask: a buyer its own, the admin any buyer it
 /// names; contractors and monitors none (403). Another organization is out of reach (404).
@@ -137,20 +137,9 @@ pub(super) fn contracts_covered(
     Ok(rows.into_iter().map(contract_of).collect())
 }
 
-/// An amount as ten-thousandths (the most decimals `Amount` takes), exactly.
-fn units(amount: &str) -> Option<i128> {
-    let (int, frac) = amount.split_once('.').unwrap_or((amount, ""));
-    if frac.len() > 4 || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let int: i128 = int.parse().ok()?;
-    let frac: i128 = format!("{frac:0<4}").parse().ok()?;
-    Some(int * 10_000 + frac)
-}
-
-/// Ten-thousandths back to a decimal with two to four decimals.
+/// Ten-thousandths (`values::amount_units`) back to a decimal with two to four decimals.
 fn decimal(units: i128) -> String {
-    let s = format!("{}.{:04}", units / 10_000, units % 10_000);
+    let s = format!("{}.{:04}", units / AMOUNT_SCALE, units % AMOUNT_SCALE);
     let keep = s.trim_end_matches('0').len().max(s.len() - 2);
     s[..keep].to_string()
 }
@@ -161,7 +150,7 @@ pub(super) fn figures(list: Vec<ReportContract>) -> ContractFigures {
     let mut without_value = 0;
     for k in &list {
         match (&k.value_amount, &k.value_currency) {
-            (Some(a), Some(c)) => match units(a) {
+            (Some(a), Some(c)) => match amount_units(a) {
                 Some(u) => {
                     let e = sums.entry(c.clone()).or_default();
                     e.0 += u;
@@ -226,12 +215,12 @@ mod tests {
 
     #[test]
     fn exact_sums() {
-        assert_eq!(units("1250000.00"), Some(12_500_000_000));
-        assert_eq!(units("0.1"), Some(1000));
-        assert_eq!(units("1.23456"), None);
-        assert_eq!(units("-1"), None);
+        assert_eq!(amount_units("1250000.00"), Some(12_500_000_000));
+        assert_eq!(amount_units("0.1"), Some(1000));
+        assert_eq!(amount_units("1.23456"), None);
+        assert_eq!(amount_units("-1"), None);
         assert_eq!(
-            decimal(units("0.1").unwrap() + units("0.2").unwrap()),
+            decimal(amount_units("0.1").unwrap() + amount_units("0.2").unwrap()),
             "0.30"
         );
         assert_eq!(decimal(12_345), "1.2345");

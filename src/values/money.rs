@@ -38,6 +38,26 @@ impl From<Amount> for String {
     }
 }
 
+/// Amounts are added up exactly in units of 1/10,000 (an `Amount` has at most 4 decimals and
+/// 15 integer digits, so an `i128` cannot overflow on any number of them).
+pub const AMOUNT_SCALE: i128 = 10_000;
+
+/// A stored amount (`"1250000.00"`) in units of 1/`AMOUNT_SCALE`; None if it is not one.
+pub fn amount_units(amount: &str) -> Option<i128> {
+    let (int, frac) = match amount.split_once('.') {
+        Some((_, "")) => return None,
+        Some(parts) => parts,
+        None => (amount, ""),
+    };
+    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || int.len() > 15 || frac.len() > 4 || !digits(int) || !digits(frac) {
+        return None;
+    }
+    let whole: i128 = int.parse().ok()?;
+    let frac_units: i128 = format!("{frac:0<4}").parse().ok()?;
+    Some(whole * AMOUNT_SCALE + frac_units)
+}
+
 /// A monetary value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
