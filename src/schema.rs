@@ -357,3 +357,11 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    change_counters (name, stripe) {
+        name -> Text,
+        stripe -> Integer,
+        n -> BigInt,
+    }
+}

@@ -300,4 +300,56 @@ async fn pages(backend: Backend) {
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
-on_both_backends!(exposure_per_role, ranking_per_role, pages);
+/// The ranking keeps its walk of the supply chain and its open-case counts between requests
+/// (leverage/cache.rs): a change to either is seen by the next request.
+async fn ranking_follows_changes(backend: Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let path = format!("/api/v1/leverage?at={D}");
+    let row = |r: &Value, f: &str| {
+        let i = r["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["factory"]["id"] == f)
+            .cloned()
+            .unwrap_or_else(|| panic!("{f} not ranked in {r}"));
+        (
+            i["exposed_buyers"].as_i64().unwrap(),
+            i["open_cases"].as_i64().unwrap(),
+        )
+    };
+    let (s, r) = app.get(&path, &w.monitor).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!((row(&r, &w.f), row(&r, &w.g)), ((2, 3), (1, 1)));
+    // Asked again, unchanged: the same answer.
+    let (_, again) = app.get(&path, &w.monitor).await;
+    assert_eq!(again, r);
+    // A case closed: F's open cases drop.
+    let (s, body) = app
+        .post(
+            &format!("/api/v1/cases/{}/transitions", w.f_cases[0]),
+            &w.monitor,
+            json!({"action": "close", "reason": "remediated on site"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (_, r) = app.get(&path, &w.monitor).await;
+    assert_eq!((row(&r, &w.f), row(&r, &w.g)), ((2, 2), (1, 1)));
+    // C2 sources a new part from G, then puts it on K2 (Buyer Two's): G gains a buyer.
+    let fan = app.component(&w.c[1].1, "Fan", None).await;
+    app.source(&w.c[1].1, &fan, &w.g, "2026-01-01", None).await;
+    let (_, r) = app.get(&path, &w.monitor).await;
+    assert_eq!(row(&r, &w.g), (1, 1), "the part is on no contract yet");
+    // On K2, G's open finding reaches C2 too (late routing): a second open case at G.
+    app.item(&w.c[1].1, &w.k[1], &fan).await;
+    let (_, r) = app.get(&path, &w.monitor).await;
+    assert_eq!((row(&r, &w.f), row(&r, &w.g)), ((2, 2), (2, 2)));
+}
+
+on_both_backends!(
+    exposure_per_role,
+    ranking_per_role,
+    pages,
+    ranking_follows_changes
+);

@@ -11,6 +11,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::Error;
 
+pub mod memo;
 pub mod url;
 pub use url::{Backend, DatabaseTarget};
 
@@ -91,6 +92,8 @@ pub struct Db {
     /// SQLite allows one writer at a time; queueing writers here, in order, is fairer and
     /// faster than letting them spin on SQLITE_BUSY. PostgreSQL needs no such lock.
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// Work kept between requests while the data it was read from stands (memo.rs).
+    memo: Arc<memo::Memo>,
 }
 
 impl Db {
@@ -124,6 +127,7 @@ impl Db {
                 Backend::Sqlite => Some(Arc::new(tokio::sync::Mutex::new(()))),
                 Backend::Postgres => None,
             },
+            memo: Arc::default(),
         };
         let mut conn = db
             .pool
@@ -135,6 +139,11 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// This database's store of kept work (memo.rs).
+    pub fn memo(&self) -> Arc<memo::Memo> {
+        self.memo.clone()
     }
 
     /// A connection for synchronous callers (command line, benchmarks).

@@ -122,9 +122,10 @@ pub async fn ranking(
 ) -> Result<HttpResponse, Error> {
     let page = q.page()?;
     let filters = filters(&q, state.clock.now_naive().date(), Blank::Refused)?;
+    let memo = state.db.memo();
     let r = state
         .db
-        .read(move |c| service::ranking(c, &caller, &filters, &page))
+        .read(move |c| service::ranking(c, &caller, &filters, &page, &memo))
         .await?;
     if wants_csv(&req) {
         csv_response(&r)

@@ -3,6 +3,7 @@
 //! depend on them, their combined contract value, workers and open cases. Monitors use the
 //! ranking to choose where to monitor (docs/leverage.md; who sees what: docs/security.md).
 
+mod cache;
 mod csv;
 mod exposure;
 pub mod http;

@@ -49,9 +49,10 @@ pub async fn ranking(
     page.limit = PAGE_ROWS;
     let caller = viewer.caller;
     let args = f.clone();
+    let memo = state.db.memo();
     let r = state
         .db
-        .read(move |c| service::ranking(c, &caller, &args, &page))
+        .read(move |c| service::ranking(c, &caller, &args, &page, &memo))
         .await?;
     let next_href = r
         .next_cursor
@@ -85,9 +86,10 @@ pub async fn ranking_csv(
 ) -> Result<HttpResponse, Error> {
     let f = filters(&q, viewer.now.date(), Blank::Absent)?;
     let caller = viewer.caller;
+    let memo = state.db.memo();
     let r = state
         .db
-        .read(move |c| service::ranking(c, &caller, &f, &PageRequest::first(CSV_ROWS)))
+        .read(move |c| service::ranking(c, &caller, &f, &PageRequest::first(CSV_ROWS), &memo))
         .await?;
     csv_response(&r)
 }

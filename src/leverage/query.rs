@@ -26,7 +26,7 @@ fn open() -> String {
 }
 
 /// Whose cases are counted.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum CaseScope {
     All,
     /// Cases listing a contract of this buyer.

@@ -1,22 +1,23 @@
 //! The leverage ranking: every factory some running contract depends on, with how many buyers
 //! depend on it, the caller's contracts and their combined value, and open cases: the
-//! dependencies (three flat reads walked in memory), the running contracts and one grouped
-//! count of open cases, ordered and paged in memory.
+//! dependencies and running contracts (the supply-chain walk, kept while it stands: cache.rs)
+//! and one grouped count of open cases, ordered and paged in memory.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
+use super::cache::{self, Running};
 use super::money::Sums;
-use super::query;
 use super::shared::{factory_columns, scope_of, summary, FactoryRow};
 use super::{severity_name, RankedFactory, Ranking, Sort};
 use crate::auth::Caller;
+use crate::db::memo::Memo;
 use crate::db::DbConnection;
 use crate::error::Error;
 use crate::pagination::{Cursor, PageRequest};
-use crate::schema::{contracts, factories};
+use crate::schema::factories;
 use crate::values::OrgKind;
 
 /// The ranking's filters, parsed at the edge.
@@ -28,9 +29,6 @@ pub struct Filters {
     pub sector: Option<String>,
     pub sort: Sort,
 }
-
-/// A running contract: id, buyer, value amount and currency.
-type Running = (String, String, Option<String>, Option<String>);
 
 /// A dependent contract as the ranking counts it: buyer, amount, currency, the caller's own.
 type Seen<'a> = (&'a str, Option<&'a str>, Option<&'a str>, bool);
@@ -52,6 +50,7 @@ pub fn ranking(
     caller: &Caller,
     filters: &Filters,
     page: &PageRequest,
+    memo: &Memo,
 ) -> Result<Ranking, Error> {
     if caller.is(OrgKind::Contractor) {
         return Err(Error::Forbidden(
@@ -59,22 +58,14 @@ pub fn ranking(
         ));
     }
     let at = filters.at;
-    let deps = query::dependencies(
+    let walk = cache::walk(
         conn,
+        memo,
         at,
         filters.country.as_deref(),
         filters.sector.as_deref(),
     )?;
-    let running: Vec<Running> = contracts::table
-        .filter(contracts::starts_on.le(at))
-        .filter(contracts::ends_on.ge(at))
-        .select((
-            contracts::id,
-            contracts::buyer_id,
-            contracts::value_amount,
-            contracts::value_currency,
-        ))
-        .load(conn)?;
+    let (deps, running) = (&walk.deps, &walk.running);
     let by_id: HashMap<&str, &Running> = running.iter().map(|r| (r.0.as_str(), r)).collect();
     // The dependencies' contracts, by index: (buyer, amount, currency, the caller's own).
     let me = caller.organization_id.to_string();
@@ -89,7 +80,7 @@ pub fn ranking(
             })
         })
         .collect();
-    let cases = query::open_by_factory(conn, &scope_of(caller))?;
+    let cases = cache::open_by_factory(conn, memo, &scope_of(caller))?;
     let mut entries: Vec<Entry> = Vec::with_capacity(deps.by_factory.len());
     for (factory, ks) in &deps.by_factory {
         let mut buyers: Vec<&str> = Vec::new();

@@ -1,159 +1,178 @@
-//! The counts of a report's period, each one aggregate statement over the case events of the
-//! report's cases (the history is append-only, so what happened by the end of the period never
-//! changes): events by kind, openings by severity and month, findings, escalations, first
-//! answers, and the open count at each month's end.
+//! The counts of a report's period, worked out from its history (history.rs; the history is
+//! append-only, so what happened by the end of the period never changes): events by kind,
+//! openings by severity and month, findings, escalations, first answers, and the open count
+//! at each month's end.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::NaiveDate;
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+use chrono::{NaiveDate, NaiveDateTime};
 
-use super::sql::{scoped, Dialect, Scope, DONE, SCOPE};
+use super::history::{Event, History};
+use super::sql::Scope;
 use super::Month;
-use crate::db::DbConnection;
-use crate::error::Error;
+use crate::cases::{CaseState, EventKind};
 
-#[derive(QueryableByName)]
-struct KindCount {
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-/// Distinct cases with an event of each counted kind in the period.
-pub(super) fn in_period(
-    conn: &mut DbConnection,
-    s: &Scope,
-) -> Result<BTreeMap<String, i64>, Error> {
-    let sql = format!(
-        "{SCOPE} SELECT e.kind AS kind, COUNT(DISTINCT e.case_id) AS n FROM case_events e \
-         JOIN sc ON sc.case_id = e.case_id WHERE e.at >= $3 AND e.at <= $4 \
-         AND e.kind IN ('opened', 'remediation_reported', 'verified', 'closed') GROUP BY e.kind"
-    );
-    let rows: Vec<KindCount> = scoped!(sql, s)
-        .bind::<Timestamp, _>(s.start)
-        .bind::<Timestamp, _>(s.end)
-        .load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.kind, r.n)).collect())
-}
-
-#[derive(QueryableByName)]
+/// A count by two keys.
 pub(super) struct Grouped {
-    #[diesel(sql_type = Text)]
     pub a: String,
-    #[diesel(sql_type = Text)]
     pub b: String,
-    #[diesel(sql_type = BigInt)]
     pub n: i64,
 }
 
-/// Cases opened in the period by (severity, month).
-pub(super) fn opened(conn: &mut DbConnection, s: &Scope) -> Result<Vec<Grouped>, Error> {
-    let month = Dialect(conn.backend()).month("e.at");
-    let sql = format!(
-        "{SCOPE} SELECT c.severity AS a, {month} AS b, COUNT(*) AS n FROM case_events e \
-         JOIN sc ON sc.case_id = e.case_id JOIN cases c ON c.id = e.case_id \
-         WHERE e.kind = 'opened' AND e.at >= $3 AND e.at <= $4 GROUP BY c.severity, {month}"
-    );
-    Ok(scoped!(sql, s)
-        .bind::<Timestamp, _>(s.start)
-        .bind::<Timestamp, _>(s.end)
-        .load(conn)?)
-}
-
-/// The findings behind the cases opened in the period, by (category, severity).
-pub(super) fn findings(conn: &mut DbConnection, s: &Scope) -> Result<Vec<Grouped>, Error> {
-    let sql = format!(
-        "{SCOPE} SELECT f.category AS a, f.severity AS b, COUNT(DISTINCT f.id) AS n \
-         FROM case_events e JOIN sc ON sc.case_id = e.case_id JOIN cases c ON c.id = e.case_id \
-         JOIN findings f ON f.id = c.finding_id \
-         WHERE e.kind = 'opened' AND e.at >= $3 AND e.at <= $4 GROUP BY f.category, f.severity"
-    );
-    Ok(scoped!(sql, s)
-        .bind::<Timestamp, _>(s.start)
-        .bind::<Timestamp, _>(s.end)
-        .load(conn)?)
-}
-
-#[derive(QueryableByName)]
+/// Escalations to one level: events, and distinct cases.
 pub(super) struct LevelCount {
-    #[diesel(sql_type = Nullable<Integer>)]
     pub level: Option<i32>,
-    #[diesel(sql_type = BigInt)]
     pub n: i64,
-    #[diesel(sql_type = BigInt)]
     pub cases: i64,
 }
 
+fn in_range(s: &Scope, at: NaiveDateTime) -> bool {
+    at >= s.start && at <= s.end
+}
+
+fn month(at: NaiveDateTime) -> String {
+    at.format("%Y-%m").to_string()
+}
+
+fn period_events<'a>(
+    h: &'a History,
+    s: &'a Scope,
+    kind: EventKind,
+) -> impl Iterator<Item = &'a Event> + 'a {
+    h.events
+        .iter()
+        .filter(move |e| e.kind == kind && in_range(s, e.at))
+}
+
+/// Distinct cases with an event of each counted kind in the period.
+pub(super) fn in_period(h: &History, s: &Scope) -> BTreeMap<String, i64> {
+    let mut out = BTreeMap::new();
+    for kind in [
+        EventKind::Opened,
+        EventKind::RemediationReported,
+        EventKind::Verified,
+        EventKind::Closed,
+    ] {
+        let cases: BTreeSet<usize> = period_events(h, s, kind).map(|e| e.case).collect();
+        if !cases.is_empty() {
+            out.insert(kind.as_str().to_string(), cases.len() as i64);
+        }
+    }
+    out
+}
+
+fn grouped(counts: BTreeMap<(String, String), i64>) -> Vec<Grouped> {
+    counts
+        .into_iter()
+        .map(|((a, b), n)| Grouped { a, b, n })
+        .collect()
+}
+
+/// Cases opened in the period by (severity, month).
+pub(super) fn opened(h: &History, s: &Scope) -> Vec<Grouped> {
+    let mut counts: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for e in period_events(h, s, EventKind::Opened) {
+        let severity = h.cases[e.case].severity.clone();
+        *counts.entry((severity, month(e.at))).or_default() += 1;
+    }
+    grouped(counts)
+}
+
+/// The findings behind the cases opened in the period, by (category, severity).
+pub(super) fn findings(h: &History, s: &Scope) -> Vec<Grouped> {
+    let mut seen: BTreeMap<(String, String), BTreeSet<&str>> = BTreeMap::new();
+    for e in period_events(h, s, EventKind::Opened) {
+        let c = &h.cases[e.case];
+        seen.entry((c.category.clone(), c.finding_severity.clone()))
+            .or_default()
+            .insert(c.finding_id.as_str());
+    }
+    grouped(
+        seen.into_iter()
+            .map(|(k, ids)| (k, ids.len() as i64))
+            .collect(),
+    )
+}
+
 /// Escalations recorded in the period by the level they raised the case to: events, cases.
-pub(super) fn escalations(conn: &mut DbConnection, s: &Scope) -> Result<Vec<LevelCount>, Error> {
-    let level = Dialect(conn.backend()).int("e.payload", "level");
-    let sql = format!(
-        "{SCOPE} SELECT {level} AS level, COUNT(*) AS n, COUNT(DISTINCT e.case_id) AS cases \
-         FROM case_events e JOIN sc ON sc.case_id = e.case_id \
-         WHERE e.kind = 'escalated' AND e.at >= $3 AND e.at <= $4 GROUP BY {level}"
-    );
-    Ok(scoped!(sql, s)
-        .bind::<Timestamp, _>(s.start)
-        .bind::<Timestamp, _>(s.end)
-        .load(conn)?)
+pub(super) fn escalations(h: &History, s: &Scope) -> Vec<LevelCount> {
+    let mut by_level: BTreeMap<Option<i32>, (i64, BTreeSet<usize>)> = BTreeMap::new();
+    for e in period_events(h, s, EventKind::Escalated) {
+        let entry = by_level.entry(e.level).or_default();
+        entry.0 += 1;
+        entry.1.insert(e.case);
+    }
+    by_level
+        .into_iter()
+        .map(|(level, (n, cases))| LevelCount {
+            level,
+            n,
+            cases: cases.len() as i64,
+        })
+        .collect()
 }
 
 /// Hours from opening to the first answer (acknowledgement or dispute), for the cases first
-/// answered in the period.
-pub(super) fn ack_hours(conn: &mut DbConnection, s: &Scope) -> Result<Vec<f64>, Error> {
-    #[derive(QueryableByName)]
-    struct H {
-        #[diesel(sql_type = Nullable<diesel::sql_types::Double>)]
-        hours: Option<f64>,
+/// answered in the period; whole seconds, as the case figures count them.
+pub(super) fn ack_hours(h: &History, s: &Scope) -> Vec<f64> {
+    let mut opened: HashMap<usize, NaiveDateTime> = HashMap::new();
+    let mut answered: HashMap<usize, NaiveDateTime> = HashMap::new();
+    for e in &h.events {
+        match e.kind {
+            EventKind::Opened => {
+                opened.insert(e.case, e.at);
+            }
+            EventKind::Acknowledged | EventKind::Disputed => {
+                let first = answered.entry(e.case).or_insert(e.at);
+                *first = (*first).min(e.at);
+            }
+            _ => {}
+        }
     }
-    let hours = Dialect(conn.backend()).hours("o.at", "a.answered");
-    let sql = format!(
-        "{SCOPE}, a AS (SELECT e.case_id AS case_id, MIN(e.at) AS answered FROM case_events e \
-           JOIN sc ON sc.case_id = e.case_id WHERE e.kind IN ('acknowledged', 'disputed') \
-           GROUP BY e.case_id HAVING MIN(e.at) >= $3 AND MIN(e.at) <= $4) \
-         SELECT {hours} AS hours FROM a \
-         JOIN case_events o ON o.case_id = a.case_id AND o.kind = 'opened'"
-    );
-    let rows: Vec<H> = scoped!(sql, s)
-        .bind::<Timestamp, _>(s.start)
-        .bind::<Timestamp, _>(s.end)
-        .load(conn)?;
-    Ok(rows.into_iter().filter_map(|h| h.hours).collect())
+    answered
+        .into_iter()
+        .filter(|(_, at)| in_range(s, *at))
+        .filter_map(|(case, at)| {
+            let ms = (at - *opened.get(&case)?).num_milliseconds() as f64;
+            Some((ms / 1000.0).round() / 3600.0)
+        })
+        .collect()
+}
+
+fn done(state: Option<&str>) -> Option<bool> {
+    state.map(|s| s == CaseState::Verified.as_str() || s == CaseState::Closed.as_str())
 }
 
 /// The months of the period with the cases opened in each and open at each one's end.
 /// Open counts come from one sum of changes: +1 for an opening or a move out of verified or
 /// closed, -1 for a move into them; the events before the period give the starting count.
 pub(super) fn months(
-    conn: &mut DbConnection,
+    h: &History,
     s: &Scope,
     from: NaiveDate,
     to: NaiveDate,
     opened: &[Grouped],
-) -> Result<Vec<Month>, Error> {
-    let d = Dialect(conn.backend());
-    let (month, was, now) = (
-        d.month("e.at"),
-        d.text("e.payload", "from"),
-        d.text("e.payload", "to"),
-    );
-    let sql = format!(
-        "{SCOPE} SELECT CASE WHEN e.at < $3 THEN '' ELSE {month} END AS a, '' AS b, \
-         SUM(CASE WHEN e.kind = 'opened' THEN 1 \
-           WHEN {was} IN ({DONE}) AND {now} NOT IN ({DONE}) THEN 1 \
-           WHEN {was} NOT IN ({DONE}) AND {now} IN ({DONE}) THEN -1 ELSE 0 END) AS n \
-         FROM case_events e JOIN sc ON sc.case_id = e.case_id \
-         WHERE e.at <= $4 AND e.kind IN ('opened', 'verified', 'closed', 'reopened') \
-         GROUP BY CASE WHEN e.at < $3 THEN '' ELSE {month} END"
-    );
-    let deltas: Vec<Grouped> = scoped!(sql, s)
-        .bind::<Timestamp, _>(s.start)
-        .bind::<Timestamp, _>(s.end)
-        .load(conn)?;
-    let delta: BTreeMap<&str, i64> = deltas.iter().map(|g| (g.a.as_str(), g.n)).collect();
+) -> Vec<Month> {
+    let mut delta: BTreeMap<String, i64> = BTreeMap::new();
+    for e in &h.events {
+        let change = match e.kind {
+            EventKind::Opened => 1,
+            EventKind::Verified | EventKind::Closed | EventKind::Reopened => {
+                match (done(e.was.as_deref()), done(e.now.as_deref())) {
+                    (Some(true), Some(false)) => 1,
+                    (Some(false), Some(true)) => -1,
+                    _ => 0,
+                }
+            }
+            _ => continue,
+        };
+        let key = if e.at < s.start {
+            String::new()
+        } else {
+            month(e.at)
+        };
+        *delta.entry(key).or_default() += change;
+    }
     let mut opened_in: BTreeMap<&str, i64> = BTreeMap::new();
     for g in opened {
         *opened_in.entry(g.b.as_str()).or_default() += g.n;
@@ -171,7 +190,7 @@ pub(super) fn months(
         });
         day = first_of_next_month(day);
     }
-    Ok(out)
+    out
 }
 
 fn first_of_next_month(day: NaiveDate) -> NaiveDate {

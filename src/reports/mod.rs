@@ -7,6 +7,7 @@
 pub mod chart;
 mod csv;
 mod figures;
+mod history;
 pub mod http;
 pub mod pages;
 mod respond;

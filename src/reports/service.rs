@@ -8,8 +8,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::figures;
+use super::history;
 use super::scope;
-use super::sql::{self, Scope};
+use super::sql::Scope;
 use super::states;
 use super::{
     CaseCounts, Escalations, FindingCount, FindingFigures, Report, ReportQuery, OPEN_CASES_LISTED,
@@ -72,10 +73,10 @@ pub fn due_diligence(
         start: q.from.and_time(chrono::NaiveTime::MIN),
         end: end_of(q.to),
     };
-    sql::materialize(conn, &s)?;
-    let counted = figures::in_period(conn, &s)?;
+    let h = history::read(conn, &s)?;
+    let counted = figures::in_period(&h, &s);
     let count = |k: &str| counted.get(k).copied().unwrap_or(0);
-    let opened = figures::opened(conn, &s)?;
+    let opened = figures::opened(&h, &s);
     let mut opened_by_severity: BTreeMap<String, i64> = BTreeMap::new();
     for g in &opened {
         *opened_by_severity.entry(g.a.clone()).or_default() += g.n;
@@ -91,7 +92,7 @@ pub fn due_diligence(
         open_by_state: BTreeMap::new(),
         open_by_severity: BTreeMap::new(),
     };
-    let mut open_cases = states::open_at_end(conn, &s)?;
+    let mut open_cases = states::open_at_end(&h, &s)?;
     let mut non_cooperation_open = 0;
     for c in &open_cases {
         cases.still_open += 1;
@@ -115,7 +116,7 @@ pub fn due_diligence(
         non_cooperation_reached: 0,
         non_cooperation_open,
     };
-    for l in figures::escalations(conn, &s)? {
+    for l in figures::escalations(&h, &s) {
         let level = l.level.unwrap_or(0);
         escalations.total += l.n;
         *escalations.by_level.entry(level.to_string()).or_default() += l.n;
@@ -129,7 +130,7 @@ pub fn due_diligence(
         by_severity: BTreeMap::new(),
         by_category_and_severity: Vec::new(),
     };
-    for g in figures::findings(conn, &s)? {
+    for g in figures::findings(&h, &s) {
         findings.total += g.n;
         *findings.by_category.entry(g.a.clone()).or_default() += g.n;
         *findings.by_severity.entry(g.b.clone()).or_default() += g.n;
@@ -142,9 +143,8 @@ pub fn due_diligence(
     findings
         .by_category_and_severity
         .sort_by(|a, b| (&a.category, &a.severity).cmp(&(&b.category, &b.severity)));
-    let months = figures::months(conn, &s, q.from, q.to, &opened)?;
-    let ack_hours = figures::ack_hours(conn, &s)?;
-    sql::release(conn)?;
+    let months = figures::months(&h, &s, q.from, q.to, &opened);
+    let ack_hours = figures::ack_hours(&h, &s);
     Ok(Report {
         buyer,
         framework,

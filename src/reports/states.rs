@@ -1,11 +1,12 @@
 //! The cases open at the end of a report's period, as they stood then: from each case's
 //! contract-link copy when it has not changed since, else replayed from its events by then.
 
-use chrono::NaiveDateTime;
-use diesel::prelude::*;
-use diesel::sql_types::{Integer, Text, Timestamp};
+use std::collections::HashMap;
 
-use super::sql::{quoted, scoped, Dialect, Scope, DONE, SCOPE};
+use diesel::prelude::*;
+
+use super::history::History;
+use super::sql::Scope;
 use super::ReportOpenCase;
 use crate::cases::{CaseState, EventKind};
 use crate::clock::utc;
@@ -29,93 +30,73 @@ const LEADS_TO: [(EventKind, Option<CaseState>); 10] = [
     (EventKind::Reopened, None),
 ];
 
-/// Each case's state and level at the end of the period ($3), as the table `st`. A case not
-/// changed since (its `case_contracts` copy updated by then: every event updates it) is as its
-/// copy says; the others are replayed from their events by then. The last state-setting event
-/// is found from the index alone: its sequence number and its kind's position in `LEADS_TO`
-/// are packed into one number (seq * 16 + position) whose maximum names both.
-fn states_at_end(d: &Dialect) -> String {
-    let kinds = quoted(LEADS_TO.iter().map(|(k, _)| k.as_str()));
-    let mut code = String::from("CASE e.kind");
-    let mut state = String::from("CASE lt.m % 16");
-    for (i, (kind, to)) in LEADS_TO.iter().enumerate() {
-        code.push_str(&format!(" WHEN '{}' THEN {i}", kind.as_str()));
-        if let Some(to) = to {
-            state.push_str(&format!(" WHEN {i} THEN '{}'", to.as_str()));
+/// Each case open at the end of the period, as it stood then. A case not changed since (its
+/// `case_contracts` copy updated by then: every event updates it) is as its copy says; the
+/// others are replayed from their events by then: the state the last state-setting event led
+/// to, the level the last level-setting one left.
+pub(super) fn open_at_end(h: &History, s: &Scope) -> Result<Vec<ReportOpenCase>, Error> {
+    // Per replayed case: (seq, state) of its last state-setting event, (seq, level) of its
+    // last level-setting one.
+    let mut last_state: HashMap<usize, (i32, Option<&str>)> = HashMap::new();
+    let mut last_level: HashMap<usize, (i32, i32)> = HashMap::new();
+    for e in &h.events {
+        let c = &h.cases[e.case];
+        if c.upd.is_some_and(|u| u <= s.end) {
+            continue;
+        }
+        if let Some((_, to)) = LEADS_TO.iter().find(|(k, _)| *k == e.kind) {
+            let state = match to {
+                Some(state) => Some(state.as_str()),
+                None => e.now.as_deref(),
+            };
+            let slot = last_state.entry(e.case).or_insert((e.seq, state));
+            if e.seq >= slot.0 {
+                *slot = (e.seq, state);
+            }
+        }
+        let level = match e.kind {
+            EventKind::Escalated => Some(e.level.unwrap_or(0)),
+            EventKind::ExtensionGranted | EventKind::DeadlinesRecomputed => e.level,
+            _ => None,
+        };
+        if let Some(level) = level {
+            let slot = last_level.entry(e.case).or_insert((e.seq, level));
+            if e.seq >= slot.0 {
+                *slot = (e.seq, level);
+            }
         }
     }
-    code.push_str(" END");
-    state.push_str(&format!(
-        " ELSE (SELECT {} FROM case_events t WHERE t.case_id = lt.case_id AND t.seq = lt.m / 16) END",
-        d.text("t.payload", "to")
-    ));
-    let level = format!(
-        "(SELECT CASE WHEN l.kind = 'escalated' THEN {} ELSE {} END FROM case_events l \
-         WHERE l.case_id = ll.case_id AND l.seq = ll.seq)",
-        d.int("l.payload", "level"),
-        d.int("l.payload", "escalation_level.after")
-    );
-    let has_after = d.text("e.payload", "escalation_level.after");
-    format!(
-        "{SCOPE}, \
-         lt AS (SELECT e.case_id AS case_id, MAX(e.seq * 16 + {code}) AS m FROM case_events e \
-           JOIN sc ON sc.case_id = e.case_id WHERE (sc.upd IS NULL OR sc.upd > $3) \
-           AND e.at <= $3 AND e.kind IN ({kinds}) GROUP BY e.case_id), \
-         ll AS (SELECT e.case_id AS case_id, MAX(e.seq) AS seq FROM case_events e \
-           JOIN sc ON sc.case_id = e.case_id WHERE (sc.upd IS NULL OR sc.upd > $3) \
-           AND e.at <= $3 AND e.kind IN ('escalated', 'extension_granted', 'deadlines_recomputed') \
-           AND (e.kind = 'escalated' OR {has_after} IS NOT NULL) GROUP BY e.case_id), \
-         st AS (SELECT sc.case_id AS case_id, sc.state AS state, sc.level AS level FROM sc \
-           WHERE sc.upd <= $3 \
-           UNION ALL SELECT lt.case_id, {state}, COALESCE({level}, 0) \
-           FROM lt LEFT JOIN ll ON ll.case_id = lt.case_id)"
-    )
-}
-
-#[derive(QueryableByName)]
-struct OpenRow {
-    #[diesel(sql_type = Text)]
-    case_id: String,
-    #[diesel(sql_type = Text)]
-    factory_id: String,
-    #[diesel(sql_type = Text)]
-    severity: String,
-    #[diesel(sql_type = Text)]
-    state: String,
-    #[diesel(sql_type = Integer)]
-    level: i32,
-    #[diesel(sql_type = Timestamp)]
-    opened_at: NaiveDateTime,
-}
-
-/// Every case open at the end of the period, most escalated first, then the oldest. One pass
-/// over the history gives both the counts and the list (the list's factories are named by the
-/// caller for the listed ones only); a row is a few short columns per open case.
-pub(super) fn open_at_end(
-    conn: &mut DbConnection,
-    s: &Scope,
-) -> Result<Vec<ReportOpenCase>, Error> {
-    let st = states_at_end(&Dialect(conn.backend()));
-    let sql = format!(
-        "{st} SELECT st.case_id AS case_id, c.factory_id AS factory_id, c.severity AS severity, \
-         st.state AS state, st.level AS level, c.opened_at AS opened_at \
-         FROM st JOIN cases c ON c.id = st.case_id WHERE st.state NOT IN ({DONE}) \
-         ORDER BY st.level DESC, c.opened_at ASC, st.case_id ASC"
-    );
-    let rows: Vec<OpenRow> = scoped!(sql, s).bind::<Timestamp, _>(s.end).load(conn)?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(ReportOpenCase {
-                id: CaseId::from_db(&r.case_id)?,
-                factory_id: FactoryId::from_db(&r.factory_id)?,
-                factory: String::new(),
-                severity: r.severity,
-                state: r.state,
-                escalation_level: r.level,
-                opened_at: utc(r.opened_at),
-            })
-        })
-        .collect()
+    let mut out = Vec::new();
+    for (i, c) in h.cases.iter().enumerate() {
+        let (state, level) = if c.upd.is_some_and(|u| u <= s.end) {
+            (c.state.as_str(), c.level)
+        } else {
+            // Not opened by the end of the period: not in the report's list.
+            // Not opened by the end of the period (or reopened to no state): not listed.
+            let Some((_, Some(state))) = last_state.get(&i) else {
+                continue;
+            };
+            (*state, last_level.get(&i).map_or(0, |l| l.1))
+        };
+        if state == CaseState::Verified.as_str() || state == CaseState::Closed.as_str() {
+            continue;
+        }
+        out.push(ReportOpenCase {
+            id: CaseId::from_db(&c.case_id)?,
+            factory_id: FactoryId::from_db(&c.factory_id)?,
+            factory: String::new(),
+            severity: c.severity.clone(),
+            state: state.to_string(),
+            escalation_level: level,
+            opened_at: utc(c.opened_at),
+        });
+    }
+    // Most escalated first, then the oldest.
+    // (Ids order as their text does: the bytes of a UUID in order.)
+    out.sort_by(|a, b| {
+        (b.escalation_level, a.opened_at, a.id).cmp(&(a.escalation_level, b.opened_at, b.id))
+    });
+    Ok(out)
 }
 
 /// Names the factories of the listed cases.

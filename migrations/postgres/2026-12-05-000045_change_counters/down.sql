@@ -1,0 +1,10 @@
+DROP TRIGGER contracts_supply_chain ON contracts;
+DROP TRIGGER contract_items_supply_chain ON contract_items;
+DROP TRIGGER components_supply_chain ON components;
+DROP TRIGGER sourcing_links_supply_chain ON sourcing_links;
+DROP TRIGGER factories_supply_chain ON factories;
+DROP TRIGGER cases_open_cases ON cases;
+DROP TRIGGER case_contracts_open_cases ON case_contracts;
+DROP TRIGGER cases_update_open_cases ON cases;
+DROP FUNCTION bump_change_counter();
+DROP TABLE change_counters;
