@@ -2,7 +2,9 @@
 //! Buyers are not told of each other: each sees its own contracts, its own words and what the
 //! contractor and the monitor say; another buyer's comments are not shown to it (nor mailed),
 //! its extensions are shown without actor and reason. A monitor's contract figures count every
-//! case but list and recount the history of its own cases only.
+//! case but list and recount the history of its own cases only. A factory's exposure, the
+//! leverage ranking, the contractor's scorecard and the yearly report show each buyer its own
+//! contract and of the other only a count.
 
 mod common;
 
@@ -431,7 +433,95 @@ async fn another_buyer_s_person_is_never_named(backend: Backend) {
     }
 }
 
+/// The shared case in the views of issue 17: a factory's exposure, the leverage ranking, the
+/// contractor's scorecard and the yearly report (JSON, CSV and printable), as each buyer reads
+/// them: its own contract and the shared case, and of the other buyer only a count.
+async fn each_buyer_s_exposure_ranking_scorecard_and_report(backend: Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let (_, case) = app.get(&format!("/api/v1/cases/{}", w.case), &w.b1.1).await;
+    let factory = case["factory_id"].as_str().unwrap().to_string();
+    let buyers = [(&w.b1, &w.k1, "GENT-1"), (&w.b2, &w.k2, "ANT-1")];
+    for (me, (buyer, own, own_ref)) in buyers.iter().enumerate() {
+        let (other, other_k, other_ref) = buyers[1 - me];
+        let token = &buyer.1;
+        let mut answers = Vec::new();
+        let (s, e) = app
+            .get(
+                &format!("/api/v1/factories/{factory}/exposure?at=2026-06-01"),
+                token,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+        assert_eq!(
+            (e["exposed_buyers"].clone(), e["other_buyers"].clone()),
+            (json!(2), json!(1)),
+            "{e}"
+        );
+        let ks: Vec<&str> = e["contracts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ks, [own.as_str()], "{e}");
+        answers.push(("exposure", text(&e)));
+        let (s, r) = app.get("/api/v1/leverage?at=2026-06-01", token).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(r["items"][0]["exposed_buyers"], 2, "{r}");
+        assert_eq!(r["items"][0]["contracts"], 1, "{r}");
+        answers.push(("ranking", text(&r)));
+        let path = format!("/api/v1/organizations/{}/scorecard", w.contractor.0);
+        let (s, c) = app.get(&path, token).await;
+        assert_eq!(s, StatusCode::OK, "{c}");
+        assert!(
+            text(&c).contains(&w.case),
+            "the shared case is in reach: {c}"
+        );
+        answers.push(("scorecard", text(&c)));
+        let (s, r) = app
+            .get(
+                "/api/v1/reports/due-diligence?from=2026-01-01&to=2026-06-01",
+                token,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(r["cases"]["opened"], 2, "{r}");
+        assert!(text(&r).contains(*own_ref), "{r}");
+        assert!(text(&r).contains(&w.case), "{r}");
+        answers.push(("report", text(&r)));
+        for (what, accept) in [("report CSV", "text/csv"), ("report page", "text/html")] {
+            let res = app
+                .client
+                .get(format!(
+                    "{}/api/v1/reports/due-diligence?from=2026-01-01&to=2026-06-01",
+                    app.base
+                ))
+                .bearer_auth(token)
+                .header("Accept", accept)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{what}");
+            let body = res.text().await.unwrap();
+            assert!(body.contains(&w.case), "{what}: {body}");
+            answers.push((what, body));
+        }
+        for (what, body) in answers {
+            let other_name = ["Stad Gent", "Provincie Antwerpen"][1 - me];
+            for leak in [other.0.as_str(), other_k.as_str(), other_ref, other_name] {
+                assert!(
+                    !body.contains(leak),
+                    "{what} of buyer {} shows {leak} of the other buyer: {body}",
+                    me + 1
+                );
+            }
+        }
+    }
+}
+
 on_both_backends!(
+    each_buyer_s_exposure_ranking_scorecard_and_report,
     another_buyer_s_person_is_never_named,
     a_buyer_sees_nothing_of_the_other_buyer,
     mails_follow_what_each_buyer_may_read,
