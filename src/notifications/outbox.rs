@@ -121,10 +121,22 @@ pub fn enqueue_with_title(
     title: Option<&str>,
 ) -> Result<usize, Error> {
     let rows = rows_for(conn, case, event, title)?;
-    for row in &rows {
-        diesel::insert_into(notifications::table)
-            .values(row)
-            .execute(conn)?;
+    match conn {
+        // One statement for all of an event's recipients: a round trip each on PostgreSQL.
+        DbConnection::Pg(pg) if !rows.is_empty() => {
+            diesel::insert_into(notifications::table)
+                .values(&rows)
+                .execute(pg)?;
+        }
+        // In-process SQLite has no round trip to save (and diesel's multi-connection has no
+        // multi-row INSERT).
+        _ => {
+            for row in &rows {
+                diesel::insert_into(notifications::table)
+                    .values(row)
+                    .execute(conn)?;
+            }
+        }
     }
     Ok(rows.len())
 }
