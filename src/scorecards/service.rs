@@ -1,20 +1,21 @@
-//! The scorecard of one contractor: who may ask, the period, and the figures in four
-//! aggregate queries (the case figures, the spans to acknowledgement, the contracts running on
-//! `to`, their coverage) plus one for the case ids in the caller's reach.
+//! The scorecard of one contractor: who may ask, the period, and the figures from one read of
+//! the period's cases (each rule evaluated once per case by the database; the figures counted
+//! over all of them, the lists of the ones in the caller's reach) and the coverage of the
+//! contracts running on `to`.
 
 use chrono::{Months, NaiveDate, NaiveDateTime};
 use diesel::dsl::{exists, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{Bool, Double, Integer, Nullable, Timestamp};
 
 use super::rules::{self, LEVELS, NOW};
 use super::{
     share, Count, DisclosureCoverage, Escalated, Scorecard, Share, TimeToAcknowledge, LISTED,
 };
 use crate::auth::Caller;
-use crate::cases::access::visible_to;
+use crate::cases::access::{visible_to, Visible};
 use crate::clock::utc;
-use crate::db::{Backend, DbConnection};
+use crate::db::DbConnection;
 use crate::due_diligence::{coverage_of_many, durations, hours_between, service::end_of};
 use crate::error::Error;
 use crate::schema::{cases, contracts, organizations};
@@ -84,119 +85,10 @@ fn in_reach(conn: &mut DbConnection, caller: &Caller, org: &str) -> Result<Optio
     Ok((!caller.is(OrgKind::Monitor)).then_some(name))
 }
 
-#[derive(QueryableByName)]
-struct Totals {
-    #[diesel(sql_type = BigInt)]
-    cases: i64,
-    #[diesel(sql_type = BigInt)]
-    ack_n: i64,
-    #[diesel(sql_type = BigInt)]
-    ack_d: i64,
-    #[diesel(sql_type = BigInt)]
-    plan_n: i64,
-    #[diesel(sql_type = BigInt)]
-    plan_d: i64,
-    #[diesel(sql_type = BigInt)]
-    rem_n: i64,
-    #[diesel(sql_type = BigInt)]
-    rem_d: i64,
-    #[diesel(sql_type = BigInt)]
-    l1: i64,
-    #[diesel(sql_type = BigInt)]
-    l2: i64,
-    #[diesel(sql_type = BigInt)]
-    l3: i64,
-    #[diesel(sql_type = BigInt)]
-    disputes: i64,
-}
-
-/// The `n`th bound parameter. Numbered, not positional: the instant of the question appears
-/// in the select list before the others (SQLite numbers `$name`s by first appearance, `?n` it
-/// takes as written).
-fn param(backend: Backend, n: u8) -> String {
-    match backend {
-        Backend::Sqlite => format!("?{n}"),
-        Backend::Postgres => format!("${n}"),
-    }
-}
-
-/// The cases of `org` opened in [start, end): parameters 1, 2 and 3.
-fn of_period(backend: Backend) -> String {
-    let p = |n| param(backend, n);
-    format!(
-        "FROM cases WHERE cases.contractor_id = {} AND cases.opened_at >= {} AND cases.opened_at < {}",
-        p(1),
-        p(2),
-        p(3)
-    )
-}
-
-/// Every case figure over all the contractor's cases of the period, in one aggregate.
-fn totals(
-    conn: &mut DbConnection,
-    org: &str,
-    (start, end, now): (NaiveDateTime, NaiveDateTime, NaiveDateTime),
-) -> Result<Totals, Error> {
-    let backend = conn.backend();
-    let now_param = param(backend, 4);
-    let bound = |rule: String| rule.replace(NOW, &now_param);
-    let (ack, plan, rem) = (
-        bound(rules::acknowledged_on_time()),
-        rules::plan_accepted_first_time(),
-        bound(rules::remediated_on_time()),
-    );
-    let sum = |cond: &str| format!("COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0)");
-    // Each rule evaluated once per case (in the derived table), then counted.
-    let sql_text = format!(
-        "SELECT COUNT(*) AS cases, {} AS ack_n, COUNT(ack) AS ack_d, {} AS plan_n, \
-         COUNT(plan) AS plan_d, {} AS rem_n, COUNT(rem) AS rem_d, {} AS l1, {} AS l2, \
-         {} AS l3, {} AS disputes FROM (SELECT {ack} AS ack, {plan} AS plan, {rem} AS rem, \
-         cases.max_escalation_level AS lvl, {} AS disputed {}) AS c",
-        sum("ack = 1"),
-        sum("plan = 1"),
-        sum("rem = 1"),
-        sum("lvl >= 1"),
-        sum("lvl >= 2"),
-        sum("lvl >= 3"),
-        sum("disputed = 1"),
-        rules::disputed(),
-        of_period(backend),
-    );
-    Ok(diesel::sql_query(sql_text)
-        .bind::<Text, _>(org)
-        .bind::<Timestamp, _>(start)
-        .bind::<Timestamp, _>(end)
-        .bind::<Timestamp, _>(now)
-        .get_result(conn)?)
-}
-
-/// Hours from opening to acknowledgement of every acknowledged case of the period, computed
-/// by the database.
-fn ack_hours(
-    conn: &mut DbConnection,
-    org: &str,
-    (start, end): (NaiveDateTime, NaiveDateTime),
-) -> Result<Vec<f64>, Error> {
-    #[derive(QueryableByName)]
-    struct Span {
-        #[diesel(sql_type = diesel::sql_types::Double)]
-        h: f64,
-    }
-    let backend = conn.backend();
-    let h = hours_between(backend, "cases.opened_at", "cases.acknowledged_at");
-    let spans: Vec<Span> = diesel::sql_query(format!(
-        "SELECT {h} AS h {} AND cases.acknowledged_at IS NOT NULL",
-        of_period(backend)
-    ))
-    .bind::<Text, _>(org)
-    .bind::<Timestamp, _>(start)
-    .bind::<Timestamp, _>(end)
-    .load(conn)?;
-    Ok(spans.into_iter().map(|s| s.h).collect())
-}
-
-/// One case of the period in the caller's reach, classified by the same rules.
-type Listed = (
+/// One case of the contractor's period, classified by the rules (rules.rs): id, highest level,
+/// acknowledged, the three classifications, disputed, hours to acknowledgement, and whether
+/// the caller may read it (only those are listed; all are counted).
+type Row = (
     String,
     i32,
     bool,
@@ -204,19 +96,24 @@ type Listed = (
     Option<i32>,
     Option<i32>,
     i32,
+    Option<f64>,
+    bool,
 );
 
-/// The cases of the period the caller may read (`cases::access::visible_to`), newest first.
-fn listed(
+/// Every case of `org` opened in [start, end), newest first, each rule evaluated once by the
+/// database: the figures are counted from these rows and the lists are the readable ones.
+fn rows(
     conn: &mut DbConnection,
     caller: &Caller,
     org: &str,
     (start, end, now): (NaiveDateTime, NaiveDateTime, NaiveDateTime),
-) -> Result<Vec<Listed>, Error> {
+) -> Result<Vec<Row>, Error> {
     let (ack, rem) = (rules::acknowledged_on_time(), rules::remediated_on_time());
     let (a0, a1) = ack.split_once(NOW).unwrap_or((&ack, ""));
     let (r0, r1) = rem.split_once(NOW).unwrap_or((&rem, ""));
-    let mut q = cases::table
+    let hours = hours_between(conn.backend(), "cases.opened_at", "cases.acknowledged_at");
+    let readable: Visible = visible_to(caller).unwrap_or_else(|| Box::new(sql::<Bool>("1 = 1")));
+    Ok(cases::table
         .filter(cases::contractor_id.eq(org))
         .filter(cases::opened_at.ge(start))
         .filter(cases::opened_at.lt(end))
@@ -233,12 +130,10 @@ fn listed(
                 .bind::<Timestamp, _>(now)
                 .sql(r1),
             sql::<Integer>(&rules::disputed()),
+            sql::<Nullable<Double>>(&hours),
+            readable,
         ))
-        .into_boxed();
-    if let Some(reach) = visible_to(caller) {
-        q = q.filter(reach);
-    }
-    Ok(q.load(conn)?)
+        .load(conn)?)
 }
 
 /// Adds `id` to a list unless it is full; false once something did not fit.
@@ -327,31 +222,36 @@ pub fn scorecard(
     let end = to
         .succ_opt()
         .map_or_else(|| end_of(to), |d| d.and_time(chrono::NaiveTime::MIN));
-    let totals = totals(conn, &org, (start, end, now))?;
-    let hours = ack_hours(conn, &org, (start, end))?;
-    let rows = listed(conn, caller, &org, (start, end, now))?;
-    let d = durations(hours);
+    let rows = rows(conn, caller, &org, (start, end, now))?;
+    // Each figure counted over all the period's cases (1 counted, 0 missed, NULL not in it).
+    let share_over = |class: fn(&Row) -> Option<i32>| {
+        let (n, d) = rows
+            .iter()
+            .filter_map(class)
+            .fold((0, 0), |(n, d), c| (n + i64::from(c == 1), d + 1));
+        share_of(n, d)
+    };
+    let d = durations(rows.iter().filter_map(|r| r.7).collect());
     let mut card = Scorecard {
         organization_id: id,
         name,
         from,
         to,
         as_of: utc(now),
-        cases_in_period: count_of(totals.cases),
+        cases_in_period: count_of(rows.len() as i64),
         // `to` is not after today, so the coverage is as known at its end, or now for today.
         disclosure_coverage: disclosure(conn, caller, &org, to, end_of(to).min(now))?,
-        acknowledged_on_time: share_of(totals.ack_n, totals.ack_d),
-        plans_accepted_first_time: share_of(totals.plan_n, totals.plan_d),
-        remediated_on_time: share_of(totals.rem_n, totals.rem_d),
+        acknowledged_on_time: share_over(|r| r.3),
+        plans_accepted_first_time: share_over(|r| r.4),
+        remediated_on_time: share_over(|r| r.5),
         escalated: LEVELS
             .iter()
-            .zip([totals.l1, totals.l2, totals.l3])
-            .map(|(level, n)| Escalated {
+            .map(|level| Escalated {
                 level: *level,
-                cases: count_of(n),
+                cases: count_of(rows.iter().filter(|r| r.1 >= *level).count() as i64),
             })
             .collect(),
-        disputes: count_of(totals.disputes),
+        disputes: count_of(rows.iter().filter(|r| r.6 == 1).count() as i64),
         time_to_acknowledge: TimeToAcknowledge {
             count: d.count,
             median_hours: d.median_hours,
@@ -360,7 +260,8 @@ pub fn scorecard(
             complete: true,
         },
     };
-    for (case, max_level, acknowledged, ack, plan, rem, disputed) in rows {
+    let readable = rows.into_iter().filter(|r| r.8);
+    for (case, max_level, acknowledged, ack, plan, rem, disputed, _, _) in readable {
         let case = CaseId::from_db(&case)?;
         let c = &mut card;
         push(
