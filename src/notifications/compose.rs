@@ -99,6 +99,33 @@ pub fn prepare(
     })
 }
 
+/// The files an event names, for the mail: the one attached, or a transition's evidence.
+fn mentioned_files(kind: EventKind, event: &serde_json::Value) -> Vec<serde_json::Value> {
+    let one = |f: &serde_json::Value| {
+        serde_json::json!({
+            "filename": f["filename"].as_str().unwrap_or_default(),
+            "size": human_size(f["size"].as_i64().unwrap_or(0)),
+        })
+    };
+    match (kind, event.get("files")) {
+        (EventKind::FileAttached, _) => vec![one(event)],
+        (_, Some(serde_json::Value::Array(files))) => files.iter().map(one).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A size as people read it: 812 B, 45.3 KB, 1.2 MB (powers of 1024).
+pub fn human_size(bytes: i64) -> String {
+    let b = bytes.max(0) as f64;
+    if b < 1024.0 {
+        format!("{bytes} B")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.1} KB", b / 1024.0)
+    } else {
+        format!("{:.1} MB", b / (1024.0 * 1024.0))
+    }
+}
+
 impl MailContext {
     fn case_ref_full(&self) -> String {
         self.link.rsplit('/').next().unwrap_or_default().to_string()
@@ -177,6 +204,7 @@ fn context(
         note: text("note"),
         reason: text("reason"),
         text: text("text"),
+        files: mentioned_files(kind, event),
         case_ref: case_id
             .to_string()
             .chars()

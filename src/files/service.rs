@@ -1,0 +1,382 @@
+//! Who may attach, list and download evidence files, and what an attachment records.
+//!
+//! * A finding's files: the monitor that filed it (and the operator) uploads them, and may
+//!   mark one confidential. The parties of the finding's cases (contractor, buyers) read its
+//!   files that are not confidential; a confidential one does not exist for them (404).
+//! * A case's files: any party to the case uploads them, and reads them as it reads the
+//!   case (404 outside it), with `cases::visibility`'s rule for a case shared by several
+//!   buyers: a file another buyer attached is that buyer's own business, like its comments.
+//!   Attaching one is a `file_attached` case event that records the hash, size, media type,
+//!   name and label, so the hash chain covers them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use super::store::Sha256Hex;
+use super::{AttachedFile, AttachmentRow, FileRow};
+use crate::auth::Caller;
+use crate::cases::access::{self, party_of, visible_row};
+use crate::cases::events::{Actor, EventKind};
+use crate::cases::lifecycle::Party;
+use crate::cases::store::{lock_case, record};
+use crate::cases::visibility::by_other_buyer;
+use crate::cases::CaseRow;
+use crate::db::DbConnection;
+use crate::error::Error;
+use crate::schema::{attachments, cases, files, findings};
+use crate::values::{AttachmentId, CaseId, FindingId, Name, OrgKind};
+
+/// What a file is attached to.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner {
+    Finding(FindingId),
+    Case(CaseId),
+}
+
+/// A file received, checked and stored, ready to be attached.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub sha256: Sha256Hex,
+    pub size: u64,
+    pub media_type: &'static str,
+    pub filename: String,
+}
+
+/// What the uploader says about the file.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub label: Option<Name>,
+    pub confidential: bool,
+}
+
+/// How much of a finding's files the caller reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum FindingReach {
+    /// The monitor that filed it, or the operator: every file.
+    Whole,
+    /// A party of one of its cases: the files that are not confidential.
+    NotConfidential,
+}
+
+fn finding_reach(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: FindingId,
+) -> Result<FindingReach, Error> {
+    let monitor: Option<String> = findings::table
+        .filter(findings::id.eq(id.to_string()))
+        .select(findings::monitor_id)
+        .first(conn)
+        .optional()?;
+    let Some(monitor) = monitor else {
+        return Err(Error::NotFound("finding"));
+    };
+    if caller.is_admin() || monitor == caller.organization_id.to_string() {
+        return Ok(FindingReach::Whole);
+    }
+    if caller.is(OrgKind::Monitor) {
+        return Err(Error::NotFound("finding"));
+    }
+    // A contractor or buyer reads a finding's files through a case of it that it sees.
+    let mut q = cases::table
+        .filter(cases::finding_id.eq(id))
+        .select(cases::id)
+        .into_boxed();
+    if let Some(filter) = access::visible_to(caller) {
+        q = q.filter(filter);
+    }
+    match q.first::<CaseId>(conn).optional()? {
+        Some(_) => Ok(FindingReach::NotConfidential),
+        None => Err(Error::NotFound("finding")),
+    }
+}
+
+/// Whether the caller may attach a file to `owner`; checked before the upload is read and
+/// stored, and again in the transaction that attaches it.
+pub fn may_attach(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    owner: Owner,
+    options: &Options,
+) -> Result<(), Error> {
+    match owner {
+        Owner::Finding(id) => match finding_reach(conn, caller, id)? {
+            FindingReach::Whole => Ok(()),
+            FindingReach::NotConfidential => Err(Error::Forbidden(
+                "only the monitor that filed a finding adds files to it".into(),
+            )),
+        },
+        Owner::Case(id) => {
+            visible_row(conn, caller, id)?;
+            if options.confidential {
+                return Err(Error::field(
+                    "confidential",
+                    "only a monitor's files on a finding may be confidential; a case's files are read by every party to it",
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Attaches a stored file to `owner`, in the caller's transaction: the file's row (once per
+/// hash), the attachment, and for a case its event and notifications.
+pub fn attach(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    owner: Owner,
+    file: &Received,
+    options: &Options,
+    max_total: u64,
+    now: NaiveDateTime,
+) -> Result<AttachedFile, Error> {
+    may_attach(conn, caller, owner, options)?;
+    // The owner's row is taken first (on PostgreSQL a row lock until commit), so that two
+    // uploads at once cannot both fit under the total.
+    let mut case = match owner {
+        Owner::Case(id) => Some(lock_case(conn, id)?),
+        Owner::Finding(id) => {
+            diesel::update(findings::table.filter(findings::id.eq(id.to_string())))
+                .set(findings::updated_at.eq(findings::updated_at))
+                .execute(conn)?;
+            None
+        }
+    };
+    let sizes: Vec<i64> = owned(owner)
+        .inner_join(files::table)
+        .select(files::size)
+        .load(conn)?;
+    let total = sizes.iter().map(|s| *s as u64).sum::<u64>() + file.size;
+    if total > max_total {
+        return Err(Error::TooLarge(format!(
+            "the files of this {} would come to {total} bytes, over the limit of {max_total}",
+            match owner {
+                Owner::Finding(_) => "finding",
+                Owner::Case(_) => "case",
+            }
+        )));
+    }
+    let known: Option<FileRow> = files::table
+        .filter(files::sha256.eq(file.sha256.as_str()))
+        .select(FileRow::as_select())
+        .first(conn)
+        .optional()?;
+    let stored = match known {
+        Some(row) => row,
+        None => {
+            let row = FileRow {
+                sha256: file.sha256.to_string(),
+                size: file.size as i64,
+                media_type: file.media_type.to_string(),
+                created_at: now,
+            };
+            diesel::insert_into(files::table)
+                .values(&row)
+                .execute(conn)
+                .map_err(|e| match Error::from(e) {
+                    // The same content stored by a concurrent upload: the retry finds its row.
+                    Error::Conflict { .. } => Error::Retry,
+                    other => other,
+                })?;
+            row
+        }
+    };
+    let id = AttachmentId::new();
+    let label = options.label.as_ref().map(|l| l.as_str().to_string());
+    let event_id = match &mut case {
+        Some(row) => {
+            let payload = json!({
+                "attachment_id": id,
+                "sha256": stored.sha256,
+                "size": stored.size,
+                "media_type": stored.media_type,
+                "filename": file.filename,
+                "label": label,
+            });
+            let event = record(
+                conn,
+                row,
+                EventKind::FileAttached,
+                &Actor::from(caller),
+                payload,
+                now,
+                None,
+            )?;
+            Some(event.id.to_string())
+        }
+        None => None,
+    };
+    let row = AttachmentRow {
+        id: id.to_string(),
+        sha256: stored.sha256.clone(),
+        finding_id: match owner {
+            Owner::Finding(f) => Some(f.to_string()),
+            Owner::Case(_) => None,
+        },
+        case_id: match owner {
+            Owner::Case(c) => Some(c.to_string()),
+            Owner::Finding(_) => None,
+        },
+        filename: file.filename.clone(),
+        label,
+        confidential: options.confidential,
+        organization_id: caller.organization_id.to_string(),
+        user_id: caller.user.map(|u| u.id.to_string()),
+        event_id,
+        created_at: now,
+    };
+    diesel::insert_into(attachments::table)
+        .values(&row)
+        .execute(conn)?;
+    tracing::info!(attachment_id = %id, sha256 = %stored.sha256, size = stored.size, "file attached");
+    row.view(&stored)
+}
+
+type OwnedQuery = attachments::BoxedQuery<'static, crate::db::DbBackend>;
+
+fn owned(owner: Owner) -> OwnedQuery {
+    match owner {
+        Owner::Finding(id) => attachments::table
+            .filter(attachments::finding_id.eq(id.to_string()))
+            .into_boxed(),
+        Owner::Case(id) => attachments::table
+            .filter(attachments::case_id.eq(id.to_string()))
+            .into_boxed(),
+    }
+}
+
+/// The files of `owner` the caller may read, oldest first.
+pub fn list(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    owner: Owner,
+) -> Result<Vec<AttachedFile>, Error> {
+    let reader = reader_of(conn, caller, owner)?;
+    let rows: Vec<(AttachmentRow, FileRow)> = owned(owner)
+        .inner_join(files::table)
+        .order(attachments::id.asc())
+        .select((AttachmentRow::as_select(), FileRow::as_select()))
+        .load(conn)?;
+    rows.iter()
+        .filter(|(a, _)| reader.reads(a))
+        .map(|(a, f)| a.view(f))
+        .collect()
+}
+
+/// What of an owner's files a caller reads.
+enum Reader {
+    Finding(FindingReach),
+    /// A case; for a buyer, who its contractor and monitor are (files by any other
+    /// organization are another buyer's).
+    Case {
+        buyer: Option<(String, String, String)>,
+    },
+}
+
+impl Reader {
+    fn reads(&self, a: &AttachmentRow) -> bool {
+        match self {
+            Reader::Finding(FindingReach::Whole) => true,
+            Reader::Finding(FindingReach::NotConfidential) => !a.confidential,
+            Reader::Case { buyer: None } => true,
+            Reader::Case {
+                buyer: Some((me, contractor, monitor)),
+            } => !by_other_buyer(me, contractor, monitor, Some(&a.organization_id)),
+        }
+    }
+}
+
+fn reader_of(conn: &mut DbConnection, caller: &Caller, owner: Owner) -> Result<Reader, Error> {
+    Ok(match owner {
+        Owner::Finding(id) => Reader::Finding(finding_reach(conn, caller, id)?),
+        Owner::Case(id) => case_reader(caller, &visible_row(conn, caller, id)?),
+    })
+}
+
+fn case_reader(caller: &Caller, row: &CaseRow) -> Reader {
+    Reader::Case {
+        buyer: (party_of(caller, row) == Party::Buyer).then(|| {
+            (
+                caller.organization_id.to_string(),
+                row.contractor_id.to_string(),
+                row.monitor_id.to_string(),
+            )
+        }),
+    }
+}
+
+/// An attachment and its file, if the caller may read it (404 otherwise).
+pub fn find(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: AttachmentId,
+) -> Result<(AttachmentRow, FileRow), Error> {
+    let found: Option<(AttachmentRow, FileRow)> = attachments::table
+        .inner_join(files::table)
+        .filter(attachments::id.eq(id.to_string()))
+        .select((AttachmentRow::as_select(), FileRow::as_select()))
+        .first(conn)
+        .optional()?;
+    let (a, f) = found.ok_or(Error::NotFound("file"))?;
+    let owner = match (&a.finding_id, &a.case_id) {
+        (Some(finding), _) => Owner::Finding(FindingId::from_db(finding)?),
+        (None, Some(case)) => Owner::Case(CaseId::from_db(case)?),
+        (None, None) => return Err(Error::internal("an attachment without an owner")),
+    };
+    let reader = reader_of(conn, caller, owner).map_err(|e| match e {
+        Error::NotFound(_) => Error::NotFound("file"),
+        other => other,
+    })?;
+    if !reader.reads(&a) {
+        return Err(Error::NotFound("file"));
+    }
+    Ok((a, f))
+}
+
+/// Files of `case` named as the evidence of a transition: each must be attached to this case
+/// (422 naming `files[i]` otherwise). What the event records of each.
+pub fn evidence(
+    conn: &mut DbConnection,
+    case: &CaseRow,
+    ids: &[AttachmentId],
+) -> Result<Vec<Value>, Error> {
+    if ids.len() > 50 {
+        return Err(Error::field("files", "at most 50 files"));
+    }
+    let wanted: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+    let rows: Vec<(AttachmentRow, FileRow)> = attachments::table
+        .inner_join(files::table)
+        .filter(attachments::case_id.eq(case.id.to_string()))
+        .filter(attachments::id.eq_any(&wanted))
+        .select((AttachmentRow::as_select(), FileRow::as_select()))
+        .load(conn)?;
+    wanted
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let (a, f) = rows.iter().find(|(a, _)| &a.id == id).ok_or_else(|| {
+                Error::field(
+                    format!("files[{i}]"),
+                    "no file with this id is attached to this case; upload it to POST /cases/{id}/files first",
+                )
+            })?;
+            Ok(json!({
+                "id": a.id,
+                "sha256": f.sha256,
+                "size": f.size,
+                "media_type": f.media_type,
+                "filename": a.filename,
+            }))
+        })
+        .collect()
+}
+
+/// Whether the database refers to a stored object (it must then be kept).
+pub fn is_known(conn: &mut DbConnection, sha: &Sha256Hex) -> Result<bool, Error> {
+    Ok(files::table
+        .filter(files::sha256.eq(sha.as_str()))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
