@@ -291,7 +291,13 @@ async fn remediation_evidence_from_upload_to_download(backend: Backend) {
     }
 
     // The contractor's plan, its evidence, and the report naming them.
-    let (s, _) = transition(app, &w.case, &w.contractor.1, json!({"action": "acknowledge"})).await;
+    let (s, _) = transition(
+        app,
+        &w.case,
+        &w.contractor.1,
+        json!({"action": "acknowledge"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     let agreement = pdf("signed remediation agreement");
     let (s, plan_doc) = raw(
@@ -300,20 +306,29 @@ async fn remediation_evidence_from_upload_to_download(backend: Backend) {
         &w.contractor.1,
         &agreement,
         "application/pdf",
-        Some("attachment; filename=\"agreement.pdf\"; filename*=UTF-8''Vereinbarung%20M%C3%A4rz.pdf"),
+        Some(
+            "attachment; filename=\"agreement.pdf\"; filename*=UTF-8''Vereinbarung%20M%C3%A4rz.pdf",
+        ),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{plan_doc}");
     assert_eq!(plan_doc["filename"], "Vereinbarung März.pdf");
-    let (s, body) = transition(app, &w.case, &w.contractor.1, json!({"action": "submit_plan",
+    let (s, body) = transition(
+        app,
+        &w.case,
+        &w.contractor.1,
+        json!({"action": "submit_plan",
         "plan": {"root_cause": "No overtime controls", "actions": [{"description": "Cap overtime",
         "kind": "corrective", "owner": "Plant manager", "due_on": "2026-09-01"}]},
-        "files": [id(&plan_doc)]}))
+        "files": [id(&plan_doc)]}),
+    )
     .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     let (s, _) = transition(app, &w.case, &w.monitor.1, json!({"action": "accept_plan"})).await;
     assert_eq!(s, StatusCode::OK);
-    let payroll = "week;hours;paid\n23;58;yes\n24;60;yes\n".as_bytes().to_vec();
+    let payroll = "week;hours;paid\n23;58;yes\n24;60;yes\n"
+        .as_bytes()
+        .to_vec();
     let (s, evidence) = form(
         app,
         &case_files,
@@ -400,7 +415,10 @@ async fn remediation_evidence_from_upload_to_download(backend: Backend) {
     let (s, _, _) = download(app, &id(&b1_file), &w.b2.1).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (_, b2_events) = app
-        .get(&format!("/api/v1/cases/{}/events?limit=500", w.case), &w.b2.1)
+        .get(
+            &format!("/api/v1/cases/{}/events?limit=500", w.case),
+            &w.b2.1,
+        )
         .await;
     assert!(!b2_events.to_string().contains("clause.pdf"), "{b2_events}");
     let (_, b1_list) = app.get(&case_files, &w.b1.1).await;
@@ -456,25 +474,99 @@ async fn bad_uploads_are_refused_and_leave_nothing(backend: Backend) {
     let c = &w.contractor.1;
     let path = format!("/api/v1/cases/{}/files", w.case);
     let named = |n: &str| format!("attachment; filename=\"{n}\"");
-    let cases: Vec<(&str, Vec<u8>, &str, Option<String>, StatusCode, &str)> = vec![
-        ("empty", Vec::new(), "application/pdf", Some(named("e.pdf")), StatusCode::UNPROCESSABLE_ENTITY, "file"),
-        ("over the limit", [pdf("big"), vec![b'x'; 3000]].concat(), "application/pdf", Some(named("big.pdf")), StatusCode::PAYLOAD_TOO_LARGE, ""),
-        ("an executable", b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff".to_vec(), "application/pdf", Some(named("invoice.pdf")), StatusCode::UNSUPPORTED_MEDIA_TYPE, ""),
-        ("HTML", b"<html><script>alert(1)</script></html>\x00".to_vec(), "text/html", Some(named("a.html")), StatusCode::UNSUPPORTED_MEDIA_TYPE, ""),
-        ("a path", pdf("p"), "application/pdf", Some(named("../../etc/passwd")), StatusCode::UNPROCESSABLE_ENTITY, "filename"),
-        ("a Windows path", pdf("p"), "application/pdf", Some(named("..\\\\boot.ini")), StatusCode::UNPROCESSABLE_ENTITY, "filename"),
-        ("a control character", pdf("p"), "application/pdf", Some("attachment; filename*=UTF-8''a%0Ab.pdf".to_string()), StatusCode::UNPROCESSABLE_ENTITY, "filename"),
-        ("no name", pdf("p"), "application/pdf", None, StatusCode::UNPROCESSABLE_ENTITY, "filename"),
+    // (what, bytes, declared type, Content-Disposition, status, the field named)
+    type Bad<'a> = (
+        &'a str,
+        Vec<u8>,
+        &'a str,
+        Option<String>,
+        StatusCode,
+        &'a str,
+    );
+    let cases: Vec<Bad> = vec![
+        (
+            "empty",
+            Vec::new(),
+            "application/pdf",
+            Some(named("e.pdf")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "file",
+        ),
+        (
+            "over the limit",
+            [pdf("big"), vec![b'x'; 3000]].concat(),
+            "application/pdf",
+            Some(named("big.pdf")),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "",
+        ),
+        (
+            "an executable",
+            b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff".to_vec(),
+            "application/pdf",
+            Some(named("invoice.pdf")),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "",
+        ),
+        (
+            "HTML",
+            b"<html><script>alert(1)</script></html>\x00".to_vec(),
+            "text/html",
+            Some(named("a.html")),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "",
+        ),
+        (
+            "a path",
+            pdf("p"),
+            "application/pdf",
+            Some(named("../../etc/passwd")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "filename",
+        ),
+        (
+            "a Windows path",
+            pdf("p"),
+            "application/pdf",
+            Some(named("..\\\\boot.ini")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "filename",
+        ),
+        (
+            "a control character",
+            pdf("p"),
+            "application/pdf",
+            Some("attachment; filename*=UTF-8''a%0Ab.pdf".to_string()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "filename",
+        ),
+        (
+            "no name",
+            pdf("p"),
+            "application/pdf",
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "filename",
+        ),
     ];
     for (what, bytes, ct, disposition, status, field) in &cases {
         let (s, p) = raw(app, &path, c, bytes, ct, disposition.as_deref()).await;
         assert_eq!(s, *status, "{what}: {p}");
-        assert!(p["type"].as_str().unwrap().starts_with("/problems/"), "{what}: {p}");
+        assert!(
+            p["type"].as_str().unwrap().starts_with("/problems/"),
+            "{what}: {p}"
+        );
         if !field.is_empty() {
             assert_eq!(p["errors"][0]["field"], *field, "{what}: {p}");
         }
         if s == StatusCode::UNSUPPORTED_MEDIA_TYPE {
-            assert!(p["detail"].as_str().unwrap().contains("application/pdf, image/png"), "{p}");
+            assert!(
+                p["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("application/pdf, image/png"),
+                "{p}"
+            );
         }
     }
     // A declared SHA-256 that does not match, a confidential case file, a bad label.
@@ -489,10 +581,26 @@ async fn bad_uploads_are_refused_and_leave_nothing(backend: Backend) {
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["errors"][0]["field"], "sha256");
-    let (s, p) = raw(app, &format!("{path}?confidential=true"), c, &pdf("c"), "application/pdf", Some(&named("c.pdf"))).await;
+    let (s, p) = raw(
+        app,
+        &format!("{path}?confidential=true"),
+        c,
+        &pdf("c"),
+        "application/pdf",
+        Some(&named("c.pdf")),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["errors"][0]["field"], "confidential");
-    let (s, p) = form(app, &path, c, &pdf("l"), "l.pdf", &[("label", "two\nlines")]).await;
+    let (s, p) = form(
+        app,
+        &path,
+        c,
+        &pdf("l"),
+        "l.pdf",
+        &[("label", "two\nlines")],
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["errors"][0]["field"], "label");
     let (s, p) = form(app, &path, c, &pdf("n"), "sub/n.pdf", &[]).await;
@@ -505,17 +613,40 @@ async fn bad_uploads_are_refused_and_leave_nothing(backend: Backend) {
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM files").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM attachments").await, 0);
     assert_eq!(objects(&files_dir(&w)), Vec::<PathBuf>::new());
-    assert!(!app.event_kinds(&w.case).await.contains(&"file_attached".to_string()));
+    assert!(!app
+        .event_kinds(&w.case)
+        .await
+        .contains(&"file_attached".to_string()));
 
     // The per-case total: the second file would pass it; the first stays, once.
     let first = [pdf("first"), vec![b' '; 1800]].concat();
-    let (s, f) = raw(app, &path, c, &first, "application/pdf", Some(&named("1.pdf"))).await;
+    let (s, f) = raw(
+        app,
+        &path,
+        c,
+        &first,
+        "application/pdf",
+        Some(&named("1.pdf")),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{f}");
-    let (s, p) = raw(app, &path, c, &[pdf("second"), vec![b' '; 1800]].concat(), "application/pdf", Some(&named("2.pdf"))).await;
+    let (s, p) = raw(
+        app,
+        &path,
+        c,
+        &[pdf("second"), vec![b' '; 1800]].concat(),
+        "application/pdf",
+        Some(&named("2.pdf")),
+    )
+    .await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{p}");
     assert!(p["detail"].as_str().unwrap().contains("this case"), "{p}");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM files").await, 1);
-    assert_eq!(objects(&files_dir(&w)).len(), 1, "the refused file's object is removed");
+    assert_eq!(
+        objects(&files_dir(&w)).len(),
+        1,
+        "the refused file's object is removed"
+    );
 }
 
 /// Sends a raw upload that announces more bytes than it sends, then closes its side; what
@@ -541,11 +672,31 @@ async fn one_object_per_content(backend: Backend) {
     let bytes = pdf("the same audit report");
     let mut ids = Vec::new();
     for (path, token, name) in [
-        (format!("/api/v1/cases/{}/files", w.case), &w.contractor.1, "a.pdf"),
-        (format!("/api/v1/cases/{}/files", w.case), &w.monitor.1, "b.pdf"),
-        (format!("/api/v1/findings/{}/files", w.finding), &w.monitor.1, "c.pdf"),
+        (
+            format!("/api/v1/cases/{}/files", w.case),
+            &w.contractor.1,
+            "a.pdf",
+        ),
+        (
+            format!("/api/v1/cases/{}/files", w.case),
+            &w.monitor.1,
+            "b.pdf",
+        ),
+        (
+            format!("/api/v1/findings/{}/files", w.finding),
+            &w.monitor.1,
+            "c.pdf",
+        ),
     ] {
-        let (s, f) = raw(app, &path, token, &bytes, "application/pdf", Some(&format!("attachment; filename=\"{name}\""))).await;
+        let (s, f) = raw(
+            app,
+            &path,
+            token,
+            &bytes,
+            "application/pdf",
+            Some(&format!("attachment; filename=\"{name}\"")),
+        )
+        .await;
         assert_eq!(s, StatusCode::CREATED, "{f}");
         assert_eq!(f["sha256"], sha(&bytes));
         ids.push(id(&f));
@@ -555,7 +706,10 @@ async fn one_object_per_content(backend: Backend) {
     let stored = objects(&files_dir(&w));
     assert_eq!(stored.len(), 1);
     // Stored under its hash, never under a name a client gave.
-    assert!(stored[0].ends_with(format!("{}/{}", &sha(&bytes)[..2], sha(&bytes))), "{stored:?}");
+    assert!(
+        stored[0].ends_with(format!("{}/{}", &sha(&bytes)[..2], sha(&bytes))),
+        "{stored:?}"
+    );
     for f in &ids {
         let (s, _, body) = download(app, f, &w.monitor.1).await;
         assert_eq!(s, StatusCode::OK);
@@ -588,17 +742,34 @@ async fn purge_after_retention_and_verify_the_stored_files(backend: Backend) {
     let app = &w.app;
     let case_files = format!("/api/v1/cases/{}/files", w.case);
     let kept = pdf("kept");
-    let (s, f) = raw(app, &case_files, &w.contractor.1, &kept, "application/pdf", Some("attachment; filename=\"kept.pdf\"")).await;
+    let (s, f) = raw(
+        app,
+        &case_files,
+        &w.contractor.1,
+        &kept,
+        "application/pdf",
+        Some("attachment; filename=\"kept.pdf\""),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{f}");
     let (ok, out) = cli(&w, &["verify-audit", "--files"], &[]);
     assert!(ok, "{out}");
-    assert!(out.contains("1 files, each present with its SHA-256"), "{out}");
+    assert!(
+        out.contains("1 files, each present with its SHA-256"),
+        "{out}"
+    );
     // Within retention (the case is not even closed): nothing to purge.
     let (ok, out) = cli(&w, &["purge"], &[]);
     assert!(ok && out.contains("purge: 0 files"), "{out}");
 
     // Closed eight years ago.
-    let (s, _) = transition(app, &w.case, &w.monitor.1, json!({"action": "close", "reason": "Resolved"})).await;
+    let (s, _) = transition(
+        app,
+        &w.case,
+        &w.monitor.1,
+        json!({"action": "close", "reason": "Resolved"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     app.execute(&format!(
         "UPDATE cases SET closed_at = '2018-01-10 09:00:00' WHERE id = '{}'",
@@ -607,9 +778,16 @@ async fn purge_after_retention_and_verify_the_stored_files(backend: Backend) {
     .await;
     let (ok, out) = cli(&w, &["purge"], &[]);
     assert!(ok, "{out}");
-    assert!(out.contains(&format!("would remove {}", sha(&kept))), "{out}");
+    assert!(
+        out.contains(&format!("would remove {}", sha(&kept))),
+        "{out}"
+    );
     assert!(out.contains("dry run"), "{out}");
-    assert_eq!(objects(&files_dir(&w)).len(), 1, "a dry run removes nothing");
+    assert_eq!(
+        objects(&files_dir(&w)).len(),
+        1,
+        "a dry run removes nothing"
+    );
     // Under legal hold it stays; released, it goes.
     let (ok, out) = cli(&w, &["legal-hold", &w.case], &[]);
     assert!(ok, "{out}");
@@ -625,20 +803,34 @@ async fn purge_after_retention_and_verify_the_stored_files(backend: Backend) {
     let (s, _, _) = download(app, &id(&f), &w.contractor.1).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // The history still says the file was attached, and the chain holds.
-    assert!(app.event_kinds(&w.case).await.contains(&"file_attached".to_string()));
+    assert!(app
+        .event_kinds(&w.case)
+        .await
+        .contains(&"file_attached".to_string()));
     let (ok, out) = cli(&w, &["verify-audit", "--files"], &[]);
     assert!(ok, "{out}");
 
     // A stored object changed, or gone, is found.
     let finding_files = format!("/api/v1/findings/{}/files", w.finding);
     let original = pdf("report");
-    let (s, _) = raw(app, &finding_files, &w.monitor.1, &original, "application/pdf", Some("attachment; filename=\"r.pdf\"")).await;
+    let (s, _) = raw(
+        app,
+        &finding_files,
+        &w.monitor.1,
+        &original,
+        "application/pdf",
+        Some("attachment; filename=\"r.pdf\""),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED);
     let object = objects(&files_dir(&w)).remove(0);
     std::fs::write(&object, pdf("forged report")).unwrap();
     let (ok, out) = cli(&w, &["verify-audit", "--files"], &[]);
     assert!(!ok, "{out}");
-    assert!(out.contains(&format!("file {}: the stored content", sha(&original))), "{out}");
+    assert!(
+        out.contains(&format!("file {}: the stored content", sha(&original))),
+        "{out}"
+    );
     std::fs::remove_file(&object).unwrap();
     let (ok, out) = cli(&w, &["verify-audit", "--files"], &[]);
     assert!(!ok);
@@ -652,7 +844,11 @@ fn tool(names: &[&str]) -> Option<PathBuf> {
         if p.is_absolute() && p.exists() {
             return Some(p.to_path_buf());
         }
-        if let Ok(out) = Command::new("sh").arg("-c").arg(format!("command -v {n}")).output() {
+        if let Ok(out) = Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {n}"))
+            .output()
+        {
             let found = String::from_utf8_lossy(&out.stdout).trim().to_string();
             if out.status.success() && !found.is_empty() {
                 return Some(PathBuf::from(found));
@@ -757,17 +953,51 @@ async fn the_eicar_string_is_refused_by_clamd(backend: Backend) {
     let w = world(backend, &[("KETENZORG_CLAMD_SOCKET", &socket)]).await;
     let app = &w.app;
     let path = format!("/api/v1/cases/{}/files", w.case);
-    let (s, p) = raw(app, &path, &w.contractor.1, EICAR.as_bytes(), "text/plain", Some("attachment; filename=\"eicar.txt\"")).await;
+    let (s, p) = raw(
+        app,
+        &path,
+        &w.contractor.1,
+        EICAR.as_bytes(),
+        "text/plain",
+        Some("attachment; filename=\"eicar.txt\""),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert_eq!(p["errors"][0]["field"], "file");
-    assert!(p["detail"].as_str().unwrap().contains("Eicar-Test-Signature"), "{p}");
-    let (s, f) = raw(app, &path, &w.contractor.1, &pdf("clean"), "application/pdf", Some("attachment; filename=\"clean.pdf\"")).await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Eicar-Test-Signature"),
+        "{p}"
+    );
+    let (s, f) = raw(
+        app,
+        &path,
+        &w.contractor.1,
+        &pdf("clean"),
+        "application/pdf",
+        Some("attachment; filename=\"clean.pdf\""),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{f}");
-    assert_eq!(objects(&files_dir(&w)).len(), 1, "the infected file was not stored");
+    assert_eq!(
+        objects(&files_dir(&w)).len(),
+        1,
+        "the infected file was not stored"
+    );
     // No scanner, no upload.
     drop(daemon);
     let _ = std::fs::remove_file(&socket);
-    let (s, p) = raw(app, &path, &w.contractor.1, &pdf("unscanned"), "application/pdf", Some("attachment; filename=\"u.pdf\"")).await;
+    let (s, p) = raw(
+        app,
+        &path,
+        &w.contractor.1,
+        &pdf("unscanned"),
+        "application/pdf",
+        Some("attachment; filename=\"u.pdf\""),
+    )
+    .await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{p}");
     assert_eq!(objects(&files_dir(&w)).len(), 1);
 }
@@ -802,7 +1032,10 @@ async fn the_s3_store_against_a_real_s3_server(backend: Backend) {
         return;
     };
     let endpoint = format!("http://127.0.0.1:{port}");
-    let bucket = format!("evidence-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let bucket = format!(
+        "evidence-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
     let made = reqwest::Client::new()
         .put(format!("{endpoint}/{bucket}"))
         .send()
@@ -822,7 +1055,15 @@ async fn the_s3_store_against_a_real_s3_server(backend: Backend) {
     let path = format!("/api/v1/cases/{}/files", w.case);
     let mut ids = Vec::new();
     for name in ["a.pdf", "b.pdf"] {
-        let (s, f) = raw(app, &path, &w.contractor.1, &bytes, "application/pdf", Some(&format!("attachment; filename=\"{name}\""))).await;
+        let (s, f) = raw(
+            app,
+            &path,
+            &w.contractor.1,
+            &bytes,
+            "application/pdf",
+            Some(&format!("attachment; filename=\"{name}\"")),
+        )
+        .await;
         assert_eq!(s, StatusCode::CREATED, "{f}");
         ids.push(id(&f));
     }
@@ -834,7 +1075,10 @@ async fn the_s3_store_against_a_real_s3_server(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(listing.matches("<Key>").count(), 1, "{listing}");
-    assert!(listing.contains(&format!("<Key>files/{}</Key>", sha(&bytes))), "{listing}");
+    assert!(
+        listing.contains(&format!("<Key>files/{}</Key>", sha(&bytes))),
+        "{listing}"
+    );
     assert_eq!(objects(&files_dir(&w)), Vec::<PathBuf>::new());
     for f in &ids {
         let (s, _, body) = download(app, f, &w.monitor.1).await;

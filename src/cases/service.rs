@@ -122,8 +122,7 @@ fn check_request(req: &TransitionRequest) -> Result<(), Error> {
         }
         _ => {}
     }
-    if req.files.is_some() && !matches!(req.action, Action::SubmitPlan | Action::ReportRemediated)
-    {
+    if req.files.is_some() && !matches!(req.action, Action::SubmitPlan | Action::ReportRemediated) {
         return Err(Error::field(
             "files",
             format!(

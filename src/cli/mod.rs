@@ -387,11 +387,12 @@ fn purge(config: Config, commit: bool) -> Result<(), CliError> {
     let years = config.files.retention_years;
     let mut out = std::io::stdout().lock();
     let files = if commit {
-        write_tx(&mut conn, |c| crate::files::retention::forget(c, now, years))
-            .context("removing the files' records")?
+        write_tx(&mut conn, |c| {
+            crate::files::retention::forget(c, now, years)
+        })
+        .context("removing the files' records")?
     } else {
-        crate::files::retention::expired(&mut conn, now, years)
-            .context("reading the files")?
+        crate::files::retention::expired(&mut conn, now, years).context("reading the files")?
     };
     let verb = if commit { "removed" } else { "would remove" };
     for f in &files {
@@ -420,7 +421,11 @@ fn purge(config: Config, commit: bool) -> Result<(), CliError> {
         out,
         "purge: {} files past {years} years after their cases closed{}",
         files.len(),
-        if commit { ", removed" } else { " (dry run; --commit removes them)" }
+        if commit {
+            ", removed"
+        } else {
+            " (dry run; --commit removes them)"
+        }
     )
     .context("writing to stdout")
 }

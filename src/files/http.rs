@@ -1,7 +1,7 @@
 //! HTTP handlers for evidence files: upload to a finding or a case (multipart, or the raw
 //! body with a `Content-Disposition` filename), list, download.
 
-use std::io::Write;
+use std::fmt::Write;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -47,7 +47,15 @@ pub async fn upload_to_finding(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, Error> {
-    upload(state, caller, Owner::Finding(id.into_inner()), q, req, payload).await
+    upload(
+        state,
+        caller,
+        Owner::Finding(id.into_inner()),
+        q,
+        req,
+        payload,
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/cases/{id}/files", tag = "files",
@@ -83,7 +91,8 @@ pub async fn upload_to_case(
 
 /// A query parameter, or the form field of the same name.
 fn option<'a>(q: &'a QueryParams, fields: &'a upload::Upload, name: &str) -> Option<&'a str> {
-    q.raw(name).or_else(|| fields.fields.get(name).map(String::as_str))
+    q.raw(name)
+        .or_else(|| fields.fields.get(name).map(String::as_str))
 }
 
 fn options(q: &QueryParams, up: Option<&upload::Upload>) -> Result<Options, Error> {
@@ -93,9 +102,9 @@ fn options(q: &QueryParams, up: Option<&upload::Upload>) -> Result<Options, Erro
     };
     let label = match raw("label").map(str::trim).filter(|l| !l.is_empty()) {
         None => None,
-        Some(l) => Some(
-            Name::try_from(l.to_string()).map_err(|e| Error::field("label", e.to_string()))?,
-        ),
+        Some(l) => {
+            Some(Name::try_from(l.to_string()).map_err(|e| Error::field("label", e.to_string()))?)
+        }
     };
     let confidential = match raw("confidential") {
         None | Some("") | Some("false") => false,
@@ -125,7 +134,6 @@ async fn upload(
     // file is attached.
     let early = options(&q, None)?;
     {
-        let caller = caller.clone();
         state
             .db
             .read(move |c| service::may_attach(c, &caller, owner, &early))
@@ -136,9 +144,10 @@ async fn upload(
     let opts = options(&q, Some(&up))?;
     let declared = match option(&q, &up, "sha256") {
         None => None,
-        Some(raw) => Some(Sha256Hex::parse(raw).ok_or_else(|| {
-            Error::bad_param("sha256", "sha256: not 64 hexadecimal digits")
-        })?),
+        Some(raw) => Some(
+            Sha256Hex::parse(raw)
+                .ok_or_else(|| Error::bad_param("sha256", "sha256: not 64 hexadecimal digits"))?,
+        ),
     };
     let filename = check_filename(up.filename.as_deref())?;
     let csv_declared = filename.to_ascii_lowercase().ends_with(".csv")
@@ -195,12 +204,10 @@ async fn upload(
     let max_total = files.max_total_bytes;
     let mut result = Err(Error::Retry);
     for _ in 0..3 {
-        let (caller, received, opts) = (caller.clone(), received.clone(), opts.clone());
+        let (caller, received, opts) = (caller, received.clone(), opts.clone());
         result = state
             .db
-            .write(move |c| {
-                service::attach(c, &caller, owner, &received, &opts, max_total, now)
-            })
+            .write(move |c| service::attach(c, &caller, owner, &received, &opts, max_total, now))
             .await;
         if !matches!(result, Err(Error::Retry)) {
             break;
@@ -303,7 +310,10 @@ pub async fn content(
     id: web::Path<AttachmentId>,
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
-    let (attachment, file) = state.db.read(move |c| service::find(c, &caller, id)).await?;
+    let (attachment, file) = state
+        .db
+        .read(move |c| service::find(c, &caller, id))
+        .await?;
     let sha = Sha256Hex::parse(&file.sha256)
         .ok_or_else(|| Error::internal(format!("corrupt sha256 {:?}", file.sha256)))?;
     let bytes = state.files.get(&sha).await?.ok_or_else(|| {
@@ -370,15 +380,29 @@ mod tests {
     #[test]
     fn filenames_are_names_not_paths() {
         assert_eq!(check_filename(Some(" plan.pdf ")).unwrap(), "plan.pdf");
-        assert_eq!(check_filename(Some("Lohnabrechnung März.pdf")).unwrap(), "Lohnabrechnung März.pdf");
-        for bad in [None, Some(""), Some("../etc/passwd"), Some("a\\b.pdf"), Some(".."), Some("a\nb.pdf"), Some("a\u{0}.pdf")] {
+        assert_eq!(
+            check_filename(Some("Lohnabrechnung März.pdf")).unwrap(),
+            "Lohnabrechnung März.pdf"
+        );
+        for bad in [
+            None,
+            Some(""),
+            Some("../etc/passwd"),
+            Some("a\\b.pdf"),
+            Some(".."),
+            Some("a\nb.pdf"),
+            Some("a\u{0}.pdf"),
+        ] {
             assert!(check_filename(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn a_non_ascii_name_is_sent_twice() {
-        assert_eq!(content_disposition("plan.pdf"), "attachment; filename=\"plan.pdf\"");
+        assert_eq!(
+            content_disposition("plan.pdf"),
+            "attachment; filename=\"plan.pdf\""
+        );
         assert_eq!(
             content_disposition("März \"1\".pdf"),
             "attachment; filename=\"M_rz _1_.pdf\"; filename*=UTF-8''M%C3%A4rz%20%221%22.pdf"

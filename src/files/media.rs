@@ -50,7 +50,11 @@ pub fn sniff(
     } else if starts(b"PK\x03\x04") {
         office(file, &head, size)?
     } else if is_text(file)? {
-        Some(if csv_declared { "text/csv" } else { "text/plain" })
+        Some(if csv_declared {
+            "text/csv"
+        } else {
+            "text/plain"
+        })
     } else {
         None
     };
@@ -58,7 +62,11 @@ pub fn sniff(
 }
 
 /// An Office Open XML or OpenDocument file; any other ZIP is refused.
-fn office(file: &mut std::fs::File, head: &[u8], size: u64) -> std::io::Result<Option<&'static str>> {
+fn office(
+    file: &mut std::fs::File,
+    head: &[u8],
+    size: u64,
+) -> std::io::Result<Option<&'static str>> {
     // OpenDocument: the first entry is an uncompressed `mimetype` holding the type itself.
     if head.len() > 38 && &head[30..38] == b"mimetype" {
         let rest = &head[38..];
@@ -68,7 +76,8 @@ fn office(file: &mut std::fs::File, head: &[u8], size: u64) -> std::io::Result<O
             "application/vnd.oasis.opendocument.presentation",
         ] {
             if rest.starts_with(t.as_bytes())
-                && !rest[t.len()..].first().is_some_and(|c| *c == b'-')
+                // Not a template (`...text-template`).
+                && rest[t.len()..].first().is_none_or(|c| *c != b'-')
             {
                 return Ok(Some(t));
             }
@@ -81,7 +90,9 @@ fn office(file: &mut std::fs::File, head: &[u8], size: u64) -> std::io::Result<O
     file.seek(SeekFrom::Start(0))?;
     file.by_ref().take(ZIP_WINDOW).read_to_end(&mut names)?;
     if size > ZIP_WINDOW {
-        file.seek(SeekFrom::Start(size.saturating_sub(ZIP_WINDOW).max(ZIP_WINDOW)))?;
+        file.seek(SeekFrom::Start(
+            size.saturating_sub(ZIP_WINDOW).max(ZIP_WINDOW),
+        ))?;
         file.by_ref().take(ZIP_WINDOW).read_to_end(&mut names)?;
     }
     let has = |needle: &[u8]| names.windows(needle.len()).any(|w| w == needle);
@@ -148,7 +159,10 @@ mod tests {
         assert_eq!(kind(b"\x89PNG\r\n\x1a\n\0\0", false), Some("image/png"));
         assert_eq!(kind(b"\xff\xd8\xff\xe0JFIF", false), Some("image/jpeg"));
         assert_eq!(kind(b"RIFF\x10\0\0\0WEBPVP8 ", false), Some("image/webp"));
-        assert_eq!(kind("Loonstrook, juni: €1.820\n".as_bytes(), false), Some("text/plain"));
+        assert_eq!(
+            kind("Loonstrook, juni: €1.820\n".as_bytes(), false),
+            Some("text/plain")
+        );
         assert_eq!(kind(b"a;b\n1;2\n", true), Some("text/csv"));
         // An executable, a bare ZIP, a NUL-riddled binary, broken UTF-8.
         assert_eq!(kind(b"MZ\x90\0\x03\0\0\0", false), None);

@@ -167,7 +167,11 @@ pub fn recorded(conn: &mut DbConnection) -> Result<(Vec<String>, Vec<String>), E
 }
 
 /// Checks that every stored object is there and still has the hash it is stored under.
-pub async fn verify(store: &FileStore, shas: Vec<String>, mut problems: Vec<String>) -> FilesReport {
+pub async fn verify(
+    store: &FileStore,
+    shas: Vec<String>,
+    mut problems: Vec<String>,
+) -> FilesReport {
     let files = shas.len();
     for sha in shas {
         let Some(key) = Sha256Hex::parse(&sha) else {

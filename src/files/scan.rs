@@ -21,9 +21,8 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 /// Scans `file`. A clamd that cannot be reached, or that fails to scan, is a 503: an upload
 /// is never accepted unscanned once a scanner is configured.
 pub fn scan(clamd: &Clamd, file: &mut std::fs::File) -> Result<Verdict, Error> {
-    let unavailable = |e: std::io::Error| {
-        Error::Unavailable(format!("the virus scanner cannot be reached: {e}"))
-    };
+    let unavailable =
+        |e: std::io::Error| Error::Unavailable(format!("the virus scanner cannot be reached: {e}"));
     let answer = match clamd {
         Clamd::Socket(path) => {
             let mut s = std::os::unix::net::UnixStream::connect(path).map_err(unavailable)?;
@@ -96,11 +95,7 @@ mod tests {
     #[test]
     fn an_unreachable_scanner_refuses_the_upload() {
         let mut f = tempfile::tempfile().unwrap();
-        let e = scan(
-            &Clamd::Socket("/nonexistent/clamd.sock".into()),
-            &mut f,
-        )
-        .unwrap_err();
+        let e = scan(&Clamd::Socket("/nonexistent/clamd.sock".into()), &mut f).unwrap_err();
         assert!(matches!(e, Error::Unavailable(_)), "{e}");
     }
 }

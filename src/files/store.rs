@@ -144,7 +144,10 @@ impl FileStore {
             }
             FileStore::S3 { store, prefix } => match store.get(&Self::key(prefix, sha)).await {
                 Ok(got) => Ok(Some(
-                    got.bytes().await.map_err(|e| storage("be read", e))?.to_vec(),
+                    got.bytes()
+                        .await
+                        .map_err(|e| storage("be read", e))?
+                        .to_vec(),
                 )),
                 Err(object_store::Error::NotFound { .. }) => Ok(None),
                 Err(e) => Err(storage("be read", e)),
@@ -188,8 +191,7 @@ impl FileStore {
                 .await
                 .map_err(|e| storage("delete", e))
             }
-            FileStore::S3 { store, prefix } => match store.delete(&Self::key(prefix, sha)).await
-            {
+            FileStore::S3 { store, prefix } => match store.delete(&Self::key(prefix, sha)).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
                 Err(e) => Err(storage("delete", e)),
             },
