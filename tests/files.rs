@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::smtp::{decode, SmtpServer};
-use common::{id, Backend, TestApp};
+use common::{id, Backend, Session, TestApp};
 use ketenzorg::notifications::mailer::MailConfig;
 use ketenzorg::notifications::sender::Sender;
 use reqwest::header::HeaderMap;
@@ -134,6 +134,63 @@ async fn form(
     filename: &str,
     fields: &[(&str, &str)],
 ) -> (StatusCode, Value) {
+    let (content_type, body) = multipart(bytes, filename, fields);
+    let res = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .header("Content-Type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    answer(res).await
+}
+
+/// A page's upload form sent by a signed-in person: (status, Location, page).
+async fn page_form(
+    app: &TestApp,
+    path: &str,
+    session: &Session,
+    bytes: &[u8],
+    filename: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String, String) {
+    let (content_type, body) = multipart(bytes, filename, fields);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = client
+        .post(format!("{}{path}", app.base))
+        .header("Cookie", format!("kz_session={}", session.cookie))
+        .header("Content-Type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, location, res.text().await.unwrap())
+}
+
+async fn page(app: &TestApp, path: &str, session: &Session) -> String {
+    let res = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .header("Cookie", format!("kz_session={}", session.cookie))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    res.text().await.unwrap()
+}
+
+fn multipart(bytes: &[u8], filename: &str, fields: &[(&str, &str)]) -> (String, Vec<u8>) {
     let boundary = "kz-test-boundary-7f3a";
     let mut body = Vec::new();
     for (name, value) in fields {
@@ -148,19 +205,7 @@ async fn form(
     );
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let res = app
-        .client
-        .post(format!("{}{path}", app.base))
-        .bearer_auth(token)
-        .header(
-            "Content-Type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    answer(res).await
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 async fn download(app: &TestApp, file: &str, token: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
@@ -1110,7 +1155,97 @@ async fn the_s3_store_against_a_real_s3_server(backend: Backend) {
     assert!(out.contains("it was changed"), "{out}");
 }
 
+/// The pages: a contractor's person attaches a file on the case page (with the form's CSRF
+/// token), the monitor's person a confidential one on the finding page; each page lists what
+/// its viewer may read, with download links; a refused file shows the page again with why.
+async fn the_pages_attach_and_list_files(backend: Backend) {
+    let w = world(backend, &[]).await;
+    let app = &w.app;
+    let (_, contractor) = app
+        .person(&w.contractor.0, "qa@laptops.example.org", "Quinn Laptops")
+        .await;
+    let (_, monitor) = app
+        .person(&w.monitor.0, "field@watch.example.org", "Mo Watch")
+        .await;
+    let case_form = format!("/cases/{}/files", w.case);
+    let csrf = contractor.csrf.clone();
+    let (s, location, _) = page_form(
+        app,
+        &case_form,
+        &contractor,
+        &pdf("fire exit photo report"),
+        "fire-exits.pdf",
+        &[("csrf_token", &csrf), ("label", "Fire exits, June")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("/cases/{}?done=file", w.case));
+    let (_, list) = app
+        .get(&format!("/api/v1/cases/{}/files", w.case), &w.contractor.1)
+        .await;
+    let file = id(&list[0]);
+    let shown = page(app, &format!("/cases/{}?done=file", w.case), &contractor).await;
+    assert!(shown.contains("fire-exits.pdf"), "{shown}");
+    assert!(
+        shown.contains(&format!("/api/v1/files/{file}/content")),
+        "{shown}"
+    );
+    assert!(shown.contains("Fire exits, June"), "{shown}");
+    // Without the form's token, or with a file that is not taken: refused, nothing attached.
+    let (s, _, _) = page_form(app, &case_form, &contractor, &pdf("x"), "x.pdf", &[]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, refused) = page_form(
+        app,
+        &case_form,
+        &contractor,
+        b"MZ\x90\0\x03\0\0\0",
+        "tool.exe",
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(
+        refused.contains("this kind of file is not taken"),
+        "{refused}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM attachments").await, 1);
+
+    // The monitor's confidential file on its finding page: listed there, not to the contractor.
+    let finding_form = format!("/findings/{}/files", w.finding);
+    let (s, location, _) = page_form(
+        app,
+        &finding_form,
+        &monitor,
+        &pdf("interviews"),
+        "interviews.pdf",
+        &[("csrf_token", &monitor.csrf), ("confidential", "true")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("/findings/{}?done=file", w.finding));
+    let shown = page(app, &format!("/findings/{}", w.finding), &monitor).await;
+    assert!(shown.contains("interviews.pdf"), "{shown}");
+    let case_page = page(app, &format!("/cases/{}", w.case), &monitor).await;
+    assert!(
+        case_page.contains("interviews.pdf"),
+        "the monitor sees it by the case too"
+    );
+    let case_page = page(app, &format!("/cases/{}", w.case), &contractor).await;
+    assert!(!case_page.contains("interviews.pdf"), "{case_page}");
+    let (s, _, _) = page_form(
+        app,
+        &finding_form,
+        &contractor,
+        &pdf("c"),
+        "c.pdf",
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
 on_both_backends!(
+    the_pages_attach_and_list_files,
     remediation_evidence_from_upload_to_download,
     bad_uploads_are_refused_and_leave_nothing,
     one_object_per_content,

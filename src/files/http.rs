@@ -96,10 +96,18 @@ fn option<'a>(q: &'a QueryParams, fields: &'a upload::Upload, name: &str) -> Opt
 }
 
 fn options(q: &QueryParams, up: Option<&upload::Upload>) -> Result<Options, Error> {
-    let raw = |name: &str| match up {
+    options_from(|name| match up {
         Some(up) => option(q, up, name),
         None => q.raw(name),
-    };
+    })
+}
+
+/// The label and confidentiality of a page's upload form (its fields).
+pub fn form_options(up: &upload::Upload) -> Result<Options, Error> {
+    options_from(|name| up.fields.get(name).map(String::as_str))
+}
+
+fn options_from<'a>(raw: impl Fn(&str) -> Option<&'a str>) -> Result<Options, Error> {
     let label = match raw("label").map(str::trim).filter(|l| !l.is_empty()) {
         None => None,
         Some(l) => {
@@ -133,14 +141,17 @@ async fn upload(
     // Reach and permission first, so nobody outside stores anything; checked again when the
     // file is attached.
     let early = options(&q, None)?;
-    {
-        state
-            .db
-            .read(move |c| service::may_attach(c, &caller, owner, &early))
-            .await?;
-    }
-    let files = &state.config.files;
-    let up = upload::receive(&req, payload, files.max_file_bytes, upload::ANY_TYPE).await?;
+    state
+        .db
+        .read(move |c| service::may_attach(c, &caller, owner, &early))
+        .await?;
+    let up = upload::receive(
+        &req,
+        payload,
+        state.config.files.max_file_bytes,
+        upload::ANY_TYPE,
+    )
+    .await?;
     let opts = options(&q, Some(&up))?;
     let declared = match option(&q, &up, "sha256") {
         None => None,
@@ -149,6 +160,27 @@ async fn upload(
                 .ok_or_else(|| Error::bad_param("sha256", "sha256: not 64 hexadecimal digits"))?,
         ),
     };
+    let file = accept(&state, caller, owner, up, opts, declared).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/files/{}/content", file.id),
+        ))
+        .json(file))
+}
+
+/// Checks a received upload (name, emptiness, declared hash, type, virus scan), stores it and
+/// attaches it to `owner`: the API's and the pages' uploads both end here. Nothing is left
+/// stored when it fails.
+pub async fn accept(
+    state: &AppState,
+    caller: Caller,
+    owner: Owner,
+    up: upload::Upload,
+    opts: Options,
+    declared: Option<Sha256Hex>,
+) -> Result<AttachedFile, Error> {
+    let files = &state.config.files;
     let filename = check_filename(up.filename.as_deref())?;
     let csv_declared = filename.to_ascii_lowercase().ends_with(".csv")
         || up.media_type.as_deref() == Some("text/csv");
@@ -204,7 +236,7 @@ async fn upload(
     let max_total = files.max_total_bytes;
     let mut result = Err(Error::Retry);
     for _ in 0..3 {
-        let (caller, received, opts) = (caller, received.clone(), opts.clone());
+        let (received, opts) = (received.clone(), opts.clone());
         result = state
             .db
             .write(move |c| service::attach(c, &caller, owner, &received, &opts, max_total, now))
@@ -213,27 +245,17 @@ async fn upload(
             break;
         }
     }
-    match result {
-        Ok(file) => Ok(HttpResponse::Created()
-            .insert_header((
-                header::LOCATION,
-                format!("/api/v1/files/{}/content", file.id),
-            ))
-            .json(file)),
-        Err(e) => {
-            // Nothing half-stored: an object this request wrote that no row refers to goes.
-            if written {
-                let sha = received.sha256.clone();
-                let known = state.db.read(move |c| service::is_known(c, &sha)).await;
-                if matches!(known, Ok(false)) {
-                    if let Err(d) = state.files.delete(&received.sha256).await {
-                        tracing::warn!(error = %d, sha256 = %received.sha256, "an unattached object could not be removed");
-                    }
-                }
+    if result.is_err() && written {
+        // Nothing half-stored: an object this request wrote that no row refers to goes.
+        let sha = received.sha256.clone();
+        let known = state.db.read(move |c| service::is_known(c, &sha)).await;
+        if matches!(known, Ok(false)) {
+            if let Err(d) = state.files.delete(&received.sha256).await {
+                tracing::warn!(error = %d, sha256 = %received.sha256, "an unattached object could not be removed");
             }
-            Err(e)
         }
     }
+    result
 }
 
 /// A filename as it is shown and offered for download, never used as a path: one to 255

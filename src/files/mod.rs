@@ -83,6 +83,18 @@ impl AttachmentRow {
     }
 }
 
+/// A size as people read it: 812 B, 45.3 KB, 1.2 MB (powers of 1024); mails and pages.
+pub fn human_size(bytes: i64) -> String {
+    let b = bytes.max(0) as f64;
+    if b < 1024.0 {
+        format!("{bytes} B")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.1} KB", b / 1024.0)
+    } else {
+        format!("{:.1} MB", b / (1024.0 * 1024.0))
+    }
+}
+
 /// Where the bytes go.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StoreConfig {

@@ -104,25 +104,13 @@ fn mentioned_files(kind: EventKind, event: &serde_json::Value) -> Vec<serde_json
     let one = |f: &serde_json::Value| {
         serde_json::json!({
             "filename": f["filename"].as_str().unwrap_or_default(),
-            "size": human_size(f["size"].as_i64().unwrap_or(0)),
+            "size": crate::files::human_size(f["size"].as_i64().unwrap_or(0)),
         })
     };
     match (kind, event.get("files")) {
         (EventKind::FileAttached, _) => vec![one(event)],
         (_, Some(serde_json::Value::Array(files))) => files.iter().map(one).collect(),
         _ => Vec::new(),
-    }
-}
-
-/// A size as people read it: 812 B, 45.3 KB, 1.2 MB (powers of 1024).
-pub fn human_size(bytes: i64) -> String {
-    let b = bytes.max(0) as f64;
-    if b < 1024.0 {
-        format!("{bytes} B")
-    } else if b < 1024.0 * 1024.0 {
-        format!("{:.1} KB", b / 1024.0)
-    } else {
-        format!("{:.1} MB", b / (1024.0 * 1024.0))
     }
 }
 
