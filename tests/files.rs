@@ -746,9 +746,38 @@ async fn one_object_per_content(backend: Backend) {
         assert_eq!(f["sha256"], sha(&bytes));
         ids.push(id(&f));
     }
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM attachments").await, 3);
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM files").await, 1);
-    let stored = objects(&files_dir(&w));
+    // Uploads of one new content at once: each attached, the object stored once.
+    let racing = pdf("sent by six clients at once");
+    let mut running = Vec::new();
+    for i in 0..6 {
+        let (client, bytes) = (app.client.clone(), racing.clone());
+        let url = format!("{}/api/v1/cases/{}/files", app.base, w.case);
+        let token = w.contractor.1.clone();
+        running.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .header("Content-Type", "application/pdf")
+                .header("Content-Disposition", format!("attachment; filename=\"r{i}.pdf\""))
+                .body(bytes)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for r in running {
+        assert_eq!(r.await.unwrap(), StatusCode::CREATED);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM attachments").await, 9);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM files").await, 2);
+    assert_eq!(objects(&files_dir(&w)).len(), 2);
+    let (ok, out) = cli(&w, &["verify-audit", "--files"], &[]);
+    assert!(ok, "{out}");
+    let stored: Vec<PathBuf> = objects(&files_dir(&w))
+        .into_iter()
+        .filter(|p| p.ends_with(sha(&bytes)))
+        .collect();
     assert_eq!(stored.len(), 1);
     // Stored under its hash, never under a name a client gave.
     assert!(

@@ -230,29 +230,48 @@ pub async fn accept(
     })
     .await
     .map_err(|e| Error::internal_from("the upload check did not finish", e))??;
-    let written = state.files.put(&received.sha256, temp.path()).await?;
-    drop(temp);
+    let mut written = false;
     let now = state.clock.now_naive();
     let max_total = files.max_total_bytes;
     let mut result = Err(Error::Retry);
     for _ in 0..3 {
+        // (Again after a `Retry` that found the object gone.)
+        written |= state.files.put(&received.sha256, temp.path()).await?;
         let (received, opts) = (received.clone(), opts.clone());
+        let (store, handle) = (state.files.clone(), tokio::runtime::Handle::current());
         result = state
             .db
-            .write(move |c| service::attach(c, &caller, owner, &received, &opts, max_total, now))
+            .write(move |c| {
+                // The store is asked from the database's blocking thread.
+                let stored = |sha: &Sha256Hex| handle.block_on(store.exists(sha));
+                service::attach(c, &caller, owner, &received, &opts, max_total, now, &stored)
+            })
             .await;
         if !matches!(result, Err(Error::Retry)) {
             break;
         }
     }
+    drop(temp);
     if result.is_err() && written {
-        // Nothing half-stored: an object this request wrote that no row refers to goes.
-        let sha = received.sha256.clone();
-        let known = state.db.read(move |c| service::is_known(c, &sha)).await;
-        if matches!(known, Ok(false)) {
-            if let Err(d) = state.files.delete(&received.sha256).await {
-                tracing::warn!(error = %d, sha256 = %received.sha256, "an unattached object could not be removed");
-            }
+        // Nothing half-stored: an object this request wrote that no row refers to goes, under
+        // the hash's lock, so that a concurrent upload of the same content keeps it.
+        let (sha, store, handle) = (
+            received.sha256.clone(),
+            state.files.clone(),
+            tokio::runtime::Handle::current(),
+        );
+        let removed = state
+            .db
+            .write(move |c| {
+                service::lock_hash(c, &sha)?;
+                if service::is_known(c, &sha)? {
+                    return Ok(());
+                }
+                handle.block_on(store.delete(&sha))
+            })
+            .await;
+        if let Err(e) = removed {
+            tracing::warn!(error = %e, sha256 = %received.sha256, "an unattached object could not be removed");
         }
     }
     result

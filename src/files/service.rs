@@ -108,7 +108,11 @@ pub fn may_attach(
             )),
         },
         Owner::Case(id) => {
-            visible_row(conn, caller, id)?;
+            let row = visible_row(conn, caller, id)?;
+            // The parties add files, as they comment; the operator is none of them.
+            access::may_comment(party_of(caller, &row)).map_err(|_| {
+                Error::Forbidden("only parties to a case add files to it".into())
+            })?;
             if options.confidential {
                 return Err(Error::field(
                     "confidential",
@@ -122,6 +126,12 @@ pub fn may_attach(
 
 /// Attaches a stored file to `owner`, in the caller's transaction: the file's row (once per
 /// hash), the attachment, and for a case its event and notifications.
+///
+/// `stored` tells whether the object is in the store. It is asked under the hash's lock
+/// (`lock_hash`), after which no failed upload of the same content can delete it: an object
+/// deleted by one between this upload's write and this transaction is a `Retry`, and the
+/// upload writes it again.
+#[allow(clippy::too_many_arguments)]
 pub fn attach(
     conn: &mut DbConnection,
     caller: &Caller,
@@ -130,8 +140,13 @@ pub fn attach(
     options: &Options,
     max_total: u64,
     now: NaiveDateTime,
+    stored: &dyn Fn(&Sha256Hex) -> Result<bool, Error>,
 ) -> Result<AttachedFile, Error> {
     may_attach(conn, caller, owner, options)?;
+    lock_hash(conn, &file.sha256)?;
+    if !stored(&file.sha256)? {
+        return Err(Error::Retry);
+    }
     // The owner's row is taken first (on PostgreSQL a row lock until commit), so that two
     // uploads at once cannot both fit under the total.
     let mut case = match owner {
@@ -370,6 +385,18 @@ pub fn evidence(
             }))
         })
         .collect()
+}
+
+/// Serializes, per content, attaching a file and removing an object a failed upload wrote, so
+/// that one never removes what the other is attaching. SQLite has one writer anyway; on
+/// PostgreSQL a transaction-scoped advisory lock on the hash.
+pub fn lock_hash(conn: &mut DbConnection, sha: &Sha256Hex) -> Result<(), Error> {
+    if let DbConnection::Pg(_) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(sha.as_str())
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Whether the database refers to a stored object (it must then be kept).
