@@ -758,7 +758,10 @@ async fn one_object_per_content(backend: Backend) {
                 .post(url)
                 .bearer_auth(token)
                 .header("Content-Type", "application/pdf")
-                .header("Content-Disposition", format!("attachment; filename=\"r{i}.pdf\""))
+                .header(
+                    "Content-Disposition",
+                    format!("attachment; filename=\"r{i}.pdf\""),
+                )
                 .body(bytes)
                 .send()
                 .await

@@ -110,9 +110,8 @@ pub fn may_attach(
         Owner::Case(id) => {
             let row = visible_row(conn, caller, id)?;
             // The parties add files, as they comment; the operator is none of them.
-            access::may_comment(party_of(caller, &row)).map_err(|_| {
-                Error::Forbidden("only parties to a case add files to it".into())
-            })?;
+            access::may_comment(party_of(caller, &row))
+                .map_err(|_| Error::Forbidden("only parties to a case add files to it".into()))?;
             if options.confidential {
                 return Err(Error::field(
                     "confidential",
