@@ -34,6 +34,8 @@ struct World {
     finding: String,
     /// The case of the finding, listing a contract of b1 and one of b2.
     case: String,
+    /// The contracts of b1 and b2.
+    contracts: Vec<String>,
 }
 
 async fn world(backend: Backend, vars: &[(&str, &str)]) -> World {
@@ -52,6 +54,7 @@ async fn world(backend: Backend, vars: &[(&str, &str)]) -> World {
     let product = app.component(&contractor.1, "Laptop X", None).await;
     app.source(&contractor.1, &product, &factory, "2026-01-01", None)
         .await;
+    let mut contracts = Vec::new();
     for (buyer, reference) in [(&b1, "GENT-1"), (&b2, "ANT-1")] {
         let k = app
             .contract(
@@ -64,6 +67,7 @@ async fn world(backend: Backend, vars: &[(&str, &str)]) -> World {
             )
             .await;
         app.item(&contractor.1, &k, &product).await;
+        contracts.push(k);
     }
     let f = app
         .finding(&monitor.1, &factory, "major", "2026-05-01")
@@ -72,6 +76,7 @@ async fn world(backend: Backend, vars: &[(&str, &str)]) -> World {
     World {
         finding: id(&f),
         case,
+        contracts,
         app,
         dir,
         b1,
@@ -466,6 +471,23 @@ async fn remediation_evidence_from_upload_to_download(backend: Backend) {
         )
         .await;
     assert!(!b2_events.to_string().contains("clause.pdf"), "{b2_events}");
+    // Nor in the recent activity of its contract's due diligence.
+    for (buyer, contract, seen) in [(&w.b1, &w.contracts[0], 3), (&w.b2, &w.contracts[1], 2)] {
+        let (s, dd) = app
+            .get(
+                &format!("/api/v1/contracts/{contract}/due-diligence"),
+                &buyer.1,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{dd}");
+        let attached = dd["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["kind"] == "file_attached")
+            .count();
+        assert_eq!(attached, seen, "{dd}");
+    }
     let (_, b1_list) = app.get(&case_files, &w.b1.1).await;
     assert_eq!(
         listed(&b1_list),
