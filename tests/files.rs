@@ -1277,8 +1277,9 @@ async fn the_pages_attach_and_list_files(backend: Backend) {
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(location, format!("/findings/{}?done=file", w.finding));
-    let shown = page(app, &format!("/findings/{}", w.finding), &monitor).await;
+    let shown = page(app, &location, &monitor).await;
     assert!(shown.contains("interviews.pdf"), "{shown}");
+    assert!(shown.contains("The file was attached."), "{shown}");
     let case_page = page(app, &format!("/cases/{}", w.case), &monitor).await;
     assert!(
         case_page.contains("interviews.pdf"),
