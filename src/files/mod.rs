@@ -1,11 +1,14 @@
 //! Evidence files (docs/files.md): uploads on findings and cases, stored once under the
 //! SHA-256 of their content, checked from their content (media.rs) and by ClamAV (scan.rs)
 //! before they are accepted; attaching one to a case is a case event, so the hash chain covers
-//! it. store.rs keeps the bytes (a folder, or S3), service.rs the rules, http.rs the routes,
-//! retention.rs the purge and the check of every stored object.
+//! it. store.rs keeps the bytes (a folder, or S3), service.rs the rules, reach.rs who reads
+//! what, intake.rs the checks every upload goes through, http.rs the routes, retention.rs the
+//! purge and the check of every stored object.
 
 pub mod http;
+pub mod intake;
 pub mod media;
+pub mod reach;
 pub mod retention;
 pub mod scan;
 pub mod service;
@@ -19,7 +22,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::url::DatabaseTarget;
-use crate::values::AttachmentId;
+use crate::values::{AttachmentId, CaseId, FindingId};
+
+/// What a file is attached to.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner {
+    Finding(FindingId),
+    Case(CaseId),
+}
 
 /// An attached file as the API lists it.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -13,26 +13,19 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
+use super::reach::{finding_reach, reader_of, FindingReach};
 use super::store::Sha256Hex;
+pub use super::Owner;
 use super::{AttachedFile, AttachmentRow, FileRow};
 use crate::auth::Caller;
 use crate::cases::access::{self, party_of, visible_row};
 use crate::cases::events::{Actor, EventKind};
-use crate::cases::lifecycle::Party;
 use crate::cases::store::{lock_case, record};
-use crate::cases::visibility::by_other_buyer;
 use crate::cases::CaseRow;
 use crate::db::DbConnection;
 use crate::error::Error;
-use crate::schema::{attachments, cases, files, findings};
-use crate::values::{AttachmentId, CaseId, FindingId, Name, OrgKind};
-
-/// What a file is attached to.
-#[derive(Debug, Clone, Copy)]
-pub enum Owner {
-    Finding(FindingId),
-    Case(CaseId),
-}
+use crate::schema::{attachments, files, findings};
+use crate::values::{AttachmentId, CaseId, FindingId, Name};
 
 /// A file received, checked and stored, ready to be attached.
 #[derive(Debug, Clone)]
@@ -48,48 +41,6 @@ pub struct Received {
 pub struct Options {
     pub label: Option<Name>,
     pub confidential: bool,
-}
-
-/// How much of a finding's files the caller reads.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum FindingReach {
-    /// The monitor that filed it, or the operator: every file.
-    Whole,
-    /// A party of one of its cases: the files that are not confidential.
-    NotConfidential,
-}
-
-fn finding_reach(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    id: FindingId,
-) -> Result<FindingReach, Error> {
-    let monitor: Option<String> = findings::table
-        .filter(findings::id.eq(id.to_string()))
-        .select(findings::monitor_id)
-        .first(conn)
-        .optional()?;
-    let Some(monitor) = monitor else {
-        return Err(Error::NotFound("finding"));
-    };
-    if caller.is_admin() || monitor == caller.organization_id.to_string() {
-        return Ok(FindingReach::Whole);
-    }
-    if caller.is(OrgKind::Monitor) {
-        return Err(Error::NotFound("finding"));
-    }
-    // A contractor or buyer reads a finding's files through a case of it that it sees.
-    let mut q = cases::table
-        .filter(cases::finding_id.eq(id))
-        .select(cases::id)
-        .into_boxed();
-    if let Some(filter) = access::visible_to(caller) {
-        q = q.filter(filter);
-    }
-    match q.first::<CaseId>(conn).optional()? {
-        Some(_) => Ok(FindingReach::NotConfidential),
-        None => Err(Error::NotFound("finding")),
-    }
 }
 
 /// Whether the caller may attach a file to `owner`; checked before the upload is read and
@@ -276,48 +227,6 @@ pub fn list(
         .filter(|(a, _)| reader.reads(a))
         .map(|(a, f)| a.view(f))
         .collect()
-}
-
-/// What of an owner's files a caller reads.
-enum Reader {
-    Finding(FindingReach),
-    /// A case; for a buyer, who its contractor and monitor are (files by any other
-    /// organization are another buyer's).
-    Case {
-        buyer: Option<(String, String, String)>,
-    },
-}
-
-impl Reader {
-    fn reads(&self, a: &AttachmentRow) -> bool {
-        match self {
-            Reader::Finding(FindingReach::Whole) => true,
-            Reader::Finding(FindingReach::NotConfidential) => !a.confidential,
-            Reader::Case { buyer: None } => true,
-            Reader::Case {
-                buyer: Some((me, contractor, monitor)),
-            } => !by_other_buyer(me, contractor, monitor, Some(&a.organization_id)),
-        }
-    }
-}
-
-fn reader_of(conn: &mut DbConnection, caller: &Caller, owner: Owner) -> Result<Reader, Error> {
-    Ok(match owner {
-        Owner::Finding(id) => Reader::Finding(finding_reach(conn, caller, id)?),
-        Owner::Case(id) => case_reader(caller, &visible_row(conn, caller, id)?),
-    })
-}
-
-fn case_reader(caller: &Caller, row: &CaseRow) -> Reader {
-    Reader::Case {
-        buyer: (party_of(caller, row) == Party::Buyer).then(|| {
-            (
-                caller.organization_id.to_string(),
-                row.contractor_id.to_string(),
-                row.monitor_id.to_string(),
-            )
-        }),
-    }
 }
 
 /// An attachment and its file, if the caller may read it (404 otherwise).

@@ -364,8 +364,10 @@ pub async fn upload_file(
     let outcome = match upload::receive(&req, payload, max, &[]).await {
         Ok(up) => {
             viewer.check_form(&req, up.fields.get("csrf_token").map(String::as_str))?;
-            match crate::files::http::form_options(&up) {
-                Ok(opts) => crate::files::http::accept(&state, caller, owner, up, opts, None).await,
+            match crate::files::intake::form_options(&up) {
+                Ok(opts) => {
+                    crate::files::intake::accept(&state, caller, owner, up, opts, None).await
+                }
                 Err(e) => Err(e),
             }
         }
