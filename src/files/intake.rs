@@ -20,6 +20,7 @@ pub fn form_options(up: &upload::Upload) -> Result<Options, Error> {
     options_from(|name| up.fields.get(name).map(String::as_str))
 }
 
+/// The label and confidentiality from named values (query parameters or form fields).
 pub fn options_from<'a>(raw: impl Fn(&str) -> Option<&'a str>) -> Result<Options, Error> {
     let label = match raw("label").map(str::trim).filter(|l| !l.is_empty()) {
         None => None,
