@@ -14,7 +14,12 @@ can rightly be refused by them:
   another body;
 - rules on the caller: only admins name another owner or buyer;
 - the content of an uploaded file: a disclosure list's header row names its columns, each
-  row's cells parse (the document can only say "text/csv").
+  row's cells parse (the document can only say "text/csv"); an evidence file is not empty,
+  is one of the allowed types by its content (415), has the SHA-256 the client declared, and
+  is named (`Content-Disposition` or the form part's filename) without path separators or
+  control characters; a form has its part `file`;
+- evidence files on a case are never confidential (only a monitor's on a finding are), and
+  only the two case actions that take evidence name files.
 
 `positive_data_acceptance_beyond_schema` runs the built-in check, except that it lets pass a
 400 or 422 problem whose every `errors[].message` is one of those rules (matched below, each
@@ -32,8 +37,10 @@ BEYOND_SCHEMA = [
     re.compile(r"^no [a-z ]+ with this id"),
     # rules across fields
     re.compile(r"^must be on or after (valid_from|starts_on)$"),
-    re.compile(r"^[a-z_]+ needs (a reason|a plan|evidence or a note)"),
+    re.compile(r"^[a-z_]+ needs (a reason|a plan|evidence or a note|evidence, files or a note)"),
     re.compile(r"^(a plan|evidence) goes with [a-z_]+, not [a-z_]+$"),
+    re.compile(r"^files go with submit_plan or report_remediated, not [a-z_]+$"),
+    re.compile(r"^only a monitor's files on a finding may be confidential"),
     re.compile(r"^a plan without actions must justify why no action is taken$"),
     re.compile(r"^this would make the component part of itself"),
     re.compile(r"^this cursor belongs to another sort order$"),
@@ -53,6 +60,13 @@ BEYOND_SCHEMA = [
     re.compile(r"^row [0-9]+: "),
     re.compile(r"^the file is empty$"),
     re.compile(r"^the file has a header row but no rows under it"),
+    # an evidence file (tests/files.rs)
+    re.compile(r"^name the file: Content-Disposition"),
+    re.compile(r"^a filename has "),
+    re.compile(r"^the file received has the SHA-256 "),
+    re.compile(r"^the virus scanner found this file infected"),
+    re.compile(r"^the form has no part named \"file\""),
+    re.compile(r"^the multipart form cannot be read"),
     # rules on the caller
     re.compile(r"^only admins register components for another organization$"),
     re.compile(r"^a buyer registers contracts in its own name$"),
@@ -63,6 +77,7 @@ BEYOND_SCHEMA = [
 # holds binary data (the document can only say which types are taken).
 BEYOND_MEDIA_TYPE = [
     re.compile(r"^this is not a disclosure spreadsheet"),
+    re.compile(r"^this kind of file is not taken; the content must be one of"),
 ]
 
 

@@ -24,6 +24,8 @@ pub struct Config {
     pub auth_failures_per_minute: u32,
     /// How long sessions of signed-in people last.
     pub session: crate::auth::sessions::SessionConfig,
+    /// Evidence files: store, limits, scanner, retention.
+    pub files: crate::files::FilesConfig,
 }
 
 /// (name, default, description) for every variable; the README table mirrors this list.
@@ -120,6 +122,63 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "first retry delay; doubles each attempt, with jitter",
     ),
     ("KETENZORG_MAIL_BACKOFF_MAX", "1h", "longest retry delay"),
+    (
+        "KETENZORG_FILE_STORE",
+        "disk",
+        "where evidence files are kept: disk or s3 (docs/files.md)",
+    ),
+    (
+        "KETENZORG_FILES_DIR",
+        "files/ beside the SQLite file; data/files on PostgreSQL",
+        "folder of the disk store",
+    ),
+    ("KETENZORG_S3_BUCKET", "none", "bucket of the s3 store"),
+    (
+        "KETENZORG_S3_ENDPOINT",
+        "AWS",
+        "URL of an S3-compatible service (http:// allowed)",
+    ),
+    ("KETENZORG_S3_REGION", "us-east-1", "region of the bucket"),
+    (
+        "KETENZORG_S3_ACCESS_KEY_ID",
+        "none",
+        "access key of the s3 store",
+    ),
+    (
+        "KETENZORG_S3_SECRET_ACCESS_KEY",
+        "none",
+        "secret key of the s3 store",
+    ),
+    (
+        "KETENZORG_S3_PREFIX",
+        "files/",
+        "key prefix of the objects in the bucket",
+    ),
+    (
+        "KETENZORG_MAX_FILE_BYTES",
+        "26214400",
+        "largest evidence file (1024-1073741824)",
+    ),
+    (
+        "KETENZORG_MAX_FILES_PER_CASE_BYTES",
+        "524288000",
+        "largest total of the files of one case or finding",
+    ),
+    (
+        "KETENZORG_CLAMD_SOCKET",
+        "unset: no scan",
+        "unix socket of a ClamAV daemon that scans every upload",
+    ),
+    (
+        "KETENZORG_CLAMD_ADDRESS",
+        "unset: no scan",
+        "host:port of a ClamAV daemon (instead of the socket)",
+    ),
+    (
+        "KETENZORG_RETENTION_YEARS",
+        "7",
+        "years after a case is closed that ketenzorg purge keeps its files",
+    ),
     (
         "KETENZORG_MAIL_LEASE",
         "2m",
@@ -235,6 +294,7 @@ impl Config {
 
         let owned = |name: &str| get(name).map(str::to_string);
         let mail = crate::notifications::mailer::MailConfig::parse(&owned, bind, &mut errors);
+        let files = crate::files::FilesConfig::parse(&owned, database.as_ref(), &mut errors);
         let mut span = |name: &str, default: chrono::TimeDelta| match get(name) {
             None => default,
             Some(raw) => match humantime::parse_duration(raw)
@@ -276,6 +336,7 @@ impl Config {
                 mail,
                 auth_failures_per_minute,
                 session,
+                files,
             }),
             _ => Err(errors),
         }

@@ -52,6 +52,9 @@ pub enum Error {
     MethodNotAllowed { method: String, allow: String },
     #[error("the request body is larger than the limit of {0} bytes")]
     PayloadTooLarge(usize),
+    /// Over a limit other than the body's (the total of a case's files).
+    #[error("{0}")]
+    TooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
@@ -133,7 +136,9 @@ impl Error {
             Error::Conflict { .. } => ("conflict", "Conflict with the current state"),
             Error::PreconditionFailed(_) => ("precondition-failed", "The object has changed"),
             Error::MethodNotAllowed { .. } => ("method-not-allowed", "Method not allowed"),
-            Error::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
+            Error::PayloadTooLarge(_) | Error::TooLarge(_) => {
+                ("payload-too-large", "Request body too large")
+            }
             Error::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Error::Unavailable(_) | Error::Retry => {
                 ("unavailable", "Service temporarily unavailable")
@@ -205,7 +210,7 @@ impl ResponseError for Error {
             Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::PayloadTooLarge(_) | Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Unavailable(_) | Error::Retry => StatusCode::SERVICE_UNAVAILABLE,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

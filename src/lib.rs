@@ -20,6 +20,7 @@ pub mod error;
 pub mod escalation;
 pub mod export;
 pub mod factories;
+pub mod files;
 pub mod findings;
 pub mod http;
 pub mod idempotency;

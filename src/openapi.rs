@@ -42,6 +42,7 @@ use crate::error::{FieldError, Problem};
         (name = "disclosures", description = "Disclosure lists as spreadsheets: import with a dry run, template, export"),
         (name = "findings", description = "Findings filed by monitors, routed to responsible contractors"),
         (name = "cases", description = "One case per finding and responsible contractor: lifecycle, history, deadlines"),
+        (name = "files", description = "Evidence files on findings and cases: stored by SHA-256, checked from their content, scanned"),
         (name = "due-diligence", description = "Per contract and per portfolio: coverage, cases, response times, status"),
         (name = "notifications", description = "The mail outbox and the suppression list (admins)"),
         (name = "operations", description = "Liveness and readiness"),

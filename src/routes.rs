@@ -42,6 +42,7 @@ where
             .configure(crate::disclosures::http::routes)
             .configure(crate::findings::http::routes)
             .configure(crate::cases::http::routes)
+            .configure(crate::files::http::routes)
             .configure(crate::notifications::http::routes)
             .configure(crate::due_diligence::http::routes)
             .configure(crate::due_diligence::factories_export::routes)

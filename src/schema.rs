@@ -185,6 +185,7 @@ diesel::table! {
         next_action_at -> Nullable<Timestamp>,
         max_escalation_level -> Integer,
         extension_request -> Nullable<Text>,
+        legal_hold -> Bool,
     }
 }
 
@@ -319,6 +320,44 @@ diesel::joinable!(case_contracts -> cases (case_id));
 diesel::joinable!(case_contracts -> contracts (contract_id));
 diesel::joinable!(case_events -> cases (case_id));
 
+diesel::table! {
+    files (sha256) {
+        sha256 -> Text,
+        size -> BigInt,
+        media_type -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        sha256 -> Text,
+        finding_id -> Nullable<Text>,
+        case_id -> Nullable<Text>,
+        filename -> Text,
+        label -> Nullable<Text>,
+        confidential -> Bool,
+        organization_id -> Text,
+        user_id -> Nullable<Text>,
+        event_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    file_purges (sha256, purged_at) {
+        sha256 -> Text,
+        size -> BigInt,
+        attachments -> Integer,
+        purged_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(attachments -> files (sha256));
+diesel::joinable!(attachments -> cases (case_id));
+diesel::joinable!(attachments -> findings (finding_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     organization_identifiers,
@@ -340,6 +379,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     sign_in_links,
     sessions,
+    files,
+    attachments,
+    file_purges,
 );
 
 diesel::allow_columns_to_appear_in_same_group_by_clause!(

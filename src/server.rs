@@ -53,6 +53,8 @@ pub fn build_with_db(
         config.auth_failures_per_minute,
         std::time::Duration::from_secs(60),
     ));
+    let files =
+        crate::files::store::FileStore::open(&config.files.store).map_err(std::io::Error::other)?;
     let state = web::Data::new(AppState {
         db,
         config: Arc::new(config),
@@ -60,6 +62,7 @@ pub fn build_with_db(
         policy,
         auth_limiter,
         sign_in_limits: Arc::new(crate::auth::limiter::SignInLimits::default()),
+        files,
     });
     let doc = crate::routes::document();
     let known = KnownParams::new(&doc);

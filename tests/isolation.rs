@@ -83,6 +83,15 @@ async fn world(app: &TestApp) -> World {
     app.delete(&format!("/api/v1/tokens/{}", id(&gone)), &app.admin_token)
         .await;
     let _ = (&c1, &part);
+    // A file of the case (its contractor's), for GET /files/{id}/content.
+    let (s, file) = app
+        .post(
+            &format!("/api/v1/cases/{case}/files"),
+            &c1,
+            json!({"__csv": "hours,week\n72,23\n", "__filename": "hours.csv"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{file}");
     World {
         ids: BTreeMap::from([
             ("organizations", c1_id),
@@ -95,6 +104,7 @@ async fn world(app: &TestApp) -> World {
             ("notifications", notification),
             ("suppressions", "someone@contractor.example.org".to_string()),
             ("users", user),
+            ("files", id(&file)),
         ]),
         outsiders: vec![
             ("other contractor", Credential::Bearer(c2)),
@@ -150,6 +160,10 @@ fn body(method: &Method, path: &str, w: &World) -> Option<Value> {
         }
         ("POST", "/api/v1/cases/{id}/transitions") => json!({"action": "close", "reason": "x"}),
         ("POST", "/api/v1/cases/{id}/comments") => json!({"text": "x"}),
+        // An evidence file; tests/files.rs covers who attaches what.
+        ("POST", "/api/v1/cases/{id}/files" | "/api/v1/findings/{id}/files") => {
+            json!({"__csv": "hours,week\n72,23\n", "__filename": "hours.csv"})
+        }
         ("POST", "/api/v1/cases/{id}/extensions") => {
             json!({"deadline": "acknowledge", "until": "2030-01-01T00:00:00Z", "reason": "x"})
         }
@@ -336,6 +350,7 @@ struct Registry {
     own_component: BTreeMap<&'static str, String>,
     contract: String,
     case: String,
+    finding: String,
     notification: String,
     /// A person of the contractor.
     user: String,
@@ -451,6 +466,7 @@ async fn registry(app: &TestApp) -> Registry {
         own_component: BTreeMap::from([("contractor", part), ("competitor", competitor_part)]),
         contract,
         case,
+        finding: id(&finding),
         notification,
         user,
     }
@@ -580,6 +596,14 @@ fn writes(role: &str, method: &Method, template: &str, r: &Registry) -> Vec<(Str
             },
         )],
         ("POST", "/api/v1/cases/{id}/comments") => vec![(case("/comments"), json!({"text": "x"}))],
+        ("POST", "/api/v1/cases/{id}/files") => vec![(
+            case("/files"),
+            json!({"__csv": "hours,week\n72,23\n", "__filename": "hours.csv"}),
+        )],
+        ("POST", "/api/v1/findings/{id}/files") => vec![(
+            format!("/api/v1/findings/{}/files", r.finding),
+            json!({"__csv": "hours,week\n72,23\n", "__filename": "hours.csv"}),
+        )],
         ("POST", "/api/v1/cases/{id}/extensions") => vec![(
             case("/extensions"),
             json!({"deadline": "plan", "until": "2030-01-01T00:00:00Z", "reason": "x"}),
@@ -731,6 +755,7 @@ async fn every_id_a_write_answer_names_is_readable_by_its_caller(backend: Backen
                     _ if template.ends_with("/sources")
                         || template.ends_with("/items")
                         || template.ends_with("/comments")
+                        || template.ends_with("/files")
                         || template.ends_with("/requeue") =>
                     {
                         "unreadable"

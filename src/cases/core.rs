@@ -177,7 +177,8 @@ pub fn apply(before: Option<CaseCore>, step: &Step) -> Result<CaseCore, String> 
     };
     let (action, from, to) = match step.change {
         Change::Opened { .. } => return Err("a second \"opened\" event".into()),
-        Change::Other(EventKind::Comment) => return Ok(case),
+        // Words and evidence may come after the case is closed.
+        Change::Other(EventKind::Comment | EventKind::FileAttached) => return Ok(case),
         Change::Other(kind) => {
             return if case.state == CaseState::Closed {
                 Err(format!("{kind} on a closed case"))
@@ -418,7 +419,7 @@ mod tests {
                 "{kind}"
             );
             let on_closed = apply(Some(closed), &Step::other(*kind, t(3)));
-            if *kind == EventKind::Comment {
+            if matches!(kind, EventKind::Comment | EventKind::FileAttached) {
                 assert_eq!(on_closed, Ok(closed));
             } else {
                 assert!(

@@ -50,7 +50,7 @@ pub struct Event {
     /// `opened`, `acknowledged`, `plan_submitted`, `plan_accepted`, `plan_rejected`,
     /// `remediation_reported`, `verified`, `disputed`, `closed`, `reopened`, `comment`,
     /// `extension_requested`, `extension_granted`, `extension_refused`, `reminder`,
-    /// `escalated`, `deadlines_recomputed`.
+    /// `escalated`, `deadlines_recomputed`, `file_attached`.
     pub kind: String,
     pub at: DateTime<Utc>,
     pub actor_organization_id: Option<OrganizationId>,

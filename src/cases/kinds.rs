@@ -25,6 +25,7 @@ text_enum!(
         Reminder => "reminder",
         Escalated => "escalated",
         DeadlinesRecomputed => "deadlines_recomputed",
+        FileAttached => "file_attached",
     }
 );
 

@@ -72,6 +72,10 @@ pub struct TransitionRequest {
     /// For `report_remediated`: references to the evidence that it is done.
     #[schema(max_items = 50)]
     pub evidence: Option<Vec<Evidence>>,
+    /// For `submit_plan` and `report_remediated`: files of this case (`POST
+    /// /cases/{id}/files`) that are its evidence; the event records their hashes.
+    #[schema(max_items = 50)]
+    pub files: Option<Vec<crate::values::AttachmentId>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -108,10 +108,10 @@ fn check_request(req: &TransitionRequest) -> Result<(), Error> {
         (Some(e), Action::ReportRemediated) if e.len() > 50 => {
             return Err(Error::field("evidence", "at most 50 references"))
         }
-        (None, Action::ReportRemediated) if req.note.is_none() => {
+        (None, Action::ReportRemediated) if req.note.is_none() && req.files.is_none() => {
             return Err(Error::field(
                 "evidence",
-                "report_remediated needs evidence or a note saying what was done",
+                "report_remediated needs evidence, files or a note saying what was done",
             ))
         }
         (Some(_), other) if other != Action::ReportRemediated => {
@@ -121,6 +121,15 @@ fn check_request(req: &TransitionRequest) -> Result<(), Error> {
             ))
         }
         _ => {}
+    }
+    if req.files.is_some() && !matches!(req.action, Action::SubmitPlan | Action::ReportRemediated) {
+        return Err(Error::field(
+            "files",
+            format!(
+                "files go with submit_plan or report_remediated, not {}",
+                req.action
+            ),
+        ));
     }
     Ok(())
 }
@@ -194,6 +203,9 @@ pub fn transition(
             row.extension_request = None;
             payload["extension_request_lapsed"] = json!(p.event_id);
         }
+    }
+    if let Some(ids) = &req.files {
+        payload["files"] = json!(crate::files::service::evidence(conn, &row, ids)?);
     }
     for (key, value) in [
         ("note", req.note.map(|n| json!(n))),

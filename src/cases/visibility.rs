@@ -7,7 +7,7 @@
 //! The one rule, applied to the history (`GET /cases/{id}/events`, `/comments`), the mail each
 //! event causes (`notifications::outbox`) and the contract's recent activity
 //! (`due_diligence`):
-//! * a comment by another buyer is not shown at all;
+//! * a comment by another buyer, or a file it attached, is not shown at all;
 //! * any other event caused by another buyer (an extension it granted, a request it refused)
 //!   is shown without its actor and without its words (`reason`, `note`, `text`), marked
 //!   `redacted`, because the deadlines it moved are part of the case everyone sees;
@@ -73,7 +73,7 @@ pub fn show(
         });
     };
     let other = by_other_buyer(me, contractor, monitor, actor);
-    if other && kind == EventKind::Comment {
+    if other && matches!(kind, EventKind::Comment | EventKind::FileAttached) {
         return None;
     }
     let mut redacted = false;

@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `admin-token`, `demo`, `invite`, `sweep`,
-//! `verify-audit`, `recompute-deadlines`, `backup`, `import`.
+//! `verify-audit`, `recompute-deadlines`, `backup`, `import`, `purge`, `legal-hold`.
 
 mod error;
 mod import;
@@ -42,7 +42,25 @@ pub enum Command {
     /// Load a realistic sample and print one token per role.
     Demo,
     /// Check every case's hash-chained history; exits non-zero naming the first broken event.
-    VerifyAudit,
+    VerifyAudit {
+        /// Also check that every stored file is present and still has its recorded SHA-256.
+        #[arg(long)]
+        files: bool,
+    },
+    /// List the evidence files past retention (their cases closed more than
+    /// KETENZORG_RETENTION_YEARS ago, none under legal hold); remove them with --commit.
+    Purge {
+        /// Remove them (and record each removal); without it, only list them.
+        #[arg(long)]
+        commit: bool,
+    },
+    /// Put a case under legal hold, so that `purge` keeps its files; --release lifts it.
+    LegalHold {
+        /// The id of the case.
+        case: crate::values::CaseId,
+        #[arg(long)]
+        release: bool,
+    },
     /// Send the reminders and raise the escalations that are due, once, and exit.
     Sweep {
         /// Sweep as if it were this instant (RFC 3339), e.g. 2026-12-01T09:00:00Z; a past
@@ -129,7 +147,9 @@ pub fn run(cli: Cli, config: Config) -> Result<(), CliError> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::AdminToken => admin_token(config),
-        Command::VerifyAudit => verify_audit(config),
+        Command::VerifyAudit { files } => verify_audit(config, files),
+        Command::Purge { commit } => purge(config, commit),
+        Command::LegalHold { case, release } => legal_hold(config, case, !release),
         Command::Sweep {
             at,
             no_mail,
@@ -309,23 +329,124 @@ fn backup(config: Config, path: &std::path::Path) -> Result<(), CliError> {
     writeln!(std::io::stdout(), "backup: wrote {}", path.display()).context("writing to stdout")
 }
 
-fn verify_audit(config: Config) -> Result<(), CliError> {
+fn verify_audit(config: Config, files: bool) -> Result<(), CliError> {
     let db = Db::connect(&config.database, 1)?;
     let mut conn = db.get().context("no database connection")?;
     let report = crate::cases::events::verify(&mut conn).context("reading the case histories")?;
     let mut out = std::io::stdout().lock();
-    match report.broken {
-        None => writeln!(
+    if let Some(broken) = report.broken {
+        writeln!(out, "verify-audit: BROKEN: {broken}").context("writing to stdout")?;
+        return Err(CliError::Refused(format!("audit trail broken: {broken}")));
+    }
+    writeln!(
+        out,
+        "verify-audit: ok: {} cases, {} events, every chain intact",
+        report.cases, report.events
+    )
+    .context("writing to stdout")?;
+    if !files {
+        return Ok(());
+    }
+    let (shas, problems) =
+        crate::files::retention::recorded(&mut conn).context("reading the files")?;
+    let store = file_store(&config)?;
+    let checked = runtime()?.block_on(crate::files::retention::verify(&store, shas, problems));
+    if checked.problems.is_empty() {
+        return writeln!(
             out,
-            "verify-audit: ok: {} cases, {} events, every chain intact",
-            report.cases, report.events
+            "verify-audit: ok: {} files, each present with its SHA-256",
+            checked.files
         )
-        .context("writing to stdout"),
-        Some(broken) => {
-            writeln!(out, "verify-audit: BROKEN: {broken}").context("writing to stdout")?;
-            Err(CliError::Refused(format!("audit trail broken: {broken}")))
+        .context("writing to stdout");
+    }
+    for p in &checked.problems {
+        writeln!(out, "verify-audit: BROKEN: {p}").context("writing to stdout")?;
+    }
+    Err(CliError::Refused(format!(
+        "{} of the stored files do not match what was recorded",
+        checked.problems.len()
+    )))
+}
+
+fn file_store(config: &Config) -> Result<crate::files::store::FileStore, CliError> {
+    crate::files::store::FileStore::open(&config.files.store).map_err(CliError::Refused)
+}
+
+/// The file store's S3 client and the blocking file work need a runtime outside `serve`.
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")
+}
+
+fn purge(config: Config, commit: bool) -> Result<(), CliError> {
+    let db = Db::connect(&config.database, 1)?;
+    let mut conn = db.get().context("no database connection")?;
+    let now = Clock::System.now_naive();
+    let years = config.files.retention_years;
+    let mut out = std::io::stdout().lock();
+    let files = if commit {
+        write_tx(&mut conn, |c| {
+            crate::files::retention::forget(c, now, years)
+        })
+        .context("removing the files' records")?
+    } else {
+        crate::files::retention::expired(&mut conn, now, years).context("reading the files")?
+    };
+    let verb = if commit { "removed" } else { "would remove" };
+    for f in &files {
+        writeln!(
+            out,
+            "purge: {verb} {} ({} bytes, {} attachments)",
+            f.sha256, f.size, f.attachments
+        )
+        .context("writing to stdout")?;
+    }
+    if commit && !files.is_empty() {
+        let store = file_store(&config)?;
+        let rt = runtime()?;
+        for f in &files {
+            let Some(key) = crate::files::store::Sha256Hex::parse(&f.sha256) else {
+                continue;
+            };
+            // The records are gone already: an object that stays is garbage, reported here.
+            if let Err(e) = rt.block_on(store.delete(&key)) {
+                writeln!(out, "purge: could not delete the object {key}: {e}")
+                    .context("writing to stdout")?;
+            }
         }
     }
+    writeln!(
+        out,
+        "purge: {} files past {years} years after their cases closed{}",
+        files.len(),
+        if commit {
+            ", removed"
+        } else {
+            " (dry run; --commit removes them)"
+        }
+    )
+    .context("writing to stdout")
+}
+
+fn legal_hold(config: Config, case: crate::values::CaseId, hold: bool) -> Result<(), CliError> {
+    let db = Db::connect(&config.database, 1)?;
+    let mut conn = db.get().context("no database connection")?;
+    let found = write_tx(&mut conn, |c| {
+        crate::files::retention::set_legal_hold(c, case, hold)
+    })
+    .context("setting the legal hold")?;
+    if !found {
+        return Err(CliError::Refused(format!("no case {case}")));
+    }
+    tracing::info!(%case, hold, "legal hold set");
+    writeln!(
+        std::io::stdout(),
+        "legal-hold: case {case} is {}",
+        if hold { "under legal hold" } else { "released" }
+    )
+    .context("writing to stdout")
 }
 
 fn admin_token(config: Config) -> Result<(), CliError> {

@@ -182,6 +182,7 @@ pub async fn apply(
         file,
         size: content.len() as u64,
         filename: Some(filename),
+        media_type: None,
         fields: HashMap::new(),
     };
     let report = match run_import(&state, caller, upload, None, false, confirm).await {

@@ -58,6 +58,7 @@ pub(super) fn cases_then(
         .filter(case_events::at.le(t))
         .filter(case_events::kind.ne(EventKind::Comment))
         .filter(case_events::kind.ne(EventKind::Reminder))
+        .filter(case_events::kind.ne(EventKind::FileAttached))
         .order((case_events::case_id.asc(), case_events::seq.asc()))
         .select((
             case_events::case_id,
@@ -130,11 +131,11 @@ pub(super) fn latest(
     match caller.kind {
         // A monitor follows the cases of its own findings only.
         OrgKind::Monitor => history = history.filter(cases::monitor_id.eq(me.clone())),
-        // Another buyer's comments on a shared case are not this buyer's to see (the rule
-        // of `cases::visibility`, as a filter so that the 20 listed are 20 shown).
+        // Another buyer's comments and files on a shared case are not this buyer's to see
+        // (the rule of `cases::visibility`, as a filter so that the 20 listed are 20 shown).
         OrgKind::Buyer => {
             history = history.filter(diesel::dsl::not(
-                case_events::kind.eq("comment").and(
+                case_events::kind.eq_any(["comment", "file_attached"]).and(
                     case_events::actor_organization_id
                         .is_not_null()
                         .and(case_events::actor_organization_id.ne(me.clone()))
@@ -181,6 +182,7 @@ pub(super) fn open_over_time(
         .filter(case_events::at.le(last))
         .filter(case_events::kind.ne(EventKind::Comment))
         .filter(case_events::kind.ne(EventKind::Reminder))
+        .filter(case_events::kind.ne(EventKind::FileAttached))
         .order((case_events::case_id.asc(), case_events::seq.asc()))
         .select((
             case_events::case_id,

@@ -7,14 +7,15 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::service::{self, Filed};
 use super::{Category, Finding, NewFinding, Severity};
 use crate::error::Error;
 use crate::factories::service::{self as factories, FactoryFilter};
+use crate::files::service::Owner;
 use crate::http::extract::QueryParams;
-use crate::http::{undocumented, AppState};
+use crate::http::{undocumented, upload, AppState};
 use crate::pagination::{Cursor, PageRequest};
 use crate::values::{CountryCode, FindingId, Name, OrgKind, ShortText};
 use crate::web::viewer::{field_errors, typed};
@@ -302,26 +303,92 @@ pub async fn show(
     state: web::Data<AppState>,
     viewer: Viewer,
     id: web::Path<FindingId>,
+    q: QueryParams,
 ) -> Result<HttpResponse, Error> {
-    let id = id.into_inner();
+    let done = q.raw("done") == Some("file");
+    show_finding(
+        &state,
+        &viewer,
+        id.into_inner(),
+        Map::new(),
+        done,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn show_finding(
+    state: &AppState,
+    viewer: &Viewer,
+    id: FindingId,
+    errors: Map<String, Value>,
+    done: bool,
+    status: StatusCode,
+) -> Result<HttpResponse, Error> {
     let caller = viewer.caller;
-    let (finding, factory): (Finding, _) = state
+    let (finding, factory, files): (Finding, _, _) = state
         .db
         .read(move |c| {
             let finding = service::get(c, &caller, id)?;
             let factory = factories::get(c, &caller, finding.factory_id)?;
-            Ok((finding, factory))
+            let files = crate::files::service::list(c, &caller, Owner::Finding(id))?;
+            Ok((finding, factory, files))
         })
         .await?;
     Page::new(
         "findings/show.html",
-        json!({ "finding": finding, "factory": factory }),
+        json!({ "finding": finding, "factory": factory, "files": files, "errors": errors,
+            "done": done }),
     )
-    .render(&viewer)
+    .status(status)
+    .render(viewer)
+}
+
+/// `POST /findings/{id}/files` (multipart: `csrf_token`, `file`, `label`, `confidential`): the
+/// monitor's file for its finding, through the same checks as the API's upload.
+pub async fn upload_file(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<FindingId>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let owner = Owner::Finding(id);
+    let caller = viewer.caller;
+    state
+        .db
+        .read(move |c| crate::files::service::may_attach(c, &caller, owner, &Default::default()))
+        .await?;
+    let max = state.config.files.max_file_bytes;
+    let outcome = match upload::receive(&req, payload, max, &[]).await {
+        Ok(up) => {
+            viewer.check_form(&req, up.fields.get("csrf_token").map(String::as_str))?;
+            match crate::files::intake::form_options(&up) {
+                Ok(opts) => {
+                    crate::files::intake::accept(&state, caller, owner, up, opts, None).await
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    };
+    let e = match outcome {
+        Ok(_) => return Ok(see_other(&format!("/findings/{id}?done=file"))),
+        Err(e @ (Error::Forbidden(_) | Error::NotFound(_) | Error::Internal { .. })) => {
+            return Err(e)
+        }
+        Err(e) => e,
+    };
+    let status = actix_web::ResponseError::status_code(&e);
+    let mut errors = Map::new();
+    errors.insert("file".into(), json!(e.problem().detail));
+    show_finding(&state, &viewer, id, errors, false, status).await
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(undocumented("/findings").get(list));
     cfg.service(undocumented("/findings/new").get(new).post(file));
     cfg.service(undocumented("/findings/{id}").get(show));
+    cfg.service(undocumented("/findings/{id}/files").post(upload_file));
 }

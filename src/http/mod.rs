@@ -33,6 +33,8 @@ pub struct AppState {
     pub policy: Arc<Policy>,
     pub auth_limiter: Arc<crate::auth::limiter::FailedAuthLimiter>,
     pub sign_in_limits: Arc<crate::auth::limiter::SignInLimits>,
+    /// Where evidence files are kept.
+    pub files: crate::files::store::FileStore,
 }
 
 /// 201 with a `Location` header.

@@ -1,7 +1,8 @@
 //! A file sent to the service, written to a temporary file as it arrives so that memory does
 //! not grow with its size: either the raw body (`text/csv`, the XLSX type,
 //! `application/octet-stream`) or the `file` part of a `multipart/form-data` form, whose other
-//! (small, text) parts are kept as fields. Over the limit is a 413, whatever the form.
+//! (small, text) parts are kept as fields. Over the limit is a 413, whatever the form. An
+//! evidence file (`files`) may be of any declared type (`ANY_TYPE`): its content decides.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -13,13 +14,20 @@ use futures_util::StreamExt;
 use crate::error::Error;
 use crate::http::extract::media_type;
 
+/// `accepted` for an upload whose raw body may have any declared type.
+pub const ANY_TYPE: &[&str] = &["*/*"];
+
 pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// The uploaded file and, for a form, its other fields.
 pub struct Upload {
     pub file: tempfile::NamedTempFile,
     pub size: u64,
+    /// The filename: the form part's, or the raw body's `Content-Disposition` header's
+    /// (`filename*` preferred).
     pub filename: Option<String>,
+    /// The declared media type of the file (the raw body's, or the form part's).
+    pub media_type: Option<String>,
     pub fields: HashMap<String, String>,
 }
 
@@ -42,6 +50,7 @@ pub async fn receive(
         file: temp()?,
         size: 0,
         filename: None,
+        media_type: None,
         fields: HashMap::new(),
     };
     match media_type(req).as_deref() {
@@ -53,10 +62,8 @@ pub async fn receive(
                 let name = field.name().unwrap_or("").to_string();
                 if name == "file" && !got_file {
                     got_file = true;
-                    upload.filename = field
-                        .content_disposition()
-                        .and_then(|d| d.get_filename())
-                        .map(str::to_string);
+                    upload.filename = field.content_disposition().and_then(filename_of);
+                    upload.media_type = field.content_type().map(|m| m.essence_str().to_string());
                     while let Some(chunk) = field.next().await {
                         write(&mut upload, &chunk.map_err(bad_form)?, limit)?;
                     }
@@ -77,11 +84,18 @@ pub async fn receive(
             if !got_file {
                 return Err(Error::bad_param(
                     "file",
-                    "the form has no part named \"file\" holding the spreadsheet",
+                    "the form has no part named \"file\" holding the file",
                 ));
             }
         }
-        Some(t) if accepted.contains(&t) => {
+        Some(t) if accepted.contains(&t) || accepted == ANY_TYPE => {
+            upload.media_type = Some(t.to_string());
+            upload.filename = req
+                .headers()
+                .get(header::CONTENT_DISPOSITION)
+                .and_then(|v| header::ContentDisposition::from_raw(v).ok())
+                .as_ref()
+                .and_then(filename_of);
             let mut payload = payload;
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|e| Error::BadRequest {
@@ -106,6 +120,16 @@ pub async fn receive(
     Ok(upload)
 }
 
+/// `filename*` (RFC 8187, UTF-8) when given, else `filename`.
+fn filename_of(d: &header::ContentDisposition) -> Option<String> {
+    match d.get_filename_ext() {
+        Some(ext) if ext.charset.to_string().eq_ignore_ascii_case("utf-8") => {
+            String::from_utf8(ext.value.clone()).ok()
+        }
+        _ => d.get_filename().map(str::to_string),
+    }
+}
+
 fn temp() -> Result<tempfile::NamedTempFile, Error> {
     tempfile::Builder::new()
         .prefix("ketenzorg-upload-")
@@ -125,8 +149,5 @@ fn write(upload: &mut Upload, chunk: &[u8], limit: usize) -> Result<(), Error> {
 }
 
 fn bad_form(e: actix_multipart::MultipartError) -> Error {
-    Error::BadRequest {
-        detail: format!("the multipart form cannot be read: {e}"),
-        field: None,
-    }
+    Error::bad_param("file", format!("the multipart form cannot be read: {e}"))
 }

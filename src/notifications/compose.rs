@@ -99,6 +99,21 @@ pub fn prepare(
     })
 }
 
+/// The files an event names, for the mail: the one attached, or a transition's evidence.
+fn mentioned_files(kind: EventKind, event: &serde_json::Value) -> Vec<serde_json::Value> {
+    let one = |f: &serde_json::Value| {
+        serde_json::json!({
+            "filename": f["filename"].as_str().unwrap_or_default(),
+            "size": crate::files::human_size(f["size"].as_i64().unwrap_or(0)),
+        })
+    };
+    match (kind, event.get("files")) {
+        (EventKind::FileAttached, _) => vec![one(event)],
+        (_, Some(serde_json::Value::Array(files))) => files.iter().map(one).collect(),
+        _ => Vec::new(),
+    }
+}
+
 impl MailContext {
     fn case_ref_full(&self) -> String {
         self.link.rsplit('/').next().unwrap_or_default().to_string()
@@ -177,6 +192,7 @@ fn context(
         note: text("note"),
         reason: text("reason"),
         text: text("text"),
+        files: mentioned_files(kind, event),
         case_ref: case_id
             .to_string()
             .chars()

@@ -233,7 +233,7 @@ pub fn rows_for(
             )));
         };
         // Non-urgent mails wait for the daily digest of organizations that asked for one.
-        let non_urgent = event.kind == EventKind::Comment
+        let non_urgent = matches!(event.kind, EventKind::Comment | EventKind::FileAttached)
             || (event.kind == EventKind::Reminder && case.severity == Severity::Minor);
         let digest_at = match digest_hour {
             Some(hour) if non_urgent => {

@@ -37,6 +37,8 @@ pub fn recipients(kind: EventKind, payload: &serde_json::Value) -> &'static [Rec
         K::Verified | K::Closed | K::Reopened => &[Contractor, Buyers],
         K::Disputed => &[Monitor, Buyers],
         K::Comment => &[Contractor, Buyers, Monitor],
+        // The mail names the file and its size; the file itself stays in the service.
+        K::FileAttached => &[Contractor, Buyers, Monitor],
         K::ExtensionGranted | K::ExtensionRefused => &[Contractor, Buyers, Monitor],
         K::ExtensionRequested => &[Buyers, Monitor],
         K::Reminder => &[Contractor],

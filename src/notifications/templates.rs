@@ -95,6 +95,9 @@ pub struct MailContext {
     pub note: Option<String>,
     pub reason: Option<String>,
     pub text: Option<String>,
+    /// The files an event names (`{filename, size}` with the size in words): a file attached,
+    /// or a transition's evidence. Never the files themselves.
+    pub files: Vec<Value>,
     pub case_ref: String,
     pub link: String,
 }
@@ -204,6 +207,7 @@ impl Templates {
             "note_label",
             "reason_label",
             "comment_label",
+            "files_label",
             "missed_label",
             "plan_label",
             "root_cause_label",
@@ -307,7 +311,7 @@ impl Templates {
             "next_deadline": vars["next_deadline"], "deadline_kind": vars["deadline_kind"],
             "missed": c.kind == EventKind::Escalated, "plan": c.plan,
             "level": c.level, "note": c.note, "reason": c.reason, "text": c.text,
-            "link": c.link, "case_ref": c.case_ref,
+            "link": c.link, "case_ref": c.case_ref, "files": c.files,
         });
         let text = self.page("message.txt", &ctx)?;
         let html = self.page("message.html", &ctx)?;
@@ -408,6 +412,7 @@ mod tests {
             note: Some("A note".into()),
             reason: Some("A reason".into()),
             text: Some("A comment".into()),
+            files: vec![serde_json::json!({"filename": "<b>loon</b>.pdf", "size": "1.2 MB"})],
             case_ref: "1a2b3c4d".into(),
             link: "https://k.example.org/api/v1/cases/x".into(),
         }

@@ -105,3 +105,7 @@ id_type!(NotificationId);
 id_type!(UserId);
 id_type!(SessionId);
 id_type!(SignInLinkId);
+id_type!(
+    /// One attachment of a stored file to a finding or a case.
+    AttachmentId
+);

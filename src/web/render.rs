@@ -38,6 +38,7 @@ fn environment() -> &'static Environment<'static> {
         env.add_filter("when", when);
         env.add_filter("day", day);
         env.add_filter("left", left);
+        env.add_filter("filesize", |bytes: i64| crate::files::human_size(bytes));
         env
     })
 }

@@ -135,10 +135,20 @@ pub fn config_with(url: &str, extra: &[(&str, &str)]) -> Config {
 }
 
 /// A request body: JSON, or a file where the value is `{"__csv": "..."}` (a disclosure list,
-/// sent as `text/csv`), so that tables of requests can hold both.
+/// sent as `text/csv`; with `"__filename"`, also named in `Content-Disposition`, as an
+/// evidence file is), so that tables of requests can hold both.
 fn with_body(req: reqwest::RequestBuilder, body: &Value) -> reqwest::RequestBuilder {
     match body.get("__csv").and_then(Value::as_str) {
-        Some(csv) => req.header("Content-Type", "text/csv").body(csv.to_string()),
+        Some(csv) => {
+            let req = match body.get("__filename").and_then(Value::as_str) {
+                Some(name) => req.header(
+                    "Content-Disposition",
+                    format!("attachment; filename=\"{name}\""),
+                ),
+                None => req,
+            };
+            req.header("Content-Type", "text/csv").body(csv.to_string())
+        }
         None => req.json(body),
     }
 }

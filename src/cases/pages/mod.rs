@@ -17,8 +17,9 @@ use super::{CommentRequest, ExtensionRefusal, ExtensionRequest, TransitionReques
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::Error;
+use crate::files::service::Owner;
 use crate::http::extract::QueryParams;
-use crate::http::{undocumented, AppState};
+use crate::http::{undocumented, upload, AppState};
 use crate::pagination::{Cursor, PageRequest};
 use crate::values::CaseId;
 use crate::web::viewer::{field_errors, typed};
@@ -34,6 +35,10 @@ struct Shown {
     /// The finding's confidential notes: only when the findings service shows the finding
     /// itself to this caller (its monitor, admins).
     notes: Option<String>,
+    /// The case's files this caller reads, and the finding's (not confidential unless the
+    /// caller is its monitor or the operator).
+    files: Vec<crate::files::AttachedFile>,
+    finding_files: Vec<crate::files::AttachedFile>,
 }
 
 fn all_events(conn: &mut DbConnection, caller: &Caller, id: CaseId) -> Result<Vec<Event>, Error> {
@@ -84,12 +89,18 @@ async fn read_case(state: &AppState, viewer: &Viewer, id: CaseId) -> Result<Show
                 }
                 Party::Contractor | Party::Buyer => None,
             };
+            let files = crate::files::service::list(c, &caller, Owner::Case(id))?;
+            let finding_files =
+                crate::files::service::list(c, &caller, Owner::Finding(case.finding_id))
+                    .unwrap_or_default();
             Ok(Shown {
                 case,
                 events,
                 factory,
                 contracts,
                 notes,
+                files,
+                finding_files,
             })
         })
         .await
@@ -173,6 +184,8 @@ fn render_case(
         factory,
         contracts,
         notes,
+        files,
+        finding_files,
     } = shown;
     let timeline: Vec<Value> = events
         .iter()
@@ -193,6 +206,7 @@ fn render_case(
         json!({
             "case": case, "may": may(&case), "factory": factory, "contracts": contracts,
             "notes": notes, "events": timeline, "comments": comments,
+            "files": files, "finding_files": finding_files,
             "form": refusal.form, "values": refusal.values, "errors": refusal.errors,
             "rows": rows, "done": notice, "stale": status == StatusCode::CONFLICT, "deadline_kinds": ["acknowledge", "plan", "remediation"],
         }),
@@ -212,7 +226,7 @@ pub async fn show(
     // Only an action's own name is echoed back as the notice, never the query's text.
     let done = q
         .raw("done")
-        .and_then(|d| FORMS.iter().find(|f| **f == d).copied());
+        .and_then(|d| FORMS.iter().chain(&["file"]).find(|f| **f == d).copied());
     render_case(&viewer, shown, Refusal::default(), done, StatusCode::OK)
 }
 
@@ -397,7 +411,57 @@ pub async fn audit(
     .render(&viewer)
 }
 
+/// `POST /cases/{id}/files` (multipart: `csrf_token`, `file`, `label`): a file for the case,
+/// through the same checks as the API's upload. Success goes back to the case (303); a
+/// refusal shows the page again with the reason by the upload field.
+pub async fn upload_file(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    id: web::Path<CaseId>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let owner = Owner::Case(id);
+    let caller = viewer.caller;
+    state
+        .db
+        .read(move |c| crate::files::service::may_attach(c, &caller, owner, &Default::default()))
+        .await?;
+    let max = state.config.files.max_file_bytes;
+    let outcome = match upload::receive(&req, payload, max, &[]).await {
+        Ok(up) => {
+            viewer.check_form(&req, up.fields.get("csrf_token").map(String::as_str))?;
+            match crate::files::intake::form_options(&up) {
+                Ok(opts) => {
+                    crate::files::intake::accept(&state, caller, owner, up, opts, None).await
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    };
+    let e = match outcome {
+        Ok(_) => return Ok(see_other(&format!("/cases/{id}?done=file"))),
+        Err(e @ (Error::Forbidden(_) | Error::NotFound(_) | Error::Internal { .. })) => {
+            return Err(e)
+        }
+        Err(e) => e,
+    };
+    let status = actix_web::ResponseError::status_code(&e);
+    let mut errors = Map::new();
+    errors.insert("file".into(), json!(e.problem().detail));
+    let shown = read_case(&state, &viewer, id).await?;
+    let refusal = Refusal {
+        form: "file".into(),
+        errors,
+        ..Default::default()
+    };
+    render_case(&viewer, shown, refusal, None, status)
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(undocumented("/cases/{id}/files").post(upload_file));
     cfg.service(undocumented("/cases").get(inbox::list));
     cfg.service(undocumented("/cases/{id}").get(show));
     cfg.service(undocumented("/cases/{id}/audit").get(audit));
