@@ -276,3 +276,23 @@ fn log_applied(n: usize) {
         tracing::info!(applied = n, "database migrations applied");
     }
 }
+
+/// A counter bumped, by triggers, with every committed change to what it counts (the sum of
+/// its rows: on PostgreSQL each transaction bumps the row of its server process, so that
+/// writers do not queue on one row). Read it before the data it guards: the data read after
+/// is then as new as the counter or newer, so a value kept under it is never older than the
+/// counter says.
+pub fn change_counter(conn: &mut DbConnection, name: &str) -> Result<i64, Error> {
+    #[derive(QueryableByName)]
+    struct Total {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    // PostgreSQL sums BIGINTs as NUMERIC: cast back.
+    let total: Total = diesel::sql_query(
+        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM change_counters WHERE name = $1",
+    )
+    .bind::<diesel::sql_types::Text, _>(name)
+    .get_result(conn)?;
+    Ok(total.n)
+}

@@ -13,8 +13,8 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::query::{self, CaseScope, Dependencies};
-use crate::db::memo::{counter, Memo};
-use crate::db::DbConnection;
+use crate::db::memo::Memo;
+use crate::db::{change_counter as counter, DbConnection};
 use crate::error::Error;
 use crate::schema::contracts;
 
