@@ -857,6 +857,27 @@ async fn purge_after_retention_and_verify_the_stored_files(backend: Backend) {
         out.contains("1 files, each present with its SHA-256"),
         "{out}"
     );
+    // A backup takes the database and, beside it, the disk store's objects: the copy verifies
+    // on its own (SQLite; PostgreSQL's backup is pg_dump's).
+    if backend == Backend::Sqlite {
+        let target = w.dir.path().join("backup.db");
+        let (ok, out) = cli(&w, &["backup", target.to_str().unwrap()], &[]);
+        assert!(ok && out.contains("copied 1 evidence files"), "{out}");
+        let verify = Command::new(BIN)
+            .args(["verify-audit", "--files"])
+            .env("DATABASE_URL", format!("sqlite://{}", target.display()))
+            .env("KETENZORG_FILES_DIR", w.dir.path().join("backup.files"))
+            .env("LOG_LEVEL", "error")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&verify.stdout);
+        assert!(
+            verify.status.success() && text.contains("1 files, each present with its SHA-256"),
+            "{text}"
+        );
+        let (ok, out) = cli(&w, &["backup", target.to_str().unwrap()], &[]);
+        assert!(!ok, "a second backup to the same name is refused: {out}");
+    }
     // Within retention (the case is not even closed): nothing to purge.
     let (ok, out) = cli(&w, &["purge"], &[]);
     assert!(ok && out.contains("purge: 0 files"), "{out}");

@@ -301,7 +301,8 @@ fn serve(config: Config) -> Result<(), CliError> {
 }
 
 /// SQLite's `VACUUM INTO` reads one consistent snapshot (WAL lets writers go on meanwhile) and
-/// writes it as a compact new database file.
+/// writes it as a compact new database file; the disk store's evidence files are copied beside
+/// it (`PATH` with the extension `.files`).
 fn backup(config: Config, path: &std::path::Path) -> Result<(), CliError> {
     use diesel::RunQueryDsl;
     if config.database.backend == crate::db::Backend::Postgres {
@@ -310,11 +311,20 @@ fn backup(config: Config, path: &std::path::Path) -> Result<(), CliError> {
             path.display()
         )));
     }
-    if path.exists() {
-        return Err(CliError::Refused(format!(
-            "{} exists; give a new file name",
-            path.display()
-        )));
+    let files = match &config.files.store {
+        crate::files::StoreConfig::Disk { dir } => {
+            Some((dir.clone(), path.with_extension("files")))
+        }
+        // Objects in S3 are kept by the object store (its versioning and replication).
+        crate::files::StoreConfig::S3(_) => None,
+    };
+    for p in std::iter::once(path).chain(files.as_ref().map(|(_, to)| to.as_path())) {
+        if p.exists() {
+            return Err(CliError::Refused(format!(
+                "{} exists; give a new file name",
+                p.display()
+            )));
+        }
     }
     let target = path
         .to_str()
@@ -326,7 +336,44 @@ fn backup(config: Config, path: &std::path::Path) -> Result<(), CliError> {
         .bind::<diesel::sql_types::Text, _>(&target)
         .execute(&mut *conn)
         .context("backup failed")?;
-    writeln!(std::io::stdout(), "backup: wrote {}", path.display()).context("writing to stdout")
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "backup: wrote {}", path.display()).context("writing to stdout")?;
+    // Taken after the snapshot: an object is stored before the transaction that records it and
+    // never changes, so the copy holds every object the snapshot names (and perhaps newer ones).
+    if let Some((from, to)) = files.filter(|(from, _)| from.is_dir()) {
+        let n = copy_objects(&from, &to).context("copying the evidence files")?;
+        writeln!(
+            out,
+            "backup: copied {n} evidence files to {} (restore them as KETENZORG_FILES_DIR)",
+            to.display()
+        )
+        .context("writing to stdout")?;
+    }
+    Ok(())
+}
+
+/// Copies the disk store's objects (hard links where the file system allows: objects never
+/// change), leaving out the temporary files of uploads under way. Returns how many.
+fn copy_objects(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<usize> {
+    std::fs::create_dir_all(to)?;
+    let mut n = 0;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let (src, name) = (entry.path(), entry.file_name());
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let dst = to.join(&name);
+        if entry.file_type()?.is_dir() {
+            n += copy_objects(&src, &dst)?;
+        } else {
+            if std::fs::hard_link(&src, &dst).is_err() {
+                std::fs::copy(&src, &dst)?;
+            }
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 fn verify_audit(config: Config, files: bool) -> Result<(), CliError> {
