@@ -2,7 +2,7 @@
 //! empty, the SHA-256 the client declared, a type on the allow-list (from the content), the
 //! virus scanner; then the object is stored and the file attached, or nothing is left stored.
 
-use actix_web::web;
+use actix_web::{web, HttpRequest};
 
 use super::media;
 use super::scan::{self, Verdict};
@@ -14,6 +14,41 @@ use crate::error::Error;
 use crate::http::upload;
 use crate::http::AppState;
 use crate::values::Name;
+use crate::web::viewer::Viewer;
+
+/// A page's upload form for `owner` (multipart: `csrf_token`, `file`, `label`, and on a finding
+/// `confidential`), through the same checks as the API's upload. `Ok(None)`: attached.
+/// `Ok(Some(refusal))`: a reason the page shows by its upload field. `Err`: out of reach,
+/// forbidden or a fault, answered as such.
+pub async fn from_page(
+    state: &web::Data<AppState>,
+    viewer: &Viewer,
+    owner: Owner,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<Option<Error>, Error> {
+    let caller = viewer.caller;
+    state
+        .db
+        .read(move |c| service::may_attach(c, &caller, owner, &Default::default()))
+        .await?;
+    let outcome = match upload::receive(req, payload, state.config.files.max_file_bytes, &[]).await
+    {
+        Ok(up) => {
+            viewer.check_form(req, up.fields.get("csrf_token").map(String::as_str))?;
+            match form_options(&up) {
+                Ok(opts) => accept(state, caller, owner, up, opts, None).await,
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(_) => Ok(None),
+        Err(e @ (Error::Forbidden(_) | Error::NotFound(_) | Error::Internal { .. })) => Err(e),
+        Err(e) => Ok(Some(e)),
+    }
+}
 
 /// The label and confidentiality of a page's upload form (its fields).
 pub fn form_options(up: &upload::Upload) -> Result<Options, Error> {

@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::factories::service::{self as factories, FactoryFilter};
 use crate::files::service::Owner;
 use crate::http::extract::QueryParams;
-use crate::http::{undocumented, upload, AppState};
+use crate::http::{undocumented, AppState};
 use crate::pagination::{Cursor, PageRequest};
 use crate::values::{CountryCode, FindingId, Name, OrgKind, ShortText};
 use crate::web::viewer::{field_errors, typed};
@@ -355,30 +355,9 @@ pub async fn upload_file(
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     let owner = Owner::Finding(id);
-    let caller = viewer.caller;
-    state
-        .db
-        .read(move |c| crate::files::service::may_attach(c, &caller, owner, &Default::default()))
-        .await?;
-    let max = state.config.files.max_file_bytes;
-    let outcome = match upload::receive(&req, payload, max, &[]).await {
-        Ok(up) => {
-            viewer.check_form(&req, up.fields.get("csrf_token").map(String::as_str))?;
-            match crate::files::intake::form_options(&up) {
-                Ok(opts) => {
-                    crate::files::intake::accept(&state, caller, owner, up, opts, None).await
-                }
-                Err(e) => Err(e),
-            }
-        }
-        Err(e) => Err(e),
-    };
-    let e = match outcome {
-        Ok(_) => return Ok(see_other(&format!("/findings/{id}?done=file"))),
-        Err(e @ (Error::Forbidden(_) | Error::NotFound(_) | Error::Internal { .. })) => {
-            return Err(e)
-        }
-        Err(e) => e,
+    let Some(e) = crate::files::intake::from_page(&state, &viewer, owner, &req, payload).await?
+    else {
+        return Ok(see_other(&format!("/findings/{id}?done=file")));
     };
     let status = actix_web::ResponseError::status_code(&e);
     let mut errors = Map::new();
