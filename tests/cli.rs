@@ -3,11 +3,9 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use common::{Backend, TestDb};
+use common::{serve_binary, Backend, TestDb};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ketenzorg");
@@ -30,50 +28,6 @@ fn run_with(db: &TestDb, args: &[&str], mail_dir: &std::path::Path) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-struct Served {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn serve(db: &TestDb) -> Served {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(BIN)
-        .arg("serve")
-        .env("DATABASE_URL", &db.url)
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .env("LOG_LEVEL", "warn")
-        .env("KETENZORG_MAIL_INTERVAL", "off")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start serve");
-    let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    loop {
-        if let Ok(r) = reqwest::get(format!("{base}/readyz")).await {
-            if r.status().is_success() {
-                break;
-            }
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "serve did not become ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Served { child, base }
 }
 
 async fn get(base: &str, path: &str, token: &str) -> (u16, Value) {
@@ -108,7 +62,7 @@ async fn admin_token_and_restart_keep_everything(backend: Backend) {
     let second = run(&db, &["admin-token"]);
     assert_ne!(second.trim(), token, "each call issues a new token");
 
-    let served = serve(&db).await;
+    let served = serve_binary(&db, &[]).await;
     let (status, me) = get(&served.base, "/api/v1/me", token).await;
     assert_eq!(status, 200);
     assert_eq!(me["organization"]["kind"], "admin");
@@ -124,7 +78,7 @@ async fn admin_token_and_restart_keep_everything(backend: Backend) {
     let (_, orgs_before) = get(&served.base, "/api/v1/organizations", token).await;
     drop(served); // SIGKILL: no graceful shutdown
 
-    let served = serve(&db).await;
+    let served = serve_binary(&db, &[]).await;
     let (status, again) = get(
         &served.base,
         &format!("/api/v1/organizations/{}", org["id"].as_str().unwrap()),
@@ -159,7 +113,7 @@ async fn demo_prints_a_working_token_per_role(backend: Backend) {
         roles,
         ["admin", "buyer", "contractor", "contractor", "monitor"]
     );
-    let served = serve(&db).await;
+    let served = serve_binary(&db, &[]).await;
     for (role, token) in &tokens {
         let (status, me) = get(&served.base, "/api/v1/me", token).await;
         assert_eq!(status, 200);
@@ -305,7 +259,7 @@ async fn invite_mails_a_link_that_signs_in_and_demo_prints_ready_links(backend: 
     let db = TestDb::new(backend);
     let dir = tempfile::tempdir().unwrap();
     let admin = run(&db, &["admin-token"]);
-    let served = serve(&db).await;
+    let served = serve_binary(&db, &[]).await;
     let (status, org) = post(
         &served.base,
         "/api/v1/organizations",
@@ -394,7 +348,7 @@ fn try_run(db: &TestDb, args: &[&str]) -> (bool, String, String) {
 async fn demo_twice_loads_once_and_hands_out_new_tokens(backend: Backend) {
     let db = TestDb::new(backend);
     run(&db, &["demo"]);
-    let served = serve(&db).await;
+    let served = serve_binary(&db, &[]).await;
     let admin = run(&db, &["admin-token"]);
     let admin = admin.split_whitespace().last().unwrap().to_string();
     let counts = || async {
@@ -441,7 +395,7 @@ async fn sweep_refuses_a_future_instant_without_the_test_clock_flag(backend: Bac
         err.contains("future") && err.contains("--test-clock"),
         "{err}"
     );
-    let served = serve(&db).await;
+    let served = serve_binary(&db, &[]).await;
     let admin = run(&db, &["admin-token"]);
     let admin = admin.split_whitespace().last().unwrap().to_string();
     let escalated = || async {
@@ -495,7 +449,7 @@ fn bad_configuration_is_refused_at_start() {
 async fn import_disclosure_dry_runs_then_commits(backend: Backend) {
     let db = TestDb::new(backend);
     run(&db, &["demo"]);
-    let served = serve(&db).await;
+    let served = serve_binary(&db, &[]).await;
     let admin = run(&db, &["admin-token"]);
     let admin = admin.split_whitespace().last().unwrap().to_string();
     let (_, orgs) = get(&served.base, "/api/v1/organizations?limit=500", &admin).await;

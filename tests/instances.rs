@@ -4,55 +4,9 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Backend, TestApp, TestDb};
-
-const BIN: &str = env!("CARGO_BIN_EXE_ketenzorg");
-
-struct Instance(Child);
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A `serve` process on `db` with the real clock, sweeping every 100 ms, sending no mail.
-async fn instance(db: &TestDb) -> Instance {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(BIN)
-        .arg("serve")
-        .env("DATABASE_URL", &db.url)
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .env("LOG_LEVEL", "warn")
-        .env("KETENZORG_SWEEP_INTERVAL", "100ms")
-        .env("KETENZORG_MAIL_INTERVAL", "off")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start serve");
-    let served = Instance(child);
-    let started = Instant::now();
-    loop {
-        if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await {
-            if r.status().is_success() {
-                return served;
-            }
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "serve did not become ready"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use common::{serve_binary, Backend, TestApp};
 
 async fn two_instances_sweep_each_escalation_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -67,7 +21,12 @@ async fn two_instances_sweep_each_escalation_once(backend: Backend) {
         format!("SELECT COUNT(*) AS n FROM cases WHERE next_action_at <= '{now}'")
     };
     assert_eq!(app.count(&due()).await, 300);
-    let (a, b) = tokio::join!(instance(&app.test_db), instance(&app.test_db));
+    // Each with the real clock, sweeping every 100 ms.
+    let sweeping = [("KETENZORG_SWEEP_INTERVAL", "100ms")];
+    let (a, b) = tokio::join!(
+        serve_binary(&app.test_db, &sweeping),
+        serve_binary(&app.test_db, &sweeping)
+    );
     // Until no case is due: the two sweepers together have done all there was to do.
     let started = Instant::now();
     while app.count(&due()).await > 0 {

@@ -707,3 +707,53 @@ impl TestApp {
         .unwrap()
     }
 }
+
+/// A `ketenzorg serve` process of the built binary on `db` (a free port, warn logging, no mail
+/// sending; `vars` besides), ready when returned; killed when dropped.
+pub struct Served {
+    child: std::process::Child,
+    pub base: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub async fn serve_binary(db: &TestDb, vars: &[(&str, &str)]) -> Served {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ketenzorg"))
+        .arg("serve")
+        .env("DATABASE_URL", &db.url)
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("LOG_LEVEL", "warn")
+        .env("KETENZORG_MAIL_INTERVAL", "off")
+        .envs(vars.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start serve");
+    // Dropped (and killed) if it never becomes ready.
+    let served = Served {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let started = std::time::Instant::now();
+    loop {
+        if let Ok(r) = reqwest::get(format!("{}/readyz", served.base)).await {
+            if r.status().is_success() {
+                return served;
+            }
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "serve did not become ready"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
