@@ -19,6 +19,8 @@
 #   BENCH_PORT=18080
 #   BENCH_SERVER_CPU=1 BENCH_LOAD_CPU=0  cores for the server and for the load generator
 #   BENCH_KEEP=0                       1: keep the databases (bench/out/sqlite/bench.db, the schema)
+#   BENCH_REUSE=0                      1: measure a database an earlier BENCH_KEEP=1 run kept
+#                                      (no seed; its data already carries that run's load)
 #   BENCH_ONLY=''                      a grep -E pattern: measure only the requests it names
 #                                      (e.g. 'leverage|exposure|scorecard|reports|portfolio of');
 #                                      the references and server figures are measured all the same
@@ -38,6 +40,8 @@ PORT=${BENCH_PORT:-18080}
 SERVER_CPU=${BENCH_SERVER_CPU:-1}
 LOAD_CPU=${BENCH_LOAD_CPU:-0}
 KEEP=${BENCH_KEEP:-0}
+# A reused database is kept again: it took minutes to fill.
+if [ "${BENCH_REUSE:-0}" = 1 ]; then KEEP=1; fi
 STARTS=3
 OUT=$ROOT/bench/out
 BIN=$OUT/bin
@@ -218,12 +222,25 @@ seed() {
 # The two fills are independent (one is mostly this process, the other mostly PostgreSQL):
 # run them side by side to keep the whole run short.
 say "seed: a fresh database per backend, BENCH_SCALE=$BENCH_SCALE (logs in bench/out/<backend>/seed.log)"
+# kept BACKEND: an earlier BENCH_KEEP=1 run left this backend's database and its env.sh.
+kept() {
+    [ -f "$OUT/$1/env.sh" ] && [ -f "$OUT/$1/seed.ms" ] || return 1
+    case $1 in
+    sqlite) [ -f "$OUT/sqlite/bench.db" ] ;;
+    postgres) [ "$(psql -qAt "$PG_URL" -c "SELECT count(*) FROM information_schema.tables WHERE table_schema = '$PG_SCHEMA' AND table_name = 'cases'" 2>/dev/null)" = 1 ] ;;
+    esac
+}
 for b in $BACKENDS; do
     url_of "$b" >/dev/null
+    if [ "${BENCH_REUSE:-0}" = 1 ] && kept "$b"; then
+        say "seed: $b reuses the database an earlier run kept (BENCH_REUSE=1)"
+        continue
+    fi
     seed "$b" >"$OUT/$b/seed.log" 2>&1 &
     SEEDING[$b]=$!
 done
 for b in $BACKENDS; do
+    [ -n "${SEEDING[$b]:-}" ] || continue
     if ! wait "${SEEDING[$b]}"; then
         cat "$OUT/$b/seed.log" >&2
         die "seeding $b failed"
