@@ -47,6 +47,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "database connections in the pool (1-200)",
     ),
     (
+        "KETENZORG_SLOW_STATEMENT_MS",
+        "0",
+        "log each database statement slower than this many milliseconds (0: off; 1-3600000)",
+    ),
+    (
         "KETENZORG_WORKERS",
         "number of CPUs",
         "HTTP worker threads (1-64)",
@@ -245,6 +250,11 @@ impl Config {
             _ => 10,
         };
         let pool_size = number("KETENZORG_POOL_SIZE", default_pool, 1, 200) as u32;
+        let slow_statement_ms = number("KETENZORG_SLOW_STATEMENT_MS", 0, 0, 3_600_000) as u64;
+        let database = database.map(|d| crate::db::url::DatabaseTarget {
+            slow_statement_ms: (slow_statement_ms > 0).then_some(slow_statement_ms),
+            ..d
+        });
         let auth_failures_per_minute =
             number("KETENZORG_AUTH_FAILURES_PER_MINUTE", 30, 1, 100_000) as u32;
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -371,6 +381,25 @@ mod tests {
         assert_eq!(c.pool_size, 4, "SQLite's default pool");
         let pg = Config::from_vars(vars(&[("DATABASE_URL", "postgres://u@h/db")])).unwrap();
         assert_eq!(pg.pool_size, 10, "PostgreSQL's default pool");
+        assert_eq!(
+            c.database.slow_statement_ms, None,
+            "no statement log by default"
+        );
+    }
+
+    #[test]
+    fn the_slow_statement_log_is_set_on_the_database() {
+        let c = Config::from_vars(vars(&[
+            ("DATABASE_URL", "postgres://u@h/db"),
+            ("KETENZORG_SLOW_STATEMENT_MS", "25"),
+        ]))
+        .unwrap();
+        assert_eq!(c.database.slow_statement_ms, Some(25));
+        assert_eq!(c.database.url, "postgres://u@h/db");
+        let off = Config::from_vars(vars(&[("KETENZORG_SLOW_STATEMENT_MS", "0")])).unwrap();
+        assert_eq!(off.database.slow_statement_ms, None);
+        let bad = Config::from_vars(vars(&[("KETENZORG_SLOW_STATEMENT_MS", "soon")])).unwrap_err();
+        assert!(bad[0].starts_with("KETENZORG_SLOW_STATEMENT_MS"), "{bad:?}");
     }
 
     #[test]

@@ -186,6 +186,8 @@ diesel::table! {
         max_escalation_level -> Integer,
         extension_request -> Nullable<Text>,
         legal_hold -> Bool,
+        ever_disputed -> Integer,
+        plan_first_time -> Nullable<Integer>,
     }
 }
 

@@ -52,6 +52,24 @@ impl ManageConnection for DbManager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
+        let mut conn = self.open()?;
+        if let Some(limit) = self.target.slow_statement_ms {
+            conn.set_instrumentation(slow_statements(limit));
+        }
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.ping().map(|_| ()).map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+impl DbManager {
+    fn open(&self) -> Result<DbConnection, r2d2::Error> {
         match self.target.backend {
             Backend::Postgres => diesel::PgConnection::establish(&self.target.url)
                 .map(DbConnection::Pg)
@@ -71,13 +89,24 @@ impl ManageConnection for DbManager {
             }
         }
     }
+}
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.ping().map(|_| ()).map_err(r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        std::thread::panicking() || conn.is_broken()
+/// An instrumentation that logs each statement slower than `limit_ms` with its text (target
+/// `ketenzorg::db::slow`): where a request's time goes, on a live server.
+fn slow_statements(limit_ms: u64) -> impl diesel::connection::Instrumentation {
+    let mut began = std::time::Instant::now();
+    move |event: diesel::connection::InstrumentationEvent<'_>| {
+        use diesel::connection::InstrumentationEvent as E;
+        match event {
+            E::StartQuery { .. } => began = std::time::Instant::now(),
+            E::FinishQuery { query, .. } => {
+                let ms = began.elapsed().as_secs_f64() * 1000.0;
+                if ms > limit_ms as f64 {
+                    tracing::warn!(target: "ketenzorg::db::slow", ms, statement = %query, "slow statement");
+                }
+            }
+            _ => {}
+        }
     }
 }
 

@@ -23,6 +23,9 @@ pub struct DatabaseTarget {
     pub backend: Backend,
     /// What the driver is given: a file path for SQLite, the URL itself for PostgreSQL.
     pub url: String,
+    /// Statements slower than this many milliseconds are logged (`KETENZORG_SLOW_STATEMENT_MS`);
+    /// `None`: none are.
+    pub slow_statement_ms: Option<u64>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/ketenzorg.db";
@@ -42,6 +45,7 @@ impl DatabaseTarget {
             return Ok(DatabaseTarget {
                 backend: Backend::Postgres,
                 url: raw.to_string(),
+                slow_statement_ms: None,
             });
         }
         if let Some(path) = raw
@@ -54,6 +58,7 @@ impl DatabaseTarget {
             return Ok(DatabaseTarget {
                 backend: Backend::Sqlite,
                 url: path.to_string(),
+                slow_statement_ms: None,
             });
         }
         Err(format!(

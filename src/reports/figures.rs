@@ -3,11 +3,11 @@
 //! openings by severity and month, findings, escalations, first answers, and the open count
 //! at each month's end.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::history::{Event, History};
+use super::history::{CaseRow, Event, History};
 use super::sql::Scope;
 use super::Month;
 use crate::cases::{CaseState, EventKind};
@@ -44,11 +44,19 @@ fn period_events<'a>(
         .filter(move |e| e.kind == kind && in_range(s, e.at))
 }
 
-/// Distinct cases with an event of each counted kind in the period.
+/// The cases opened in the period (their `opened_at` is their `opened` event's instant).
+fn opened_in<'a>(h: &'a History, s: &'a Scope) -> impl Iterator<Item = &'a CaseRow> + 'a {
+    h.cases.iter().filter(move |c| in_range(s, c.opened_at))
+}
+
+/// Distinct cases opened in the period, and with an event of each other counted kind in it.
 pub(super) fn in_period(h: &History, s: &Scope) -> BTreeMap<String, i64> {
     let mut out = BTreeMap::new();
+    let opened = opened_in(h, s).count();
+    if opened > 0 {
+        out.insert(EventKind::Opened.as_str().to_string(), opened as i64);
+    }
     for kind in [
-        EventKind::Opened,
         EventKind::RemediationReported,
         EventKind::Verified,
         EventKind::Closed,
@@ -71,9 +79,10 @@ fn grouped(counts: BTreeMap<(String, String), i64>) -> Vec<Grouped> {
 /// Cases opened in the period by (severity, month).
 pub(super) fn opened(h: &History, s: &Scope) -> Vec<Grouped> {
     let mut counts: BTreeMap<(String, String), i64> = BTreeMap::new();
-    for e in period_events(h, s, EventKind::Opened) {
-        let severity = h.cases[e.case].severity.clone();
-        *counts.entry((severity, month(e.at))).or_default() += 1;
+    for c in opened_in(h, s) {
+        *counts
+            .entry((c.severity.clone(), month(c.opened_at)))
+            .or_default() += 1;
     }
     grouped(counts)
 }
@@ -81,8 +90,7 @@ pub(super) fn opened(h: &History, s: &Scope) -> Vec<Grouped> {
 /// The findings behind the cases opened in the period, by (category, severity).
 pub(super) fn findings(h: &History, s: &Scope) -> Vec<Grouped> {
     let mut seen: BTreeMap<(String, String), BTreeSet<&str>> = BTreeMap::new();
-    for e in period_events(h, s, EventKind::Opened) {
-        let c = &h.cases[e.case];
+    for c in opened_in(h, s) {
         seen.entry((c.category.clone(), c.finding_severity.clone()))
             .or_default()
             .insert(c.finding_id.as_str());
@@ -113,27 +121,14 @@ pub(super) fn escalations(h: &History, s: &Scope) -> Vec<LevelCount> {
 }
 
 /// Hours from opening to the first answer (acknowledgement or dispute), for the cases first
-/// answered in the period; whole seconds, as the case figures count them.
+/// answered in the period; whole seconds, as the case figures count them. The first answer is
+/// the case's `acknowledged_at`, set once, at the time of its event.
 pub(super) fn ack_hours(h: &History, s: &Scope) -> Vec<f64> {
-    let mut opened: HashMap<usize, NaiveDateTime> = HashMap::new();
-    let mut answered: HashMap<usize, NaiveDateTime> = HashMap::new();
-    for e in &h.events {
-        match e.kind {
-            EventKind::Opened => {
-                opened.insert(e.case, e.at);
-            }
-            EventKind::Acknowledged | EventKind::Disputed => {
-                let first = answered.entry(e.case).or_insert(e.at);
-                *first = (*first).min(e.at);
-            }
-            _ => {}
-        }
-    }
-    answered
-        .into_iter()
-        .filter(|(_, at)| in_range(s, *at))
-        .filter_map(|(case, at)| {
-            let ms = (at - *opened.get(&case)?).num_milliseconds() as f64;
+    h.cases
+        .iter()
+        .filter_map(|c| {
+            let at = c.acknowledged_at.filter(|at| in_range(s, *at))?;
+            let ms = (at - c.opened_at).num_milliseconds() as f64;
             Some((ms / 1000.0).round() / 3600.0)
         })
         .collect()
@@ -145,18 +140,20 @@ fn done(state: Option<&str>) -> Option<bool> {
 
 /// The months of the period with the cases opened in each and open at each one's end.
 /// Open counts come from one sum of changes: +1 for an opening or a move out of verified or
-/// closed, -1 for a move into them; the events before the period give the starting count.
+/// closed, -1 for a move into them; the same sum over the events before the period
+/// (`open_at_start`, summed by the database) gives the starting count.
 pub(super) fn months(
     h: &History,
-    s: &Scope,
     from: NaiveDate,
     to: NaiveDate,
     opened: &[Grouped],
 ) -> Vec<Month> {
     let mut delta: BTreeMap<String, i64> = BTreeMap::new();
+    for g in opened {
+        *delta.entry(g.b.clone()).or_default() += g.n;
+    }
     for e in &h.events {
         let change = match e.kind {
-            EventKind::Opened => 1,
             EventKind::Verified | EventKind::Closed | EventKind::Reopened => {
                 match (done(e.was.as_deref()), done(e.now.as_deref())) {
                     (Some(true), Some(false)) => 1,
@@ -166,18 +163,13 @@ pub(super) fn months(
             }
             _ => continue,
         };
-        let key = if e.at < s.start {
-            String::new()
-        } else {
-            month(e.at)
-        };
-        *delta.entry(key).or_default() += change;
+        *delta.entry(month(e.at)).or_default() += change;
     }
     let mut opened_in: BTreeMap<&str, i64> = BTreeMap::new();
     for g in opened {
         *opened_in.entry(g.b.as_str()).or_default() += g.n;
     }
-    let mut open = delta.get("").copied().unwrap_or(0);
+    let mut open = h.open_at_start;
     let mut out = Vec::new();
     let mut day = from;
     while day <= to {

@@ -143,7 +143,7 @@ pub fn due_diligence(
     findings
         .by_category_and_severity
         .sort_by(|a, b| (&a.category, &a.severity).cmp(&(&b.category, &b.severity)));
-    let months = figures::months(&h, &s, q.from, q.to, &opened);
+    let months = figures::months(&h, q.from, q.to, &opened);
     let ack_hours = figures::ack_hours(&h, &s);
     Ok(Report {
         buyer,

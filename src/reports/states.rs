@@ -1,5 +1,5 @@
 //! The cases open at the end of a report's period, as they stood then: from each case's
-//! contract-link copy when it has not changed since, else replayed from its events by then.
+//! row when it has not changed since, else replayed from its events by then.
 
 use std::collections::HashMap;
 
@@ -31,7 +31,7 @@ const LEADS_TO: [(EventKind, Option<CaseState>); 10] = [
 ];
 
 /// Each case open at the end of the period, as it stood then. A case not changed since (its
-/// `case_contracts` copy updated by then: every event updates it) is as its copy says; the
+/// `updated_at` by then: every event sets it) is as its row says; the
 /// others are replayed from their events by then: the state the last state-setting event led
 /// to, the level the last level-setting one left.
 pub(super) fn open_at_end(h: &History, s: &Scope) -> Result<Vec<ReportOpenCase>, Error> {
@@ -39,11 +39,7 @@ pub(super) fn open_at_end(h: &History, s: &Scope) -> Result<Vec<ReportOpenCase>,
     // last level-setting one.
     let mut last_state: HashMap<usize, (i32, Option<&str>)> = HashMap::new();
     let mut last_level: HashMap<usize, (i32, i32)> = HashMap::new();
-    for e in &h.events {
-        let c = &h.cases[e.case];
-        if c.upd.is_some_and(|u| u <= s.end) {
-            continue;
-        }
+    for e in &h.replay {
         if let Some((_, to)) = LEADS_TO.iter().find(|(k, _)| *k == e.kind) {
             let state = match to {
                 Some(state) => Some(state.as_str()),

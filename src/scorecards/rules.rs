@@ -4,8 +4,6 @@
 //! the denominator, not counted) or NULL (not in the denominator). `{now}` marks where the
 //! instant of the question is bound: a deadline counts as passed before it.
 
-use crate::cases::kinds::EventKind;
-
 /// The placeholder for the instant of the question.
 pub(super) const NOW: &str = "{now}";
 
@@ -42,27 +40,17 @@ pub(super) fn remediated_on_time() -> String {
 }
 
 /// Of the cases with an accepted plan: 1 when no plan was rejected before the first
-/// acceptance (by the events' order), else 0.
+/// acceptance (by the events' order), else 0. Decided when the first acceptance is recorded
+/// and kept on the case (`plan_first_time`, set by the trigger of migration
+/// `2026-12-06-000020_case_rule_columns`).
 pub(super) fn plan_accepted_first_time() -> String {
-    let (rejected, accepted) = (
-        EventKind::PlanRejected.as_str(),
-        EventKind::PlanAccepted.as_str(),
-    );
-    format!(
-        "(CASE WHEN cases.plan_accepted_at IS NULL THEN NULL \
-         WHEN EXISTS (SELECT 1 FROM case_events r WHERE r.case_id = cases.id \
-           AND r.kind = '{rejected}' AND r.seq < (SELECT MIN(a.seq) FROM case_events a \
-           WHERE a.case_id = cases.id AND a.kind = '{accepted}')) THEN 0 ELSE 1 END)"
-    )
+    "(CASE WHEN cases.plan_accepted_at IS NULL THEN NULL ELSE cases.plan_first_time END)".into()
 }
 
-/// 1 for a case with a dispute event, else 0.
+/// 1 for a case with a dispute event, else 0 (`ever_disputed`, set by the same migration's
+/// trigger when a dispute is recorded).
 pub(super) fn disputed() -> String {
-    let disputed = EventKind::Disputed.as_str();
-    format!(
-        "(CASE WHEN EXISTS (SELECT 1 FROM case_events d WHERE d.case_id = cases.id \
-         AND d.kind = '{disputed}') THEN 1 ELSE 0 END)"
-    )
+    "cases.ever_disputed".into()
 }
 
 /// The levels a scorecard counts: a case's level is at most 3.
