@@ -725,16 +725,22 @@ async fn portfolio_figures_follow_every_change(backend: Backend) {
     );
 
     // Three findings, each opening a case for contractor 0 (on K0 and K0b) and contractor 1.
-    let mut mine = Vec::new();
+    let (mut mine, mut theirs) = (Vec::new(), Vec::new());
     for severity in ["critical", "major", "minor"] {
         let f = app
             .finding(&chain.monitor, &chain.factory, severity, "2026-05-20")
             .await;
         let cases = f["cases"].as_array().unwrap();
         assert_eq!(cases.len(), 2, "{f}");
-        let c = cases.iter().find(|c| c["contractor_id"] == c0_id.as_str());
-        mine.push(id(c.unwrap()));
+        for c in cases {
+            if c["contractor_id"] == c0_id.as_str() {
+                mine.push(id(c));
+            } else {
+                theirs.push(id(c));
+            }
+        }
     }
+    assert_eq!((mine.len(), theirs.len()), (3, 3));
     let (crit, major, minor) = (&mine[0], &mine[1], &mine[2]);
     assert_eq!(
         portfolio_figures(&app, &chain.buyer, &ks).await,
@@ -795,6 +801,36 @@ async fn portfolio_figures_follow_every_change(backend: Backend) {
     assert!(after_a_week[2][1] >= 1, "{after_a_week:?}");
     app.sweep_at(t(31, 0), None).await;
     app.clock.set(t(31, 1));
+    portfolio_figures(&app, &chain.buyer, &ks).await;
+    // An extension of a missed deadline takes a level back (the highest level reached stays):
+    // a change of level alone.
+    let levels = |case: String| {
+        let app = &app;
+        async move {
+            let of = |column: &str| {
+                format!("SELECT CAST({column} AS BIGINT) AS n FROM cases WHERE id = '{case}'")
+            };
+            [
+                app.count(&of("escalation_level")).await,
+                app.count(&of("max_escalation_level")).await,
+            ]
+        }
+    };
+    let before = levels(theirs[0].clone()).await;
+    let (st, r) = app
+        .post(
+            &format!("/api/v1/cases/{}/extensions", theirs[0]),
+            &mon,
+            json!({"deadline": "acknowledge", "until": "2026-12-01T00:00:00Z",
+                "reason": "Audit planned"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let after = levels(theirs[0].clone()).await;
+    assert!(
+        after[0] < before[0] && after[1] == before[1],
+        "levels (current, highest) {before:?} then {after:?}"
+    );
     portfolio_figures(&app, &chain.buyer, &ks).await;
     app.sweep_at(t(180, 0), None).await;
     app.clock.set(t(180, 1));
