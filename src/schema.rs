@@ -320,6 +320,28 @@ diesel::joinable!(finding_components -> findings (finding_id));
 diesel::joinable!(cases -> findings (finding_id));
 diesel::joinable!(case_contracts -> cases (case_id));
 diesel::joinable!(case_contracts -> contracts (contract_id));
+
+// Kept by triggers on `case_contracts` (migration 2026-12-06-000010): open cases per contract,
+// severity and level, and cases per contract and highest level reached (above 0).
+diesel::table! {
+    contract_open_figures (contract_id, case_severity, case_level) {
+        contract_id -> Text,
+        case_severity -> Text,
+        case_level -> Integer,
+        open_cases -> BigInt,
+    }
+}
+
+diesel::table! {
+    contract_max_levels (contract_id, case_max_level) {
+        contract_id -> Text,
+        case_max_level -> Integer,
+        cases -> BigInt,
+    }
+}
+
+diesel::joinable!(contract_open_figures -> contracts (contract_id));
+diesel::joinable!(contract_max_levels -> contracts (contract_id));
 diesel::joinable!(case_events -> cases (case_id));
 
 diesel::table! {
@@ -368,6 +390,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     finding_components,
     cases,
     case_contracts,
+    contract_open_figures,
+    contract_max_levels,
     case_events,
     components,
     contract_items,

@@ -622,8 +622,253 @@ async fn csv_cells_never_start_a_formula(backend: Backend) {
     }
 }
 
+/// (open cases, overdue cases, highest level) of each of `contracts` in the buyer's portfolio,
+/// after checking them, and the tables they are read from, against a fresh count of the
+/// contract links.
+async fn portfolio_figures(app: &TestApp, buyer: &str, contracts: &[&str]) -> Vec<[i64; 3]> {
+    let (st, p) = app.get("/api/v1/due-diligence?limit=500", buyer).await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+    let mut out = Vec::new();
+    for k in contracts {
+        let item = p["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["contract_id"] == *k)
+            .unwrap_or_else(|| panic!("{k} is not in the portfolio: {p}"));
+        let listed = [
+            item["open_cases"].as_i64().unwrap(),
+            item["overdue_cases"].as_i64().unwrap(),
+            item["max_escalation_level"].as_i64().unwrap(),
+        ];
+        let open = "case_state NOT IN ('verified', 'closed')";
+        let counted = [
+            app.count(&format!(
+                "SELECT COUNT(*) AS n FROM case_contracts WHERE contract_id = '{k}' AND {open}"
+            ))
+            .await,
+            app.count(&format!(
+                "SELECT COUNT(*) AS n FROM case_contracts WHERE contract_id = '{k}' AND {open} \
+                 AND case_level >= 2"
+            ))
+            .await,
+            app.count(&format!(
+                "SELECT CAST(COALESCE(MAX(case_max_level), 0) AS BIGINT) AS n FROM case_contracts \
+                 WHERE contract_id = '{k}'"
+            ))
+            .await,
+        ];
+        assert_eq!(listed, counted, "{k}: the portfolio against the links");
+        out.push(listed);
+    }
+    // The kept rows themselves: exactly the groups a fresh aggregate finds, no row at 0.
+    let open = "SELECT contract_id, case_severity, case_level, COUNT(*) AS c FROM case_contracts \
+                WHERE case_state NOT IN ('verified', 'closed') \
+                GROUP BY contract_id, case_severity, case_level";
+    let kept =
+        "SELECT contract_id, case_severity, case_level, open_cases FROM contract_open_figures";
+    let max = "SELECT contract_id, case_max_level, COUNT(*) AS c FROM case_contracts \
+               WHERE case_max_level > 0 GROUP BY contract_id, case_max_level";
+    let kept_max = "SELECT contract_id, case_max_level, cases FROM contract_max_levels";
+    for (fresh, kept, table) in [
+        (open, kept, "contract_open_figures"),
+        (max, kept_max, "contract_max_levels"),
+    ] {
+        let differ = app
+            .count(&format!(
+                "SELECT (SELECT COUNT(*) FROM ({fresh} EXCEPT {kept}) a) \
+                 + (SELECT COUNT(*) FROM ({kept} EXCEPT {fresh}) b) AS n"
+            ))
+            .await;
+        assert_eq!(differ, 0, "{table} against the links");
+        let rows = app
+            .count(&format!("SELECT COUNT(*) AS n FROM ({kept}) k"))
+            .await;
+        let fresh_rows = app
+            .count(&format!("SELECT COUNT(*) AS n FROM ({fresh}) f"))
+            .await;
+        assert_eq!(rows, fresh_rows, "{table}: rows at 0 or twice");
+    }
+    if app.test_db.backend == Backend::Postgres {
+        // Each transaction's noted changes are applied, and removed, when it commits.
+        let pending = app
+            .count("SELECT COUNT(*) AS n FROM contract_figure_changes")
+            .await;
+        assert_eq!(pending, 0, "changes left in contract_figure_changes");
+    }
+    out
+}
+
+/// The portfolio's open cases and levels are counted by triggers as cases open, move, close,
+/// reopen and escalate (migration 2026-12-06-000010); after each step they equal a fresh count.
+async fn portfolio_figures_follow_every_change(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let chain = app.chain(2).await;
+    let (c0_id, c0, k0, product0, _) = chain.contractors[0].clone();
+    let k1 = chain.contractors[1].2.clone();
+    // A second contract of contractor 0 with the same product: its cases link to both.
+    let k0b = app
+        .contract(
+            &chain.buyer_id,
+            &chain.buyer,
+            &c0_id,
+            "K0b",
+            "2026-01-01",
+            "2027-12-31",
+        )
+        .await;
+    app.item(&c0, &k0b, &product0).await;
+    let ks = [k0.as_str(), k0b.as_str(), k1.as_str()];
+    assert_eq!(
+        portfolio_figures(&app, &chain.buyer, &ks).await,
+        [[0; 3]; 3]
+    );
+
+    // Three findings, each opening a case for contractor 0 (on K0 and K0b) and contractor 1.
+    let (mut mine, mut theirs) = (Vec::new(), Vec::new());
+    for severity in ["critical", "major", "minor"] {
+        let f = app
+            .finding(&chain.monitor, &chain.factory, severity, "2026-05-20")
+            .await;
+        let cases = f["cases"].as_array().unwrap();
+        assert_eq!(cases.len(), 2, "{f}");
+        for c in cases {
+            if c["contractor_id"] == c0_id.as_str() {
+                mine.push(id(c));
+            } else {
+                theirs.push(id(c));
+            }
+        }
+    }
+    assert_eq!((mine.len(), theirs.len()), (3, 3));
+    let (crit, major, minor) = (&mine[0], &mine[1], &mine[2]);
+    assert_eq!(
+        portfolio_figures(&app, &chain.buyer, &ks).await,
+        [[3, 0, 0], [3, 0, 0], [3, 0, 0]]
+    );
+    let step = |case: String, token: String, body: Value| {
+        let app = &app;
+        async move {
+            let (st, r) = app
+                .post(&format!("/api/v1/cases/{case}/transitions"), &token, body)
+                .await;
+            assert_eq!(st, StatusCode::OK, "{r}");
+        }
+    };
+    let (mon, con) = (chain.monitor.clone(), c0.clone());
+    // The critical case all the way to verified: no longer open.
+    let plan = json!({"action": "submit_plan", "plan": {"root_cause": "r", "actions": [
+        {"description": "d", "kind": "corrective", "owner": "o", "due_on": "2026-08-01"}]}});
+    step(crit.clone(), con.clone(), json!({"action": "acknowledge"})).await;
+    step(crit.clone(), con.clone(), plan).await;
+    step(crit.clone(), mon.clone(), json!({"action": "accept_plan"})).await;
+    step(
+        crit.clone(),
+        con.clone(),
+        json!({"action": "report_remediated", "note": "Done",
+        "evidence": [{"url": "https://evidence.example.org/p.pdf", "sha256": "a".repeat(64)}]}),
+    )
+    .await;
+    step(crit.clone(), mon.clone(), json!({"action": "verify"})).await;
+    // The major case disputed (still open), the minor one closed.
+    step(
+        major.clone(),
+        con.clone(),
+        json!({"action": "dispute", "reason": "Not ours"}),
+    )
+    .await;
+    step(
+        minor.clone(),
+        mon.clone(),
+        json!({"action": "close", "reason": "Resolved"}),
+    )
+    .await;
+    assert_eq!(
+        portfolio_figures(&app, &chain.buyer, &ks).await,
+        [[1, 0, 0], [1, 0, 0], [3, 0, 0]]
+    );
+    // Reopened: open again.
+    step(minor.clone(), mon.clone(), json!({"action": "reopen"})).await;
+    assert_eq!(
+        portfolio_figures(&app, &chain.buyer, &ks).await,
+        [[2, 0, 0], [2, 0, 0], [3, 0, 0]]
+    );
+    // The sweeps move levels: contractor 1's silent critical case is overdue (level 2) after
+    // a week; by day 180 its silent minor one reaches level 3.
+    app.sweep_at(t(7, 1), None).await;
+    app.clock.set(t(7, 2));
+    let after_a_week = portfolio_figures(&app, &chain.buyer, &ks).await;
+    assert!(after_a_week[2][1] >= 1, "{after_a_week:?}");
+    app.sweep_at(t(31, 0), None).await;
+    app.clock.set(t(31, 1));
+    portfolio_figures(&app, &chain.buyer, &ks).await;
+    // An extension of a missed deadline takes a level back (the highest level reached stays):
+    // a change of level alone.
+    let levels = |case: String| {
+        let app = &app;
+        async move {
+            let of = |column: &str| {
+                format!("SELECT CAST({column} AS BIGINT) AS n FROM cases WHERE id = '{case}'")
+            };
+            [
+                app.count(&of("escalation_level")).await,
+                app.count(&of("max_escalation_level")).await,
+            ]
+        }
+    };
+    let before = levels(theirs[0].clone()).await;
+    let (st, r) = app
+        .post(
+            &format!("/api/v1/cases/{}/extensions", theirs[0]),
+            &mon,
+            json!({"deadline": "acknowledge", "until": "2026-12-01T00:00:00Z",
+                "reason": "Audit planned"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let after = levels(theirs[0].clone()).await;
+    assert!(
+        after[0] < before[0] && after[1] == before[1],
+        "levels (current, highest) {before:?} then {after:?}"
+    );
+    portfolio_figures(&app, &chain.buyer, &ks).await;
+    app.sweep_at(t(180, 0), None).await;
+    app.clock.set(t(180, 1));
+    let late = portfolio_figures(&app, &chain.buyer, &ks).await;
+    assert_eq!(late[2][2], 3, "{late:?}");
+    assert!(
+        late[0][2] > 0,
+        "contractor 0's minor case escalated: {late:?}"
+    );
+    // Closing every case of K1 empties its open counts; its highest level stays.
+    let (_, k1_cases) = app
+        .get(
+            &format!("/api/v1/cases?contract_id={k1}&limit=100"),
+            &chain.buyer,
+        )
+        .await;
+    let k1_cases: Vec<String> = k1_cases["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id)
+        .collect();
+    assert_eq!(k1_cases.len(), 3);
+    for c in k1_cases {
+        step(
+            c,
+            mon.clone(),
+            json!({"action": "close", "reason": "Resolved"}),
+        )
+        .await;
+    }
+    let closed = portfolio_figures(&app, &chain.buyer, &ks).await;
+    assert_eq!(closed[2], [0, 0, 3], "{closed:?}");
+}
+
 on_both_backends!(
     csv_cells_never_start_a_formula,
+    portfolio_figures_follow_every_change,
     every_figure_of_a_hand_built_contract,
     a_critical_overdue_case_is_red_and_a_clean_contract_green,
     the_view_of_the_past_before_and_after_a_case_closes,

@@ -8,12 +8,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::coverage::covered;
-use super::DONE;
 use super::{judge, Coverage, PortfolioEntry, Status};
 use crate::auth::Caller;
 use crate::db::DbConnection;
 use crate::error::Error;
-use crate::schema::{case_contracts, contract_items, contracts};
+use crate::schema::{contract_items, contract_max_levels, contract_open_figures, contracts};
 use crate::values::{ContractId, OrgKind};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -83,30 +82,24 @@ pub(super) fn entries(
             e.1 += 1;
         }
     }
-    // Open cases of all contracts, aggregated by the database over the copies of the case
-    // columns in `case_contracts` (its covering index, no case rows read).
-    let groups: Vec<(String, String, i32, i64)> = case_contracts::table
-        .filter(case_contracts::contract_id.eq_any(&ids))
-        .filter(case_contracts::case_state.ne_all(DONE))
-        .group_by((
-            case_contracts::contract_id,
-            case_contracts::case_severity,
-            case_contracts::case_level,
-        ))
+    // Open cases and highest levels of all contracts, as counted by the triggers on
+    // `case_contracts` (migration 2026-12-06-000010): a few rows per contract, none aggregated
+    // from the links on each request.
+    let groups: Vec<(String, String, i32, i64)> = contract_open_figures::table
+        .filter(contract_open_figures::contract_id.eq_any(&ids))
         .select((
-            case_contracts::contract_id,
-            case_contracts::case_severity,
-            case_contracts::case_level,
-            diesel::dsl::count_star(),
+            contract_open_figures::contract_id,
+            contract_open_figures::case_severity,
+            contract_open_figures::case_level,
+            contract_open_figures::open_cases,
         ))
         .load(conn)?;
-    let max_levels: Vec<(String, Option<i32>)> = case_contracts::table
-        .filter(case_contracts::contract_id.eq_any(&ids))
-        .filter(case_contracts::case_max_level.gt(0))
-        .group_by(case_contracts::contract_id)
+    let max_levels: Vec<(String, Option<i32>)> = contract_max_levels::table
+        .filter(contract_max_levels::contract_id.eq_any(&ids))
+        .group_by(contract_max_levels::contract_id)
         .select((
-            case_contracts::contract_id,
-            diesel::dsl::max(case_contracts::case_max_level),
+            contract_max_levels::contract_id,
+            diesel::dsl::max(contract_max_levels::case_max_level),
         ))
         .load(conn)?;
     let max_level: HashMap<String, i32> = max_levels

@@ -1,0 +1,11 @@
+DROP TRIGGER contract_figure_changes_apply ON contract_figure_changes;
+DROP FUNCTION apply_contract_figure_changes();
+DROP TRIGGER case_contracts_delete_figures ON case_contracts;
+DROP TRIGGER case_contracts_update_figures ON case_contracts;
+DROP TRIGGER case_contracts_insert_figures ON case_contracts;
+DROP FUNCTION case_contracts_delete_figures();
+DROP FUNCTION case_contracts_update_figures();
+DROP FUNCTION case_contracts_insert_figures();
+DROP TABLE contract_figure_changes;
+DROP TABLE contract_max_levels;
+DROP TABLE contract_open_figures;
