@@ -133,6 +133,12 @@ BEGIN
         RETURN NULL;
     END IF;
     PERFORM set_config('ketenzorg.figures_applied', 'on', true);
+    -- One lock order for every transaction: its `open_cases` counter stripe (which
+    -- `bump_change_counter` takes, maybe later in this commit) before any figure row, so a
+    -- transaction that bumps the counter after applying figures cannot wait in a circle with
+    -- one that bumped it before.
+    PERFORM 1 FROM change_counters
+     WHERE name = 'open_cases' AND stripe = pg_backend_pid() % 32 FOR UPDATE;
     INSERT INTO contract_open_figures AS f (contract_id, case_severity, case_level, open_cases)
     SELECT contract_id, case_severity, case_level, SUM(n) FROM contract_figure_changes
      WHERE tx = me AND case_max_level IS NULL
