@@ -27,6 +27,9 @@ fn main() {
         println!("cargo:rerun-if-changed={dir}");
         walk(&root.join(dir), &mut files);
     }
+    // `embed_migrations!` reads this folder at compile time, which cargo cannot see: a new
+    // migration must rebuild the crate (diesel_migrations' documented advice).
+    println!("cargo:rerun-if-changed=migrations");
     files.sort();
     let mut code = String::from("pub static WEB_FILES: &[(&str, &[u8])] = &[\n");
     for file in files {

@@ -20,7 +20,9 @@
 #   BENCH_SERVER_CPU=1 BENCH_LOAD_CPU=0  cores for the server and for the load generator
 #   BENCH_KEEP=0                       1: keep the databases (bench/out/sqlite/bench.db, the schema)
 #   BENCH_REUSE=0                      1: measure a database an earlier BENCH_KEEP=1 run kept
-#                                      (no seed; its data already carries that run's load)
+#                                      (no seed; for profiling: each run's writes stay, e.g. the
+#                                      in-process reference's findings grow the first
+#                                      contractor's cases, so compare runs on a fresh seed)
 #   BENCH_ONLY=''                      a grep -E pattern: measure only the requests it names
 #                                      (e.g. 'leverage|exposure|scorecard|reports|portfolio of');
 #                                      the references and server figures are measured all the same
@@ -170,6 +172,30 @@ run_wrk() {
             "$(( $(field non2xx "$line") + $(field socket_errors "$line") ))" >&2
     fi
     grep '^BENCH_POOL' <<<"$raw" >&2 || true
+    # wrk stops at its deadline, but the server still works through the requests it left in
+    # flight, up to one per connection; they would queue ahead of the next run's first
+    # requests (a 0.6 s report left by four connections delays the next run by 2 s). One more
+    # request of the same kind, sent alone, is answered once they are done (the server's
+    # threads share its core): the next run starts on an idle server.
+    drain "$@"
+}
+
+# drain [VAR=VALUE...]: one request to BENCH_PATH (with BENCH_TOKEN or BENCH_COOKIE), waited
+# for; nothing for runs without a single path (the POST scripts, lists of paths).
+drain() {
+    local kv path="" token="" cookie=""
+    for kv in "$@"; do
+        case $kv in
+        BENCH_PATH=*) path=${kv#BENCH_PATH=} ;;
+        BENCH_TOKEN=*) token=${kv#BENCH_TOKEN=} ;;
+        BENCH_COOKIE=*) cookie=${kv#BENCH_COOKIE=} ;;
+        esac
+    done
+    [ -n "$path" ] || return 0
+    local auth=()
+    if [ -n "$token" ]; then auth=(-H "Authorization: Bearer $token"); fi
+    if [ -n "$cookie" ]; then auth=(-H "Cookie: kz_session=$cookie"); fi
+    curl -s -o /dev/null --max-time 60 "${auth[@]}" "$BASE$path" || true
 }
 
 # load NAME SCRIPT [VAR=VALUE...]: warm-up, then one run per concurrency level.
