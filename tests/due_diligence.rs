@@ -864,6 +864,36 @@ async fn portfolio_figures_follow_every_change(backend: Backend) {
     }
     let closed = portfolio_figures(&app, &chain.buyer, &ks).await;
     assert_eq!(closed[2], [0, 0, 3], "{closed:?}");
+    // `verify-audit` checks the kept figures too: they pass now, and a drift made on purpose
+    // (one count off, one row gone) is named with its contract.
+    let (ok, out) = app.verify_audit().await;
+    assert!(ok, "{out}");
+    assert!(out.contains("kept portfolio figures"), "{out}");
+    let off = app
+        .execute(&format!(
+            "UPDATE contract_open_figures SET open_cases = open_cases + 1 \
+             WHERE contract_id = '{k0}'"
+        ))
+        .await;
+    assert!(off > 0, "K0 has open cases to miscount");
+    let gone = app
+        .execute(&format!(
+            "DELETE FROM contract_max_levels WHERE contract_id = '{k1}' AND case_max_level = 3"
+        ))
+        .await;
+    assert_eq!(gone, 1);
+    let (ok, out) = app.verify_audit().await;
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!("contract {k0}: open cases")) && out.contains("(kept, not counted)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "contract {k1}: cases at highest level 3 (counted, not kept)"
+        )),
+        "{out}"
+    );
 }
 
 on_both_backends!(

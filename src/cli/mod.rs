@@ -41,7 +41,8 @@ pub enum Command {
     AdminToken,
     /// Load a realistic sample and print one token per role.
     Demo,
-    /// Check every case's hash-chained history; exits non-zero naming the first broken event.
+    /// Check every case's hash-chained history, and the kept portfolio figures against a fresh
+    /// count; exits non-zero naming the first broken event or each differing figure.
     VerifyAudit {
         /// Also check that every stored file is present and still has its recorded SHA-256.
         #[arg(long)]
@@ -389,6 +390,22 @@ fn verify_audit(config: Config, files: bool) -> Result<(), CliError> {
         out,
         "verify-audit: ok: {} cases, {} events, every chain intact",
         report.cases, report.events
+    )
+    .context("writing to stdout")?;
+    let (drift, contracts) =
+        crate::due_diligence::kept::drift(&mut conn).context("counting the portfolio figures")?;
+    if !drift.is_empty() {
+        for d in &drift {
+            writeln!(out, "verify-audit: BROKEN: {d}").context("writing to stdout")?;
+        }
+        return Err(CliError::Refused(format!(
+            "{} kept portfolio figures differ from a fresh count of the contract links",
+            drift.len()
+        )));
+    }
+    writeln!(
+        out,
+        "verify-audit: ok: the kept portfolio figures ({contracts} contracts with open cases) equal a fresh count"
     )
     .context("writing to stdout")?;
     if !files {

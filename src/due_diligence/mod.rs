@@ -10,6 +10,7 @@ pub mod factories_export;
 mod figures;
 mod history;
 pub mod http;
+pub mod kept;
 pub mod pages;
 mod portfolio;
 pub mod service;
