@@ -10,7 +10,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use super::history::{CaseRow, Event, History};
 use super::sql::Scope;
 use super::Month;
-use crate::cases::{CaseState, EventKind};
+use crate::cases::EventKind;
+use crate::due_diligence::DONE;
 
 /// A count by two keys.
 pub(super) struct Grouped {
@@ -34,14 +35,9 @@ fn month(at: NaiveDateTime) -> String {
     at.format("%Y-%m").to_string()
 }
 
-fn period_events<'a>(
-    h: &'a History,
-    s: &'a Scope,
-    kind: EventKind,
-) -> impl Iterator<Item = &'a Event> + 'a {
-    h.events
-        .iter()
-        .filter(move |e| e.kind == kind && in_range(s, e.at))
+/// The period's events of one kind (`History::events` holds only the period's).
+fn period_events(h: &History, kind: EventKind) -> impl Iterator<Item = &Event> + '_ {
+    h.events.iter().filter(move |e| e.kind == kind)
 }
 
 /// The cases opened in the period (their `opened_at` is their `opened` event's instant).
@@ -61,7 +57,7 @@ pub(super) fn in_period(h: &History, s: &Scope) -> BTreeMap<String, i64> {
         EventKind::Verified,
         EventKind::Closed,
     ] {
-        let cases: BTreeSet<usize> = period_events(h, s, kind).map(|e| e.case).collect();
+        let cases: BTreeSet<usize> = period_events(h, kind).map(|e| e.case).collect();
         if !cases.is_empty() {
             out.insert(kind.as_str().to_string(), cases.len() as i64);
         }
@@ -103,9 +99,9 @@ pub(super) fn findings(h: &History, s: &Scope) -> Vec<Grouped> {
 }
 
 /// Escalations recorded in the period by the level they raised the case to: events, cases.
-pub(super) fn escalations(h: &History, s: &Scope) -> Vec<LevelCount> {
+pub(super) fn escalations(h: &History) -> Vec<LevelCount> {
     let mut by_level: BTreeMap<Option<i32>, (i64, BTreeSet<usize>)> = BTreeMap::new();
-    for e in period_events(h, s, EventKind::Escalated) {
+    for e in period_events(h, EventKind::Escalated) {
         let entry = by_level.entry(e.level).or_default();
         entry.0 += 1;
         entry.1.insert(e.case);
@@ -135,7 +131,7 @@ pub(super) fn ack_hours(h: &History, s: &Scope) -> Vec<f64> {
 }
 
 fn done(state: Option<&str>) -> Option<bool> {
-    state.map(|s| s == CaseState::Verified.as_str() || s == CaseState::Closed.as_str())
+    state.map(|s| DONE.contains(&s))
 }
 
 /// The months of the period with the cases opened in each and open at each one's end.

@@ -12,8 +12,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
 use super::sql::{quoted, scoped, Dialect, Scope};
-use crate::cases::{CaseState, EventKind};
+use crate::cases::EventKind;
 use crate::db::DbConnection;
+use crate::due_diligence::DONE;
 use crate::error::Error;
 
 /// The report's cases: every case concerning one of the buyer's contracts (or the
@@ -187,7 +188,7 @@ pub(super) fn read(conn: &mut DbConnection, s: &Scope) -> Result<History, Error>
         Vec::new()
     };
     let moves = quoted(MOVES.iter().map(|k| k.as_str()));
-    let done = quoted(DONE.iter().map(|k| k.as_str()));
+    let done = quoted(DONE.iter().copied());
     let (was, now) = (d.text("e.payload", "from"), d.text("e.payload", "to"));
     // The months' rule (figures::months) for the moves before the period, summed by the
     // database: +1 a move out of verified or closed, -1 a move into them, 0 a move with a
@@ -218,9 +219,8 @@ pub(super) fn read(conn: &mut DbConnection, s: &Scope) -> Result<History, Error>
     })
 }
 
-/// The moves the open count follows, and the states that count as done.
+/// The moves the open count follows (out of or into the done states, `due_diligence::DONE`).
 const MOVES: [EventKind; 3] = [EventKind::Verified, EventKind::Closed, EventKind::Reopened];
-const DONE: [CaseState; 2] = [CaseState::Verified, CaseState::Closed];
 
 /// What each event read gives: the states of a move, the level of a level-setting event.
 fn event_columns(d: &Dialect) -> String {

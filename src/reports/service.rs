@@ -116,7 +116,7 @@ pub fn due_diligence(
         non_cooperation_reached: 0,
         non_cooperation_open,
     };
-    for l in figures::escalations(&h, &s) {
+    for l in figures::escalations(&h) {
         let level = l.level.unwrap_or(0);
         escalations.total += l.n;
         *escalations.by_level.entry(level.to_string()).or_default() += l.n;
