@@ -398,6 +398,234 @@ async fn a_bad_row_is_skipped_and_the_rest_goes_on(backend: Backend) {
     );
 }
 
+/// An event another writer already recorded (its unique key taken) makes the batched write
+/// fail; the batch is then done case by case: that case is skipped and every other case of the
+/// batch is recorded and notified exactly once.
+async fn a_conflict_in_a_batch_skips_only_that_case(backend: Backend) {
+    use diesel::prelude::*;
+    use ketenzorg::cases::CaseRow;
+    use ketenzorg::escalation::sweep;
+    use ketenzorg::schema::cases;
+    let app = TestApp::spawn(backend).await;
+    let chain = app.chain(2).await;
+    app.bulk_findings(&chain.monitor, &chain.factory, "critical", 20)
+        .await; // 40 cases, one batch of the test sweep (100)
+    let when = plus(3, 0);
+    // The key the sweep will give the victim's escalation, by the sweep's own rule.
+    let db = app.db.clone();
+    let (victim, key) = tokio::task::spawn_blocking(move || {
+        let mut conn = db.get().unwrap();
+        let mut row: CaseRow = cases::table
+            .order(cases::id.asc())
+            .offset(17)
+            .select(CaseRow::as_select())
+            .first(&mut *conn)
+            .unwrap();
+        let policy = ketenzorg::escalation::Policy::default();
+        let key = sweep::visit_order(&mut row)
+            .into_iter()
+            .find_map(|k| sweep::due(&mut row, k, when.naive_utc(), policy.reminder_before))
+            .unwrap()
+            .key;
+        (row.id.to_string(), key)
+    })
+    .await
+    .unwrap();
+    app.execute(&format!(
+        "INSERT INTO case_events (id, case_id, seq, kind, at, actor_organization_id, actor_token_id, \
+         payload, prev_hash, hash, dedup_key, actor_user_id) \
+         SELECT '0190d3a0-0000-7000-8000-00000000beef', case_id, 1000, 'comment', at, \
+         actor_organization_id, actor_token_id, '{{}}', prev_hash, hash, '{key}', NULL \
+         FROM case_events WHERE case_id = '{victim}' AND seq = 1"
+    ))
+    .await;
+    let version =
+        |case: &str| format!("SELECT CAST(version AS BIGINT) AS n FROM cases WHERE id = '{case}'");
+    let victim_version = app.count(&version(&victim)).await;
+    let r = app.sweep_at(when, None).await;
+    assert_eq!(
+        (r.cases, r.escalations, r.reminders, r.skipped, r.failed),
+        (39, 39, 0, 1, 0),
+        "{r:?}"
+    );
+    let escalated = "kind = 'escalated'";
+    for (sql, expected) in [
+        (format!("SELECT COUNT(*) AS n FROM case_events WHERE {escalated}"), 39),
+        (format!("SELECT COUNT(DISTINCT case_id) AS n FROM case_events WHERE {escalated} AND case_id <> '{victim}'"), 39),
+        (format!("SELECT COUNT(DISTINCT case_id) AS n FROM notifications WHERE {escalated} AND case_id <> '{victim}'"), 39),
+        (format!("SELECT COUNT(*) AS n FROM notifications WHERE {escalated} AND case_id = '{victim}'"), 0),
+        ("SELECT COUNT(*) AS n FROM cases WHERE escalation_level = 1".to_string(), 39),
+    ] {
+        assert_eq!(app.count(&sql).await, expected, "{sql}");
+    }
+    assert_eq!(
+        app.count(&version(&victim)).await,
+        victim_version,
+        "the skipped case is untouched"
+    );
+    // Nothing left to do but the victim, which stays skipped.
+    let again = app.sweep_at(when, None).await;
+    assert_eq!((again.escalations, again.skipped), (0, 1), "{again:?}");
+}
+
+/// The batched path (PostgreSQL) leaves exactly what the case-by-case path leaves for the same
+/// cases: the same case rows, events and notification rows (buyers each told only of their own
+/// contracts, the escalation audience, the digest, several events on one case in one sweep).
+/// Each path runs on the same data in a transaction that is then rolled back.
+async fn a_batch_leaves_what_case_by_case_leaves(backend: Backend) {
+    use diesel::prelude::*;
+    use ketenzorg::cases::CaseRow;
+    use ketenzorg::escalation::sweep;
+    use ketenzorg::schema::{case_events, cases, notifications};
+    let app = TestApp::spawn(backend).await;
+    let chain = app.chain(2).await;
+    // A second buyer with a contract of the first contractor only: its mails of the first
+    // contractor's cases must not show the first buyer's contract.
+    let (buyer2_id, buyer2) = app.org("buyer", "Buyer Two").await;
+    let (c0, c0_token, _, product0, _) = &chain.contractors[0];
+    let k2 = app
+        .contract(&buyer2_id, &buyer2, c0, "B2", "2026-01-01", "2027-12-31")
+        .await;
+    app.item(c0_token, &k2, product0).await;
+    app.execute(&format!(
+        "UPDATE organizations SET escalation_emails = '[\"legal@c0.example.org\"]' WHERE id = '{c0}'"
+    ))
+    .await;
+    app.execute(&format!(
+        "UPDATE organizations SET digest_hour = 18 WHERE id = '{}'",
+        chain.contractors[1].0
+    ))
+    .await;
+    app.bulk_findings(&chain.monitor, &chain.factory, "critical", 4)
+        .await;
+    app.bulk_findings(&chain.monitor, &chain.factory, "minor", 4)
+        .await;
+    // Critical cases: acknowledgement and plan both missed (two escalations each); minor
+    // ones: the acknowledgement reminder.
+    let now = plus(13, 0).naive_utc();
+    type Note = (
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        String,
+        String,
+        String,
+        chrono::NaiveDateTime,
+        bool,
+        chrono::NaiveDateTime,
+    );
+    type Snapshot = (
+        Vec<String>,
+        Vec<(String, i32, String, String, String, Option<String>)>,
+        Vec<Note>,
+    );
+    let snapshot = |c: &mut ketenzorg::db::DbConnection| -> Snapshot {
+        let rows: Vec<CaseRow> = cases::table
+            .order(cases::id.asc())
+            .select(CaseRow::as_select())
+            .load(c)
+            .unwrap();
+        let events = case_events::table
+            .order((case_events::case_id.asc(), case_events::seq.asc()))
+            .select((
+                case_events::case_id,
+                case_events::seq,
+                case_events::kind,
+                case_events::at,
+                case_events::payload,
+                case_events::dedup_key,
+            ))
+            .load::<(
+                String,
+                i32,
+                String,
+                chrono::NaiveDateTime,
+                String,
+                Option<String>,
+            )>(c)
+            .unwrap()
+            .into_iter()
+            .map(|(id, seq, kind, at, payload, key)| (id, seq, kind, at.to_string(), payload, key))
+            .collect();
+        let mut notes: Vec<Note> = notifications::table
+            .inner_join(
+                case_events::table.on(notifications::event_id.eq(case_events::id.nullable())),
+            )
+            .select((
+                notifications::case_id,
+                case_events::dedup_key,
+                notifications::kind,
+                notifications::recipient_organization_id,
+                notifications::recipient_email,
+                notifications::language,
+                notifications::payload,
+                notifications::next_attempt_at,
+                notifications::digest,
+                notifications::created_at,
+            ))
+            .load(c)
+            .unwrap();
+        notes.sort();
+        // Whole rows but the head hash, which differs with the (random) event ids.
+        let rows = rows
+            .into_iter()
+            .map(|mut r| {
+                r.last_event_hash.clear();
+                format!("{r:?}")
+            })
+            .collect();
+        (rows, events, notes)
+    };
+    let db = app.db.clone();
+    let (batched, one_by_one, report) = tokio::task::spawn_blocking(move || {
+        let mut pooled = db.get().unwrap();
+        let conn: &mut ketenzorg::db::DbConnection = &mut pooled;
+        let policy = ketenzorg::escalation::Policy::default();
+        let mut run = |by_case: bool| {
+            let mut out = None;
+            let _ = conn.transaction::<(), ketenzorg::error::Error, _>(|c| {
+                let mut exclude = Vec::new();
+                let (_, report) = if by_case {
+                    sweep::case_by_case(c, now, &policy, 1000, &mut exclude)?
+                } else {
+                    sweep::batch(c, now, &policy, 1000, &mut exclude)?
+                };
+                out = Some((snapshot(c), report));
+                Err(ketenzorg::error::Error::internal("roll back"))
+            });
+            out.unwrap()
+        };
+        let (batched, report) = run(false);
+        let (one_by_one, report2) = run(true);
+        assert_eq!(report, report2);
+        (batched, one_by_one, report)
+    })
+    .await
+    .unwrap();
+    // The scenario covers what it claims to.
+    assert_eq!(
+        (
+            report.cases,
+            report.escalations,
+            report.reminders,
+            report.skipped,
+            report.failed
+        ),
+        (16, 16, 8, 0, 0),
+        "{report:?}"
+    );
+    let notes = &one_by_one.2;
+    let to = |org: &str| notes.iter().filter(|n| n.3 == org).count();
+    assert!(to(&buyer2_id) > 0 && to(&chain.buyer_id) > 0 && to(&chain.monitor_id) > 0);
+    assert!(notes.iter().any(|n| n.4 == "legal@c0.example.org"));
+    assert!(notes.iter().any(|n| n.8), "a digest row");
+    assert_eq!(batched.0, one_by_one.0, "case rows");
+    assert_eq!(batched.1, one_by_one.1, "events");
+    assert_eq!(batched.2.len(), one_by_one.2.len(), "notification rows");
+    assert_eq!(batched.2, one_by_one.2, "notification rows");
+}
+
 on_both_backends!(
     climbs_one_level_per_missed_deadline,
     a_transition_in_time_stops_the_escalation,
@@ -408,4 +636,6 @@ on_both_backends!(
     deadlines_are_exact_instants_across_daylight_saving,
     a_new_policy_applies_only_when_recomputed,
     a_bad_row_is_skipped_and_the_rest_goes_on,
+    a_conflict_in_a_batch_skips_only_that_case,
+    a_batch_leaves_what_case_by_case_leaves,
 );

@@ -163,7 +163,7 @@ pub struct Case {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = cases)]
 pub struct CaseRow {
     pub id: CaseId,

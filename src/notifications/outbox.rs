@@ -1,7 +1,7 @@
 //! Writing outbox rows. Called with the event, inside the event's transaction, so that an
 //! event and the mails it causes commit together or not at all.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
@@ -18,7 +18,7 @@ use crate::findings::Severity;
 use crate::schema::{case_contracts, contracts, findings, notifications, organizations};
 use crate::users::UserRow;
 use crate::values::{
-    text_enum, CaseId, EmailList, EventId, Language, NotificationId, OrganizationId,
+    text_enum, CaseId, EmailList, EventId, FindingId, Language, NotificationId, OrganizationId,
 };
 
 text_enum!(
@@ -121,24 +121,123 @@ pub fn enqueue_with_title(
     title: Option<&str>,
 ) -> Result<usize, Error> {
     let rows = rows_for(conn, case, event, title)?;
+    insert(conn, &rows)?;
+    Ok(rows.len())
+}
+
+/// Under PostgreSQL's 65,535 bind parameters per statement (a row has 17 columns).
+const ROWS_PER_INSERT: usize = 2_000;
+
+/// Writes notification rows: on PostgreSQL in multi-row statements, a round trip per 2,000.
+pub fn insert(conn: &mut DbConnection, rows: &[NotificationRow]) -> Result<(), Error> {
     match conn {
-        // One statement for all of an event's recipients: a round trip each on PostgreSQL.
-        DbConnection::Pg(pg) if !rows.is_empty() => {
-            diesel::insert_into(notifications::table)
-                .values(&rows)
-                .execute(pg)?;
+        DbConnection::Pg(pg) => {
+            for chunk in rows.chunks(ROWS_PER_INSERT) {
+                diesel::insert_into(notifications::table)
+                    .values(chunk)
+                    .execute(pg)?;
+            }
         }
         // In-process SQLite has no round trip to save (and diesel's multi-connection has no
         // multi-row INSERT).
         _ => {
-            for row in &rows {
+            for row in rows {
                 diesel::insert_into(notifications::table)
                     .values(row)
                     .execute(conn)?;
             }
         }
     }
-    Ok(rows.len())
+    Ok(())
+}
+
+/// The buyers of a case, each with its own contracts on it, in buyer order.
+type Buyers = Vec<(OrganizationId, HashSet<String>)>;
+
+/// What the notification rows of some events are composed from, read once for all of them:
+/// the buyers of each case, the findings' titles, the recipient organizations' settings.
+#[derive(Default)]
+struct Lookups {
+    buyers: HashMap<CaseId, Buyers>,
+    titles: HashMap<FindingId, String>,
+    settings: HashMap<OrganizationId, OrgSettings>,
+}
+
+impl Lookups {
+    fn buyers_of(&self, case: CaseId) -> &[(OrganizationId, HashSet<String>)] {
+        self.buyers.get(&case).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The buyers of `cases` with their contracts on each (one query).
+    fn read_buyers(&mut self, conn: &mut DbConnection, cases: &[CaseId]) -> Result<(), Error> {
+        if cases.is_empty() {
+            return Ok(());
+        }
+        let links: Vec<(CaseId, OrganizationId, String)> = case_contracts::table
+            .inner_join(contracts::table)
+            .filter(case_contracts::case_id.eq_any(cases))
+            .select((
+                case_contracts::case_id,
+                contracts::buyer_id,
+                case_contracts::contract_id,
+            ))
+            .order((
+                case_contracts::case_id.asc(),
+                contracts::buyer_id.asc(),
+                case_contracts::contract_id.asc(),
+            ))
+            .load(conn)?;
+        for (case, buyer, contract) in links {
+            let buyers = self.buyers.entry(case).or_default();
+            match buyers.last_mut() {
+                Some((b, set)) if *b == buyer => {
+                    set.insert(contract);
+                }
+                _ => buyers.push((buyer, HashSet::from([contract]))),
+            }
+        }
+        Ok(())
+    }
+
+    /// The settings of `orgs` (one query).
+    fn read_settings(
+        &mut self,
+        conn: &mut DbConnection,
+        orgs: &[OrganizationId],
+    ) -> Result<(), Error> {
+        if orgs.is_empty() {
+            return Ok(());
+        }
+        let settings: Vec<OrgSettings> = organizations::table
+            .filter(organizations::id.eq_any(orgs))
+            .select((
+                organizations::id,
+                organizations::notification_emails,
+                organizations::escalation_emails,
+                organizations::language,
+                organizations::timezone,
+                organizations::digest_hour,
+            ))
+            .load(conn)?;
+        self.settings.extend(settings.into_iter().map(|s| (s.0, s)));
+        Ok(())
+    }
+
+    /// The titles of `findings` (one query); a finding that is gone is an error, as for one.
+    fn read_titles(&mut self, conn: &mut DbConnection, ids: &[FindingId]) -> Result<(), Error> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let titles: Vec<(FindingId, String)> = findings::table
+            .filter(findings::id.eq_any(ids))
+            .select((findings::id, findings::title))
+            .load(conn)?;
+        self.titles.extend(titles);
+        if ids.iter().any(|f| !self.titles.contains_key(f)) {
+            return Err(diesel::result::Error::NotFound.into());
+        }
+        Ok(())
+    }
 }
 
 /// The pending rows `event` causes, one per recipient address, without writing them (a bulk
@@ -154,26 +253,68 @@ pub fn rows_for(
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    // The buyers of the case with their own contracts on it: a buyer reads (and is mailed)
-    // only what the case visibility rules show it.
-    let mut buyers: Vec<(OrganizationId, HashSet<String>)> = Vec::new();
+    let mut lookups = Lookups::default();
     if wanted.contains(&Recipient::Buyers) {
-        let pairs: Vec<(OrganizationId, String)> = case_contracts::table
-            .inner_join(contracts::table)
-            .filter(case_contracts::case_id.eq(case.id))
-            .select((contracts::buyer_id, case_contracts::contract_id))
-            .order((contracts::buyer_id.asc(), case_contracts::contract_id.asc()))
-            .load(conn)?;
-        for (buyer, contract) in pairs {
-            match buyers.last_mut() {
-                Some((b, set)) if *b == buyer => {
-                    set.insert(contract);
-                }
-                _ => buyers.push((buyer, HashSet::from([contract]))),
-            }
-        }
+        lookups.read_buyers(conn, &[case.id])?;
     }
-    // (organization, escalation audience?) in a stable order; the actor is not told of its own act.
+    match title {
+        Some(t) => {
+            lookups.titles.insert(case.finding_id, t.to_string());
+        }
+        None => lookups.read_titles(conn, &[case.finding_id])?,
+    }
+    let orgs = audience(case, event, wanted, lookups.buyers_of(case.id));
+    let ids: Vec<OrganizationId> = orgs.iter().map(|(o, _)| *o).collect();
+    lookups.read_settings(conn, &ids)?;
+    compose(case, event, &lookups)
+}
+
+/// The rows of many events at once (the sweep's batch): `rows_for` of each `(case as it stood
+/// after the event, event)`, with each kind of recipient data read in one query for all.
+pub fn rows_for_all(
+    conn: &mut DbConnection,
+    events: &[(CaseRow, EventRow)],
+) -> Result<Vec<NotificationRow>, Error> {
+    let mut wanted = Vec::with_capacity(events.len());
+    for (_, event) in events {
+        let payload: serde_json::Value = serde_json::from_str(&event.payload)?;
+        wanted.push(rules::recipients(event.kind, &payload));
+    }
+    let told = || events.iter().zip(&wanted).filter(|(_, w)| !w.is_empty());
+    let mut lookups = Lookups::default();
+    let mut buyer_cases: Vec<CaseId> = told()
+        .filter(|(_, w)| w.contains(&Recipient::Buyers))
+        .map(|((case, _), _)| case.id)
+        .collect();
+    buyer_cases.sort();
+    buyer_cases.dedup();
+    lookups.read_buyers(conn, &buyer_cases)?;
+    let mut titled: Vec<FindingId> = told().map(|((case, _), _)| case.finding_id).collect();
+    titled.sort();
+    titled.dedup();
+    lookups.read_titles(conn, &titled)?;
+    let mut orgs: Vec<OrganizationId> = told()
+        .flat_map(|((case, event), w)| audience(case, event, w, lookups.buyers_of(case.id)))
+        .map(|(o, _)| o)
+        .collect();
+    orgs.sort();
+    orgs.dedup();
+    lookups.read_settings(conn, &orgs)?;
+    let mut rows = Vec::new();
+    for (case, event) in events {
+        rows.extend(compose(case, event, &lookups)?);
+    }
+    Ok(rows)
+}
+
+/// Who is told of `event`, as (organization, escalation audience?) in a stable order: the
+/// wanted recipients, the case's buyers for `Buyers`; the actor is not told of its own act.
+fn audience(
+    case: &CaseRow,
+    event: &EventRow,
+    wanted: &[Recipient],
+    buyers: &[(OrganizationId, HashSet<String>)],
+) -> Vec<(OrganizationId, bool)> {
     let mut orgs: Vec<(OrganizationId, bool)> = Vec::new();
     for r in wanted {
         let ids: Vec<OrganizationId> = match r {
@@ -191,6 +332,25 @@ pub fn rows_for(
             }
         }
     }
+    orgs
+}
+
+/// The rows of `event` on `case` from what was read (`lookups`): one per recipient address,
+/// each showing what the case visibility rules let its organization read (a buyer only its
+/// own contracts), in the daily digest when the organization asked for one and it can wait.
+/// The one rule for the single event and the batch alike; reads nothing.
+fn compose(
+    case: &CaseRow,
+    event: &EventRow,
+    lookups: &Lookups,
+) -> Result<Vec<NotificationRow>, Error> {
+    let payload: serde_json::Value = serde_json::from_str(&event.payload)?;
+    let wanted = rules::recipients(event.kind, &payload);
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let buyers = lookups.buyers_of(case.id);
+    let orgs = audience(case, event, wanted, buyers);
     let reader_of = |org: OrganizationId| -> Reader {
         match buyers.iter().find(|(b, _)| *b == org) {
             Some((b, contracts)) if org != case.contractor_id && org != case.monitor_id => {
@@ -202,31 +362,15 @@ pub fn rows_for(
             _ => Reader::Whole,
         }
     };
-    let title: String = match title {
-        Some(t) => t.to_string(),
-        None => findings::table
-            .filter(findings::id.eq(case.finding_id))
-            .select(findings::title)
-            .first(conn)?,
-    };
-    // Every recipient organization's settings in one query.
-    let ids: Vec<OrganizationId> = orgs.iter().map(|(o, _)| *o).collect();
-    let settings: Vec<OrgSettings> = organizations::table
-        .filter(organizations::id.eq_any(&ids))
-        .select((
-            organizations::id,
-            organizations::notification_emails,
-            organizations::escalation_emails,
-            organizations::language,
-            organizations::timezone,
-            organizations::digest_hour,
-        ))
-        .load(conn)?;
+    let title = lookups
+        .titles
+        .get(&case.finding_id)
+        .ok_or_else(|| Error::internal(format!("finding {} is gone", case.finding_id)))?;
     let mut seen: BTreeSet<(OrganizationId, String)> = BTreeSet::new();
     let mut rows = Vec::new();
     for (org, escalation) in orgs {
         let Some((_, emails, escalation_emails, language, timezone, digest_hour)) =
-            settings.iter().find(|s| s.0 == org).cloned()
+            lookups.settings.get(&org).cloned()
         else {
             return Err(Error::internal(format!(
                 "recipient organization {org} is gone"
