@@ -25,6 +25,7 @@ pub mod findings;
 pub mod http;
 pub mod idempotency;
 pub mod leverage;
+pub mod memory;
 pub mod notifications;
 pub mod ocds;
 pub mod openapi;

@@ -5,7 +5,7 @@ use ketenzorg::cli::{run, Cli};
 use ketenzorg::config::Config;
 
 fn main() -> ExitCode {
-    limit_malloc_arenas();
+    ketenzorg::memory::tune_allocator();
     let cli = Cli::parse();
     let config = match Config::from_env() {
         Ok(config) => config,
@@ -32,18 +32,3 @@ fn main() -> ExitCode {
         }
     }
 }
-
-/// glibc gives each thread that allocates under contention an arena of its own (up to eight
-/// per core) and rarely returns their memory: with the blocking threads that run database work
-/// this held the server at about twice its working set under load. Two arenas keep it close to
-/// what is in use; allocation is not where this service spends its time.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn limit_malloc_arenas() {
-    // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn limit_malloc_arenas() {}

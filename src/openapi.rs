@@ -197,10 +197,23 @@ pub fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// The document as it is served: its JSON, written once at start. The built document is tens
+/// of thousands of small allocations (some 18 MiB); only its text is kept.
+#[derive(Clone)]
+pub struct Served(pub web::Bytes);
+
+impl Served {
+    pub fn new(doc: &utoipa::openapi::OpenApi) -> Result<Served, serde_json::Error> {
+        Ok(Served(web::Bytes::from(serde_json::to_vec(doc)?)))
+    }
+}
+
 /// `/api/v1/openapi.json`, the document the server was mounted with. It is no operation of the
 /// API (it needs no token), so it is not in itself.
-pub async fn serve(doc: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
-    HttpResponse::Ok().json(doc.get_ref())
+pub async fn serve(doc: web::Data<Served>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(doc.0.clone())
 }
 
 /// `/docs` renders the document with Swagger UI (its files are built into the binary).

@@ -66,7 +66,9 @@ pub fn build_with_db(
     });
     let doc = crate::routes::document();
     let known = KnownParams::new(&doc);
-    let doc = web::Data::new(doc);
+    let served = crate::openapi::Served::new(&doc).map_err(std::io::Error::other)?;
+    drop(doc);
+    let doc = web::Data::new(served);
     let server = HttpServer::new(move || {
         let known = known.clone();
         let (app, _) = crate::routes::mount(App::new().into_utoipa_app()).split_for_parts();
@@ -81,6 +83,12 @@ pub fn build_with_db(
     .workers(workers)
     .listen(listener)?
     .run();
+    // Building the routes with their OpenAPI paths (above, and again in each worker) leaves
+    // megabytes freed in the allocator's heap: once the workers are up, hand them back.
+    tokio::spawn(async {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let _ = tokio::task::spawn_blocking(crate::memory::release).await;
+    });
     Ok(Server { server, port })
 }
 

@@ -123,6 +123,26 @@ pub struct Db {
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
     /// Work kept between requests while the data it was read from stands (memo.rs).
     memo: Arc<memo::Memo>,
+    /// Turns for large reads (`Db::large_read`).
+    large: Arc<tokio::sync::Semaphore>,
+}
+
+/// A turn for a large read (a yearly report and its CSV or printable page). Hold it until the
+/// answer is built: when it is dropped, the next large read may start and the memory this one
+/// freed goes back to the system (`memory::release`).
+pub struct LargeRead {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for LargeRead {
+    fn drop(&mut self) {
+        // Off the async worker: trimming a heap can take a few milliseconds.
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn_blocking(crate::memory::release);
+        } else {
+            crate::memory::release();
+        }
+    }
 }
 
 impl Db {
@@ -157,6 +177,7 @@ impl Db {
                 Backend::Postgres => None,
             },
             memo: Arc::default(),
+            large: Arc::new(tokio::sync::Semaphore::new(crate::memory::large_reads())),
         };
         let mut conn = db
             .pool
@@ -173,6 +194,15 @@ impl Db {
     /// This database's store of kept work (memo.rs).
     pub fn memo(&self) -> Arc<memo::Memo> {
         self.memo.clone()
+    }
+
+    /// Waits for a turn to run a large read. Large reads beyond `memory::large_reads()` wait
+    /// here, in order, rather than all holding their rows at once (or timing out in the pool).
+    pub async fn large_read(&self) -> Result<LargeRead, Error> {
+        let permit = self.large.clone().acquire_owned().await;
+        Ok(LargeRead {
+            _permit: permit.map_err(|e| Error::internal_from("large-read turns closed", e))?,
+        })
     }
 
     /// A connection for synchronous callers (command line, benchmarks).

@@ -50,6 +50,8 @@ pub async fn report(
 ) -> Result<HttpResponse, Error> {
     let rq = query(&q)?;
     let now = state.clock.now_naive();
+    // Held until the answer is built (dropped after `r`).
+    let _turn = state.db.large_read().await?;
     let r = state
         .db
         .read(move |c| service::due_diligence(c, &caller, &rq, now))

@@ -44,6 +44,8 @@ pub async fn page(
     q: QueryParams,
 ) -> Result<HttpResponse, Error> {
     let rq = page_query(&q, viewer.now.date())?;
+    // A turn for the report (db::LargeRead), held until the page is built.
+    let _turn = state.db.large_read().await?;
     let r = load(&state, &viewer, rq).await?;
     let buyer = r.buyer.id;
     let frameworks = state
@@ -77,7 +79,9 @@ pub async fn csv(
     viewer: Viewer,
     q: QueryParams,
 ) -> Result<HttpResponse, Error> {
-    let r = load(&state, &viewer, query(&q)?).await?;
+    let rq = query(&q)?;
+    let _turn = state.db.large_read().await?;
+    let r = load(&state, &viewer, rq).await?;
     csv_response(&r)
 }
 
@@ -86,7 +90,9 @@ pub async fn print(
     viewer: Viewer,
     q: QueryParams,
 ) -> Result<HttpResponse, Error> {
-    let r = load(&state, &viewer, query(&q)?).await?;
+    let rq = query(&q)?;
+    let _turn = state.db.large_read().await?;
+    let r = load(&state, &viewer, rq).await?;
     printable(&r, viewer.lang)
 }
 
