@@ -298,6 +298,21 @@ async fn overdue_cases_come_first_and_the_chart_follows_the_history(backend: Bac
         .finding(&chain.monitor, &chain.factory, "critical", "2026-05-21")
         .await;
     let (minor, critical) = (id(&minor["cases"][0]), id(&critical["cases"][0]));
+    // A third case, closed between the chart's last two points: open at the one, done at the
+    // other (and not listed).
+    let closed = app
+        .finding(&chain.monitor, &chain.factory, "major", "2026-05-22")
+        .await;
+    let closed = id(&closed["cases"][0]);
+    app.clock.set(common::at("2026-06-05T10:00:00Z"));
+    let (st, r) = app
+        .post(
+            &format!("/api/v1/cases/{closed}/transitions"),
+            &chain.monitor,
+            json!({"action": "close", "reason": "Resolved"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
     // Nobody answers the critical case: level 2 (overdue) after seven days.
     let later = common::at("2026-06-08T10:00:00Z");
     app.sweep_at(later, None).await;
@@ -322,9 +337,14 @@ async fn overdue_cases_come_first_and_the_chart_follows_the_history(backend: Bac
     let row = &cases[..first];
     assert!(row[row.rfind("<tr").unwrap()..].starts_with(r#"<tr class="overdue">"#));
     assert!(cases[first..second].contains(r#"<span class="badge red">Overdue</span>"#));
-    // The chart replays the history: both open a week ago (not yet overdue), both open and
-    // one overdue now, nothing before.
-    assert_eq!(body.matches(": Open 2</title>").count(), 2, "{body}");
+    // The chart replays the history: three open a week ago (none yet overdue), two open and
+    // one overdue now (the third closed since), nothing before.
+    assert_eq!(body.matches(": Open 3</title>").count(), 1, "{body}");
+    assert_eq!(body.matches(": Open 2</title>").count(), 1, "{body}");
+    assert!(
+        !body.contains(&format!("/cases/{closed}")),
+        "a closed case is not listed"
+    );
     assert_eq!(body.matches(": Overdue 1</title>").count(), 1);
     assert_eq!(body.matches(": Open 0</title>").count(), 10);
 

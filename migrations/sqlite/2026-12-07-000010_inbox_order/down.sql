@@ -1,0 +1,1 @@
+DROP INDEX cases_contractor_due_order;
