@@ -9,7 +9,7 @@ use serde_json::json;
 use super::access::{self, party_of, visible_row};
 use super::core::Step;
 use super::deadlines;
-use super::events::{self, Actor, Event, EventKind};
+use super::events::{self, Actor, Event, EventKind, EventRow};
 use super::lifecycle::{self, Action, CaseState, Party};
 use super::policy::Policy;
 use super::query::{pending, view_one};
@@ -35,15 +35,15 @@ pub struct Opening<'a> {
     pub policy: &'a Policy,
 }
 
-/// Opens a case for `contractor` on `finding`, with its first event and notifications.
-/// Deadlines run from now: the moment the contractor is told.
-pub fn open(
-    conn: &mut DbConnection,
+/// A new case for `contractor` on `finding` with its first event, not yet written (the
+/// finding's cases are written together by `store::insert_all_new`). Deadlines run from now:
+/// the moment the contractor is told.
+pub fn opening(
     finding: &FindingRow,
     contractor: OrganizationId,
     contract_ids: &[ContractId],
     opening: &Opening,
-) -> Result<CaseRow, Error> {
+) -> Result<(CaseRow, EventRow), Error> {
     let Opening {
         actor,
         late,
@@ -77,8 +77,7 @@ pub fn open(
     // The first event is chained before the case row is written, so the row goes in once
     // with its chain head rather than being inserted and then updated.
     let event = events::next(&mut row, EventKind::Opened, &actor, payload, now, None)?;
-    store::insert_new(conn, &row, contract_ids, &event, &finding.title)?;
-    Ok(row)
+    Ok((row, event))
 }
 
 /// What each action requires beyond being legal.

@@ -12,32 +12,66 @@ use crate::error::Error;
 use crate::schema::{case_contracts, case_events, cases};
 use crate::values::{CaseId, ContractId};
 
-/// Writes a new case (its first event already chained onto it by `events::next`), its
-/// contracts, the event, and the notifications it causes.
-pub fn insert_new(
-    conn: &mut DbConnection,
-    row: &CaseRow,
-    contract_ids: &[ContractId],
-    event: &EventRow,
-    title: &str,
-) -> Result<(), Error> {
-    diesel::insert_into(cases::table)
-        .values(row)
-        .execute(conn)?;
-    // One row at a time: multi-row VALUES does not go through MultiConnection, and a case
-    // touches few contracts.
-    for c in contract_ids {
-        diesel::insert_into(case_contracts::table)
-            .values((
-                case_contracts::case_id.eq(row.id),
-                case_contracts::contract_id.eq(c),
-            ))
-            .execute(conn)?;
+/// A case to write: the row (its first event already chained onto it by `events::next`), its
+/// contracts, and that event.
+pub type NewCase = (CaseRow, Vec<ContractId>, EventRow);
+
+/// Writes new cases (a finding's, one per responsible contractor), their contracts, their
+/// first events, and the notifications those cause. The recipients' settings are read once
+/// for all of them; on PostgreSQL each table's rows go in one statement (a round trip saved
+/// per row). `title` is the finding's.
+pub fn insert_all_new(conn: &mut DbConnection, new: &[NewCase], title: &str) -> Result<(), Error> {
+    if new.is_empty() {
+        return Ok(());
     }
-    diesel::insert_into(case_events::table)
-        .values(event)
-        .execute(conn)?;
-    crate::notifications::outbox::enqueue_with_title(conn, row, event, Some(title))?;
+    let link = |case: CaseId, contract: ContractId| {
+        (
+            case_contracts::case_id.eq(case),
+            case_contracts::contract_id.eq(contract),
+        )
+    };
+    match conn {
+        DbConnection::Pg(pg) => {
+            let links: Vec<_> = new
+                .iter()
+                .flat_map(|(row, contracts, _)| contracts.iter().map(|c| link(row.id, *c)))
+                .collect();
+            let rows: Vec<&CaseRow> = new.iter().map(|(row, _, _)| row).collect();
+            diesel::insert_into(cases::table).values(rows).execute(pg)?;
+            if !links.is_empty() {
+                diesel::insert_into(case_contracts::table)
+                    .values(&links)
+                    .execute(pg)?;
+            }
+            let events: Vec<&EventRow> = new.iter().map(|(_, _, event)| event).collect();
+            diesel::insert_into(case_events::table)
+                .values(events)
+                .execute(pg)?;
+        }
+        // In-process SQLite saves no round trip by it (and diesel's multi-connection has no
+        // multi-row INSERT); each single-row statement is prepared once and reused.
+        _ => {
+            for (row, contracts, event) in new {
+                diesel::insert_into(cases::table)
+                    .values(row)
+                    .execute(conn)?;
+                for c in contracts {
+                    diesel::insert_into(case_contracts::table)
+                        .values(link(row.id, *c))
+                        .execute(conn)?;
+                }
+                diesel::insert_into(case_events::table)
+                    .values(event)
+                    .execute(conn)?;
+            }
+        }
+    }
+    let opened: Vec<(CaseRow, EventRow)> = new
+        .iter()
+        .map(|(row, _, event)| (row.clone(), event.clone()))
+        .collect();
+    let rows = crate::notifications::outbox::rows_for_all_titled(conn, &opened, Some(title))?;
+    crate::notifications::outbox::insert(conn, &rows)?;
     Ok(())
 }
 

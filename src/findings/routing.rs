@@ -191,16 +191,18 @@ pub fn open_cases(
     existing: &HashSet<OrganizationId>,
     opening: &Opening,
 ) -> Result<Vec<(CaseRow, Vec<ContractId>)>, Error> {
-    let mut opened = Vec::new();
+    let mut new = Vec::new();
     for (contractor, contract_ids) in responsible {
         if existing.contains(contractor) {
             continue;
         }
         let ids: Vec<ContractId> = contract_ids.iter().copied().collect();
-        let row = cases::open(conn, finding, *contractor, &ids, opening)?;
-        opened.push((row, ids));
+        let (row, event) = cases::opening(finding, *contractor, &ids, opening)?;
+        new.push((row, ids, event));
     }
-    Ok(opened)
+    // All of the finding's cases in one go: their notifications' recipients read once.
+    crate::cases::store::insert_all_new(conn, &new, &finding.title)?;
+    Ok(new.into_iter().map(|(row, ids, _)| (row, ids)).collect())
 }
 
 /// After a disclosure (a sourcing link, a contract item) some findings at these factories may

@@ -275,6 +275,16 @@ pub fn rows_for_all(
     conn: &mut DbConnection,
     events: &[(CaseRow, EventRow)],
 ) -> Result<Vec<NotificationRow>, Error> {
+    rows_for_all_titled(conn, events, None)
+}
+
+/// As `rows_for_all`, for events of one finding whose title the caller already has (a
+/// filing's opened cases): the title is not read again.
+pub fn rows_for_all_titled(
+    conn: &mut DbConnection,
+    events: &[(CaseRow, EventRow)],
+    title: Option<&str>,
+) -> Result<Vec<NotificationRow>, Error> {
     let mut wanted = Vec::with_capacity(events.len());
     for (_, event) in events {
         let payload: serde_json::Value = serde_json::from_str(&event.payload)?;
@@ -292,7 +302,12 @@ pub fn rows_for_all(
     let mut titled: Vec<FindingId> = told().map(|((case, _), _)| case.finding_id).collect();
     titled.sort();
     titled.dedup();
-    lookups.read_titles(conn, &titled)?;
+    match (title, titled.as_slice()) {
+        (Some(t), [finding]) => {
+            lookups.titles.insert(*finding, t.to_string());
+        }
+        _ => lookups.read_titles(conn, &titled)?,
+    }
     let mut orgs: Vec<OrganizationId> = told()
         .flat_map(|((case, event), w)| audience(case, event, w, lookups.buyers_of(case.id)))
         .map(|(o, _)| o)
