@@ -27,6 +27,9 @@
 #                                      (e.g. 'leverage|exposure|scorecard|reports|portfolio of');
 #                                      the references and server figures are measured all the same
 #   BENCH_RESULTS=results              the results files: bench/<BENCH_RESULTS>-<backend>.md
+#   BENCH_INSTANCES=1                  0: skip the two instances behind haproxy (PostgreSQL only)
+#   BENCH_SWEEP=1                      0: skip the sweep cost (benches/sweep.rs) at
+#   BENCH_SWEEP_SIZES=10000,1000000    these numbers of open cases
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -72,8 +75,11 @@ drop_databases() {
     fi
 }
 declare -A SEEDING=()
+# Processes of the several-instances run (two servers, haproxy, the mail sink).
+EXTRA_PIDS=()
 cleanup() {
     local pid
+    for pid in "${EXTRA_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${SEEDING[@]}"; do
         if kill -0 "$pid" 2>/dev/null; then
             pkill -TERM -P "$pid" 2>/dev/null || true
@@ -92,6 +98,11 @@ need_packages=()
 for tool in wrk:wrk curl:curl jq:jq taskset:util-linux; do
     command -v "${tool%%:*}" >/dev/null || need_packages+=("${tool#*:}")
 done
+if [[ " $BACKENDS " == *" postgres "* ]] && [ "${BENCH_INSTANCES:-1}" = 1 ]; then
+    for tool in haproxy:haproxy python3:python3; do
+        command -v "${tool%%:*}" >/dev/null || need_packages+=("${tool#*:}")
+    done
+fi
 if [[ " $BACKENDS " == *" postgres "* ]]; then
     for tool in psql:postgresql-client pgbench:postgresql-contrib pg_isready:postgresql-client; do
         command -v "${tool%%:*}" >/dev/null || need_packages+=("${tool#*:}")
@@ -127,6 +138,10 @@ LOAD_EXE=$(cargo bench --bench load --no-run --message-format=json |
     jq -r 'select(.reason == "compiler-artifact" and .target.name == "load") | .executable')
 [ -x "$LOAD_EXE" ] || die "no bench executable for load"
 cp "$LOAD_EXE" "$BIN/load"
+SWEEP_EXE=$(cargo bench --bench sweep --no-run --message-format=json |
+    jq -r 'select(.reason == "compiler-artifact" and .target.name == "sweep") | .executable')
+[ -x "$SWEEP_EXE" ] || die "no bench executable for sweep"
+cp "$SWEEP_EXE" "$BIN/sweep"
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DIRTY=$(git status --porcelain 2>/dev/null | grep -cv '^??' || true)
 
@@ -164,9 +179,12 @@ run_wrk() {
     line=$(grep '^BENCH_RESULT' <<<"$raw" || true)
     [ -n "$line" ] || die "wrk gave no result for $name: $raw"
     if [ "$name" != warmup ]; then
-        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$conns" "$(field rps "$line")" \
+        # The server's peak RSS so far (VmHWM only grows): the run that raises it shows here.
+        local hwm="-"
+        if [ -n "$SERVER_PID" ]; then hwm=$(mb "$(kb VmHWM)"); fi
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$conns" "$(field rps "$line")" \
             "$(field p50_ms "$line")" "$(field p99_ms "$line")" \
-            "$(( $(field non2xx "$line") + $(field socket_errors "$line") ))" >>"$RESULTS"
+            "$(( $(field non2xx "$line") + $(field socket_errors "$line") ))" "$hwm" >>"$RESULTS"
         printf '  %-34s c=%-3s %9s req/s  p50 %8s ms  p99 %8s ms  errors %s\n' "$name" "$conns" \
             "$(field rps "$line")" "$(field p50_ms "$line")" "$(field p99_ms "$line")" \
             "$(( $(field non2xx "$line") + $(field socket_errors "$line") ))" >&2
@@ -445,9 +463,9 @@ bench_backend() {
         echo "Data (seeded in ${seed_s}s, $( [ "$(wc -w <<<"$BACKENDS")" -gt 1 ] && echo "side by side with the other backend's fill" || echo "alone"); counts before the load):"
         echo "$counts" | awk -F= '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1 } END { print "." }'
         echo
-        echo "| request | connections | requests/s | median (ms) | p99 (ms) | errors |"
-        echo "|---|---:|---:|---:|---:|---:|"
-        awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6 }' "$RESULTS"
+        echo "| request | connections | requests/s | median (ms) | p99 (ms) | errors | server peak RSS so far (MiB) |"
+        echo "|---|---:|---:|---:|---:|---:|---:|"
+        awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7 }' "$RESULTS"
         echo
         echo "- POST /findings: as the monitor, at $(wc -l <"$dir/factories.txt") factories in turn that two contractors' contracts source from; every finding is routed and opens two cases (checked before the run)."
         echo "- GET /cases: \`$list\`, the first page, as the monitor and as a buyer."
@@ -509,7 +527,215 @@ bench_backend() {
     cat "$file"
 }
 
+# --- several instances (PostgreSQL) ----------------------------------------------------------
+pgq() { PGOPTIONS="-c search_path=$PG_SCHEMA" psql -qAt -v ON_ERROR_STOP=1 "$PG_URL" -c "$1"; }
+
+# Two `ketenzorg serve` processes on the one PostgreSQL database behind haproxy, with their
+# sweepers and mail senders on, under the filing and acknowledging load. A deadline policy of
+# seconds (bench/out/postgres/fast-policy.toml) makes every case filed in this run fall due
+# while the load goes on: its reminders and three escalations are raised by whichever sweeper
+# claims it, and its mails sent by whichever sender leases them, to a mail sink that records
+# each message's Message-ID. Afterwards the database and the sink are counted: nothing doubled,
+# nothing lost. Appends its section to the PostgreSQL results file.
+bench_instances() {
+    local dir=$OUT/postgres url file
+    url=$(url_of postgres)
+    file=$ROOT/bench/${BENCH_RESULTS:-results}-postgres.md
+    local p1=$((PORT + 1)) p2=$((PORT + 2)) smtp=$((PORT + 3))
+    local sink=$dir/sink.txt log=$dir/instances.log cfg=$dir/haproxy.cfg policy=$dir/fast-policy.toml
+    : >"$sink"
+    : >"$log"
+    say "several instances: two serve processes behind haproxy on PostgreSQL, sweepers and mail on"
+    # Mail the seed's simulated histories left pending belongs to the past: marked sent, so
+    # the senders work on this run's mail alone.
+    local t0 seeded_pending
+    t0=$(pgq "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
+    seeded_pending=$(pgq "WITH u AS (UPDATE notifications SET status = 'sent', sent_at = created_at
+        WHERE status = 'pending' RETURNING 1) SELECT count(*) FROM u")
+    echo "  $seeded_pending earlier pending mails marked sent; the run starts at $t0 UTC" >&2
+    {
+        echo 'reminder_before = "4s"'
+        for sev in critical major minor; do
+            printf '[%s]\nacknowledge = "8s"\nplan = "16s"\nremediation = "24s"\n' "$sev"
+        done
+    } >"$policy"
+    python3 "$ROOT/bench/smtp_sink.py" "$smtp" "$sink" &
+    EXTRA_PIDS+=($!)
+    local port pids=()
+    for port in $p1 $p2; do
+        DATABASE_URL=$url BIND=127.0.0.1:$port LOG_LEVEL=warn KETENZORG_POLICY_FILE=$policy \
+            KETENZORG_SWEEP_INTERVAL=1s KETENZORG_MAIL_INTERVAL=1s \
+            KETENZORG_SMTP_URL="smtp://127.0.0.1:$smtp?tls=none" \
+            taskset -c "$SERVER_CPU" "$BIN/ketenzorg" serve >>"$log" 2>&1 &
+        pids+=($!)
+        EXTRA_PIDS+=($!)
+    done
+    for port in $p1 $p2; do
+        local waited=0
+        while [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz" || true)" != 200 ]; do
+            [ $waited -lt 60000 ] || die "instance on port $port is not ready; see $log"
+            sleep 0.05
+            waited=$((waited + 50))
+        done
+    done
+    cat >"$cfg" <<CFG
+global
+    maxconn 4096
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+frontend bench
+    bind 127.0.0.1:$PORT
+    default_backend instances
+backend instances
+    balance roundrobin
+    server a 127.0.0.1:$p1
+    server b 127.0.0.1:$p2
+CFG
+    taskset -c "$SERVER_CPU" haproxy -db -f "$cfg" >>"$log" 2>&1 &
+    EXTRA_PIDS+=($!)
+    while [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/readyz" || true)" != 200 ]; do sleep 0.05; done
+
+    local single=$RESULTS
+    RESULTS=$dir/instances.tsv
+    : >"$RESULTS"
+    local c
+    run_wrk warmup 4 findings.lua BENCH_MONITOR_TOKEN="$BENCH_MONITOR_TOKEN" BENCH_FACTORIES="$dir/factories.txt"
+    for c in $CONCURRENCY; do
+        run_wrk "two instances: POST /findings" "$c" findings.lua \
+            BENCH_MONITOR_TOKEN="$BENCH_MONITOR_TOKEN" BENCH_FACTORIES="$dir/factories.txt"
+    done
+    "$BIN/load" pool "$url" "$dir"
+    echo 0 >"$dir/pool.state"
+    for c in $CONCURRENCY; do
+        run_wrk "two instances: POST /cases/{id}/transitions ack" "$c" acknowledge.lua \
+            BENCH_POOL="$dir/pool.txt" BENCH_POOL_STATE="$dir/pool.state"
+    done
+    # The sweepers finish what fell due: every case of this run climbs to level 3 24 s after
+    # it opened; wait until nothing is due (at most 5 minutes), then give the senders up to a
+    # minute more. Mail still queued then is counted as queued: sending is one SMTP exchange
+    # per mail, far slower than raising the events.
+    local t_load_end due pending waited=0
+    t_load_end=$(date +%s)
+    sleep 26
+    while :; do
+        due=$(pgq "SELECT count(*) FROM cases WHERE next_action_at <= now() AT TIME ZONE 'UTC'")
+        [ "$due" = 0 ] || [ $waited -ge 300 ] && break
+        sleep 1
+        waited=$((waited + 1))
+    done
+    local swept_s=$(($(date +%s) - t_load_end))
+    waited=0
+    while :; do
+        pending=$(pgq "SELECT count(*) FROM notifications WHERE status = 'pending'
+            AND next_attempt_at <= now() AT TIME ZONE 'UTC'")
+        [ "$pending" = 0 ] || [ $waited -ge 60 ] && break
+        sleep 1
+        waited=$((waited + 1))
+    done
+    local settle_s=$(($(date +%s) - t_load_end))
+    # The servers first (each finishes the mail it is sending), then haproxy and the sink.
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for pid in "${EXTRA_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    sleep 0.5
+    EXTRA_PIDS=()
+
+    # Counted in the database and at the sink.
+    local since="at >= '$t0'" cases_run escalations reminders dup_escalations levels missing_notes dup_notes
+    cases_run=$(pgq "SELECT count(*) FROM cases WHERE opened_at >= '$t0'")
+    escalations=$(pgq "SELECT count(*) FROM case_events WHERE kind = 'escalated' AND $since")
+    reminders=$(pgq "SELECT count(*) FROM case_events WHERE kind = 'reminder' AND $since")
+    dup_escalations=$(pgq "SELECT count(*) FROM (SELECT case_id FROM case_events WHERE kind = 'escalated' AND $since
+        GROUP BY case_id, payload::jsonb->>'deadline', payload::jsonb->>'level', payload::jsonb->>'deadline_at'
+        HAVING count(*) > 1) d")
+    levels=$(pgq "SELECT count(*) FROM cases WHERE opened_at >= '$t0' AND state <> 'closed' AND escalation_level < 3
+        AND acknowledged_at IS NULL")
+    missing_notes=$(pgq "SELECT count(*) FROM case_events e WHERE e.kind IN ('escalated', 'reminder') AND e.$since
+        AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_id = e.id)")
+    dup_notes=$(pgq "SELECT count(*) FROM (SELECT 1 FROM notifications WHERE created_at >= '$t0' AND event_id IS NOT NULL
+        GROUP BY event_id, recipient_email, kind HAVING count(*) > 1) d")
+    local sent_rows received dup_received lost extra
+    pgq "SELECT id FROM notifications WHERE sent_at >= '$t0' AND status = 'sent' AND NOT digest ORDER BY 1" >"$dir/sent.txt"
+    sent_rows=$(wc -l <"$dir/sent.txt")
+    sed 's/^<\([^@>]*\).*/\1/' "$sink" | sort >"$dir/received.txt"
+    received=$(wc -l <"$dir/received.txt")
+    dup_received=$(uniq -d "$dir/received.txt" | wc -l)
+    lost=$(comm -23 "$dir/sent.txt" <(uniq "$dir/received.txt") | wc -l)
+    extra=$(comm -13 "$dir/sent.txt" <(uniq "$dir/received.txt") | wc -l)
+    echo "  cases $cases_run, reminders $reminders, escalations $escalations; mails sent $sent_rows, received $received" >&2
+    local ratio_of
+    ratio_of() {
+        local name=$1 c=$2 two one
+        two=$(awk -F'\t' -v n="two instances: $name" -v c="$c" '$1 == n && $2 == c { print $3 }' "$RESULTS")
+        one=$(awk -F'\t' -v n="$name" -v c="$c" 'index($1, n) == 1 && $2 == c { print $3 }' "$single")
+        awk -v a="$two" -v b="$one" 'BEGIN { if (b > 0) printf "%s | %s | %.2f", b, a, a / b; else printf "%s | %s | n/a", b, a }'
+    }
+    {
+        echo
+        echo "## Two instances behind haproxy (PostgreSQL)"
+        echo
+        echo "Two \`ketenzorg serve\` processes on this database, behind haproxy (round robin), all three pinned to"
+        echo "core $SERVER_CPU (the one core the single instance had), wrk on core $LOAD_CPU. Each instance sweeps every"
+        echo "second and sends mail every second (SMTP to \`bench/smtp_sink.py\`, which records each message's"
+        echo "Message-ID). Deadline policy in seconds (\`bench/out/postgres/fast-policy.toml\`: acknowledge 8 s, plan"
+        echo "16 s, remediation 24 s, reminders 4 s before), so every case filed in this run falls due during it."
+        echo "The $seeded_pending mails the seed's histories left pending were marked sent first."
+        echo
+        echo "| request | connections | one instance, requests/s | two instances, requests/s | two ÷ one |"
+        echo "|---|---:|---:|---:|---:|"
+        for c in $CONCURRENCY; do
+            echo "| POST /findings (2 cases each) | $c | $(ratio_of "POST /findings" "$c") |"
+        done
+        for c in $CONCURRENCY; do
+            echo "| POST /cases/{id}/transitions ack | $c | $(ratio_of "POST /cases/{id}/transitions ack" "$c") |"
+        done
+        echo
+        echo "Counted after the load: nothing was due ${swept_s}s after it ended ($due cases due at the end of that wait); the"
+        echo "senders then had until ${settle_s}s after it, when $pending mails were still queued (pending, due: not lost)."
+        echo
+        echo "| count | value |"
+        echo "|---|---:|"
+        echo "| cases opened in this run | $cases_run |"
+        echo "| reminders / escalations raised in this run | $reminders / $escalations |"
+        echo "| escalations doubled (same case, deadline, level and instant more than once) | $dup_escalations |"
+        echo "| cases of this run, never acknowledged, short of level 3 (an escalation lost) | $levels |"
+        echo "| reminders and escalations without their notification rows | $missing_notes |"
+        echo "| notification rows doubled (same event, address, kind) | $dup_notes |"
+        echo "| mails marked sent in this run (not digests) / received by the sink | $sent_rows / $received |"
+        echo "| mails received twice (same Message-ID) | $dup_received |"
+        echo "| mails marked sent but not received (lost) / received but not marked sent | $lost / $extra |"
+        echo "| server log lines at warn or above (both instances, haproxy) | $(grep -c . "$log" || true) |"
+        echo "| swept (nothing due) after the load / the sweep's part of that: the 24 s deadlines | ${swept_s} s / 24 s |"
+    } >>"$file"
+    RESULTS=$single
+    tail -32 "$file"
+}
+
+# bench_sweep BACKEND: the sweep's cost per due case at 10,000 and 1,000,000 open cases
+# (benches/sweep.rs: fresh databases of their own, 1,000 due), appended to the results file.
+bench_sweep() {
+    local backend=$1 file table
+    file=$ROOT/bench/${BENCH_RESULTS:-results}-$backend.md
+    say "$(label_of "$backend"): sweep of 1,000 due cases at ${BENCH_SWEEP_SIZES:-10000,1000000} open (benches/sweep.rs)"
+    table=$(BENCH_SIZES=${BENCH_SWEEP_SIZES:-10000,1000000} BENCH_BACKENDS=$backend BENCH_DATABASE_URL=$PG_URL \
+        taskset -c "$SERVER_CPU" "$BIN/sweep" | grep '^|')
+    echo "$table" >&2
+    {
+        echo
+        echo "## Sweep: 1,000 due cases among N open (\`benches/sweep.rs\`, pinned to core $SERVER_CPU)"
+        echo
+        echo "$table"
+        echo
+        echo "Per swept case: $(awk -F'|' '$3 ~ /^ *[0-9]+ *$/ { printf "%s%.2f ms at %s open", (n++ ? ", " : ""), $5 / $4, $3 }' <<<"$table" | tr -s ' ')."
+    } >>"$file"
+}
+
 for b in $BACKENDS; do
     bench_backend "$b"
+    if [ "$b" = postgres ] && [ "${BENCH_INSTANCES:-1}" = 1 ]; then bench_instances; fi
+    if [ "${BENCH_SWEEP:-1}" = 1 ]; then bench_sweep "$b"; fi
 done
 say "done in $(($(date +%s) - STARTED)) s"
