@@ -546,8 +546,8 @@ bench_instances() {
     : >"$sink"
     : >"$log"
     say "several instances: two serve processes behind haproxy on PostgreSQL, sweepers and mail on"
-    # Mail the seed's simulated histories left pending belongs to the past: marked sent, so
-    # the senders work on this run's mail alone.
+    # Mail the earlier parts of the run left pending (their server had its sender off) is
+    # marked sent, so that the senders work on this part's mail alone.
     local t0 seeded_pending
     t0=$(pgq "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
     seeded_pending=$(pgq "WITH u AS (UPDATE notifications SET status = 'sent', sent_at = created_at
@@ -658,13 +658,17 @@ CFG
     dup_notes=$(pgq "SELECT count(*) FROM (SELECT 1 FROM notifications WHERE created_at >= '$t0' AND event_id IS NOT NULL
         GROUP BY event_id, recipient_email, kind HAVING count(*) > 1) d")
     local sent_rows received dup_received lost extra
+    # A mail is one row, or one digest of several rows named by its first: a non-digest row
+    # marked sent must have arrived; whatever arrived must be a row marked sent (a digest's
+    # first row included), else its send was cut off by the stop before it was recorded.
     pgq "SELECT id FROM notifications WHERE sent_at >= '$t0' AND status = 'sent' AND NOT digest ORDER BY 1" >"$dir/sent.txt"
+    pgq "SELECT id FROM notifications WHERE sent_at >= '$t0' AND status = 'sent' ORDER BY 1" >"$dir/sent-all.txt"
     sent_rows=$(wc -l <"$dir/sent.txt")
     sed 's/^<\([^@>]*\).*/\1/' "$sink" | sort >"$dir/received.txt"
     received=$(wc -l <"$dir/received.txt")
     dup_received=$(uniq -d "$dir/received.txt" | wc -l)
     lost=$(comm -23 "$dir/sent.txt" <(uniq "$dir/received.txt") | wc -l)
-    extra=$(comm -13 "$dir/sent.txt" <(uniq "$dir/received.txt") | wc -l)
+    extra=$(comm -13 "$dir/sent-all.txt" <(uniq "$dir/received.txt") | wc -l)
     echo "  cases $cases_run, reminders $reminders, escalations $escalations; mails sent $sent_rows, received $received" >&2
     local ratio_of
     ratio_of() {
@@ -682,7 +686,7 @@ CFG
         echo "second and sends mail every second (SMTP to \`bench/smtp_sink.py\`, which records each message's"
         echo "Message-ID). Deadline policy in seconds (\`bench/out/postgres/fast-policy.toml\`: acknowledge 8 s, plan"
         echo "16 s, remediation 24 s, reminders 4 s before), so every case filed in this run falls due during it."
-        echo "The $seeded_pending mails the seed's histories left pending were marked sent first."
+        echo "The $seeded_pending mails the earlier parts of the run left pending (sender off) were marked sent first."
         echo
         echo "| request | connections | one instance, requests/s | two instances, requests/s | two ÷ one |"
         echo "|---|---:|---:|---:|---:|"
@@ -706,7 +710,7 @@ CFG
         echo "| notification rows doubled (same event, address, kind) | $dup_notes |"
         echo "| mails marked sent in this run (not digests) / received by the sink | $sent_rows / $received |"
         echo "| mails received twice (same Message-ID) | $dup_received |"
-        echo "| mails marked sent but not received (lost) / received but not marked sent | $lost / $extra |"
+        echo "| mails marked sent but not received (lost) / received but not marked sent (cut off by the stop; sent again, same Message-ID) | $lost / $extra |"
         echo "| server log lines at warn or above (both instances, haproxy) | $(grep -c . "$log" || true) |"
         echo "| swept (nothing due) after the load / the sweep's part of that: the 24 s deadlines | ${swept_s} s / 24 s |"
     } >>"$file"
