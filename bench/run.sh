@@ -297,8 +297,11 @@ sync
 # values_of TABLE WHERE CASES: "INSERT INTO TABLE (every column) VALUES (the values of the row
 # WHERE selects, as literals)", with a new id and the columns named in CASES ("WHEN 'col' THEN
 # 'sql'") replaced.
+# pgq SQL: one query in the benchmark's PostgreSQL schema, its rows unaligned.
+pgq() { PGOPTIONS="-c search_path=$PG_SCHEMA" psql -qAt -v ON_ERROR_STOP=1 "$PG_URL" -c "$1"; }
+
 values_of() {
-    PGOPTIONS="-c search_path=$PG_SCHEMA" psql -qAt -v ON_ERROR_STOP=1 "$PG_URL" -c "
+    pgq "
         SELECT 'INSERT INTO $1 (' || string_agg(quote_ident(j.key), ', ' ORDER BY j.n) || ') VALUES (' ||
             string_agg(CASE j.key WHEN 'id' THEN 'gen_random_uuid()::text' $3
                 ELSE coalesce(quote_literal(j.value), 'NULL') END, ', ' ORDER BY j.n) || ')'
@@ -528,8 +531,6 @@ bench_backend() {
 }
 
 # --- several instances (PostgreSQL) ----------------------------------------------------------
-pgq() { PGOPTIONS="-c search_path=$PG_SCHEMA" psql -qAt -v ON_ERROR_STOP=1 "$PG_URL" -c "$1"; }
-
 # Two `ketenzorg serve` processes on the one PostgreSQL database behind haproxy, with their
 # sweepers and mail senders on, under the filing and acknowledging load. A deadline policy of
 # seconds (bench/out/postgres/fast-policy.toml) makes every case filed in this run fall due

@@ -66,11 +66,9 @@ pub fn insert_all_new(conn: &mut DbConnection, new: &[NewCase], title: &str) -> 
             }
         }
     }
-    let opened: Vec<(CaseRow, EventRow)> = new
-        .iter()
-        .map(|(row, _, event)| (row.clone(), event.clone()))
-        .collect();
-    let rows = crate::notifications::outbox::rows_for_all_titled(conn, &opened, Some(title))?;
+    let opened: Vec<(&CaseRow, &EventRow)> =
+        new.iter().map(|(row, _, event)| (row, event)).collect();
+    let rows = crate::notifications::outbox::rows_for_all(conn, &opened, Some(title))?;
     crate::notifications::outbox::insert(conn, &rows)?;
     Ok(())
 }

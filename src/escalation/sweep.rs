@@ -57,19 +57,6 @@ impl SweepReport {
     }
 }
 
-/// The ids of the due cases not yet tried by this sweep, oldest action first: the one
-/// selection both claims use.
-macro_rules! due_ids {
-    ($now:expr, $limit:expr, $exclude:expr) => {
-        cases::table
-            .filter(cases::next_action_at.le($now))
-            .filter(cases::id.ne_all($exclude))
-            .order((cases::next_action_at.asc(), cases::id.asc()))
-            .limit($limit)
-            .select(cases::id)
-    };
-}
-
 /// Ids of due cases, oldest action first, locked for this transaction on PostgreSQL.
 fn claim(
     conn: &mut DbConnection,
@@ -77,7 +64,12 @@ fn claim(
     limit: i64,
     exclude: &[CaseId],
 ) -> Result<Vec<CaseId>, Error> {
-    let due = due_ids!(now, limit, exclude);
+    let due = cases::table
+        .filter(cases::next_action_at.le(now))
+        .filter(cases::id.ne_all(exclude))
+        .order((cases::next_action_at.asc(), cases::id.asc()))
+        .limit(limit)
+        .select(cases::id);
     let ids: Vec<CaseId> = match conn {
         DbConnection::Pg(pg) => due.for_update().skip_locked().load(pg)?,
         DbConnection::Sqlite(lite) => due.load(lite)?,
@@ -88,7 +80,7 @@ fn claim(
 /// The due cases taken and read in one statement on PostgreSQL: locked (skipping those
 /// another sweeper holds) and their version bumped, as `store::lock_case` does for one, so a
 /// client's `If-Match` sees the change. Oldest action first. Written as SQL because diesel
-/// takes no locking subselect in an UPDATE's filter; the selection is `due_ids!`'s.
+/// takes no locking subselect in an UPDATE's filter; the selection is `claim`'s.
 fn claim_rows(
     pg: &mut diesel::PgConnection,
     now: NaiveDateTime,
@@ -198,7 +190,8 @@ fn batched(
             .values(chunk)
             .execute(pg)?;
     }
-    let notifications = outbox::rows_for_all(conn, &recorded)?;
+    let told: Vec<(&CaseRow, &EventRow)> = recorded.iter().map(|(row, e)| (row, e)).collect();
+    let notifications = outbox::rows_for_all(conn, &told, None)?;
     outbox::insert(conn, &notifications)?;
     store::save_all(conn, &rows)?;
     Ok((rows.len() as i64, report))

@@ -110,17 +110,7 @@ type OrgSettings = (
 
 /// Writes one pending row per recipient address for `event`. Returns how many.
 pub fn enqueue(conn: &mut DbConnection, case: &CaseRow, event: &EventRow) -> Result<usize, Error> {
-    enqueue_with_title(conn, case, event, None)
-}
-
-/// As `enqueue`, with the finding's title when the caller already has it.
-pub fn enqueue_with_title(
-    conn: &mut DbConnection,
-    case: &CaseRow,
-    event: &EventRow,
-    title: Option<&str>,
-) -> Result<usize, Error> {
-    let rows = rows_for(conn, case, event, title)?;
+    let rows = rows_for(conn, case, event, None)?;
     insert(conn, &rows)?;
     Ok(rows.len())
 }
@@ -248,41 +238,16 @@ pub fn rows_for(
     event: &EventRow,
     title: Option<&str>,
 ) -> Result<Vec<NotificationRow>, Error> {
-    let payload: serde_json::Value = serde_json::from_str(&event.payload)?;
-    let wanted = rules::recipients(event.kind, &payload);
-    if wanted.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut lookups = Lookups::default();
-    if wanted.contains(&Recipient::Buyers) {
-        lookups.read_buyers(conn, &[case.id])?;
-    }
-    match title {
-        Some(t) => {
-            lookups.titles.insert(case.finding_id, t.to_string());
-        }
-        None => lookups.read_titles(conn, &[case.finding_id])?,
-    }
-    let orgs = audience(case, event, wanted, lookups.buyers_of(case.id));
-    let ids: Vec<OrganizationId> = orgs.iter().map(|(o, _)| *o).collect();
-    lookups.read_settings(conn, &ids)?;
-    compose(case, event, &lookups)
+    rows_for_all(conn, &[(case, event)], title)
 }
 
-/// The rows of many events at once (the sweep's batch): `rows_for` of each `(case as it stood
-/// after the event, event)`, with each kind of recipient data read in one query for all.
+/// The rows of many events at once (the sweep's batch, a filing's opened cases): `rows_for`
+/// of each `(case as it stood after the event, event)`, with each kind of recipient data read
+/// in one query for all. `title`: the finding's, when the events are all of one finding whose
+/// title the caller already has (it is not read again).
 pub fn rows_for_all(
     conn: &mut DbConnection,
-    events: &[(CaseRow, EventRow)],
-) -> Result<Vec<NotificationRow>, Error> {
-    rows_for_all_titled(conn, events, None)
-}
-
-/// As `rows_for_all`, for events of one finding whose title the caller already has (a
-/// filing's opened cases): the title is not read again.
-pub fn rows_for_all_titled(
-    conn: &mut DbConnection,
-    events: &[(CaseRow, EventRow)],
+    events: &[(&CaseRow, &EventRow)],
     title: Option<&str>,
 ) -> Result<Vec<NotificationRow>, Error> {
     let mut wanted = Vec::with_capacity(events.len());
